@@ -1,0 +1,78 @@
+"""Reads about companies, memberships and what a user may do where."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+
+from .models import Company, Membership, Task
+
+_IDS_CACHE = "_flexbridge_company_ids"
+_PERMS_CACHE = "_flexbridge_company_perms"
+
+
+def company_ids_for_user(*, user) -> list[int]:
+    """The ids of the companies a user belongs to (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _IDS_CACHE, None)
+    if cached is None:
+        if user.is_superuser:
+            cached = list(Company.objects.values_list("pk", flat=True))
+        else:
+            cached = list(Membership.objects.filter(user=user).values_list("company_id", flat=True))
+        setattr(user, _IDS_CACHE, cached)
+    return cached
+
+
+def companies_for_user(*, user):
+    return Company.objects.for_user(user).select_related("license")
+
+
+def permissions_by_company(*, user) -> dict[int, frozenset[str]]:
+    """``{company_id: {"app_label.codename", ...}}`` from the user's role in each company."""
+    cached = getattr(user, _PERMS_CACHE, None)
+    if cached is not None:
+        return cached
+    rows = (
+        Permission.objects.filter(role__membership__user=user)
+        .values_list("role__membership__company_id", "content_type__app_label", "codename")
+        .distinct()
+    )
+    result: dict[int, set[str]] = {}
+    for company_id, app_label, codename in rows:
+        result.setdefault(company_id, set()).add(f"{app_label}.{codename}")
+    frozen = {company_id: frozenset(perms) for company_id, perms in result.items()}
+    setattr(user, _PERMS_CACHE, frozen)
+    return frozen
+
+
+def company_of(obj) -> int | None:
+    """The company id an object belongs to, or None when it belongs to none."""
+    if obj is None:
+        return None
+    if isinstance(obj, Company):
+        return obj.pk
+    company_id = getattr(obj, "company_id", None)
+    if company_id is not None:
+        return company_id
+    company = getattr(obj, "company", None)
+    return getattr(company, "pk", None)
+
+
+def user_has_company_perm(*, user, perm: str, company) -> bool:
+    """Whether ``user`` holds ``perm`` ("app.codename") in ``company`` (object or id)."""
+    if not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    company_id = company if isinstance(company, int) else company_of(company)
+    return perm in permissions_by_company(user=user).get(company_id, frozenset())
+
+
+def tasks_open_for_user(*, user, limit: int = 20):
+    return (
+        Task.objects.for_user(user)
+        .filter(done_at__isnull=True)
+        .select_related("company")
+        .order_by("due_date", "-created_at")[:limit]
+    )

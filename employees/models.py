@@ -1,0 +1,1 @@
+"""Employees: models arrive with their issue."""

@@ -1,0 +1,138 @@
+"""Shared REST API pieces: pagination, the one error shape, conditional requests."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource has changed since you read it (If-Match does not match)."
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = "This update needs an If-Match header with the ETag you read."
+    default_code = "precondition_required"
+
+
+_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    415: "unsupported_media_type",
+    428: "precondition_required",
+    429: "throttled",
+    500: "server_error",
+}
+
+
+def _flatten(detail) -> dict | list | str:
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        flat = [_flatten(item) for item in detail]
+        return flat if any(isinstance(item, dict | list) for item in flat) else " ".join(flat)
+    return str(detail)
+
+
+def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def exception_handler(exc, context):
+    """Every error answers ``{"error": {"code", "message", "fields"}}``."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in API view", exc_info=exc)
+        return Response(
+            error_body(code="server_error", message="An unexpected error occurred."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    fields: dict = {}
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            fields = {key: _flatten(value) for key, value in detail.items()}
+            non_field = fields.pop("non_field_errors", None)
+            first = non_field or next(iter(fields.values()), "")
+            message = _first_message(first) if first else "Invalid input."
+            if non_field:
+                fields["non_field_errors"] = non_field
+        else:
+            message = _first_message(_flatten(detail)) or "Invalid input."
+        code = "invalid"
+    else:
+        detail = getattr(exc, "detail", "")
+        message = str(detail) if not isinstance(detail, dict | list) else str(_flatten(detail))
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else None
+        code = codes if isinstance(codes, str) else _CODES.get(response.status_code, "error")
+    response.data = error_body(code=code, message=message, fields=fields)
+    return response
+
+
+def _first_message(value) -> str:
+    if isinstance(value, dict):
+        return _first_message(next(iter(value.values()), ""))
+    if isinstance(value, list):
+        return _first_message(value[0]) if value else ""
+    return str(value)
+
+
+def etag_for(*parts) -> str:
+    """A strong ETag from the parts that identify a version of a resource."""
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def check_if_match(request, current_etag: str, *, required: bool = False) -> None:
+    """Raise 412 when ``If-Match`` names another version (428 when required and missing)."""
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired()
+        return
+    candidates = {tag.strip() for tag in header.split(",")}
+    if "*" in candidates:
+        return
+    weak_stripped = {tag.removeprefix("W/") for tag in candidates}
+    if current_etag not in weak_stripped:
+        raise PreconditionFailed()

@@ -1,0 +1,15 @@
+"""The Celery application.
+
+With ``REDIS_URL`` set, a separate worker process runs the tasks; without it (the embedded
+default) tasks run in-process when they are enqueued, so a first run needs no broker.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flexbridge.settings")
+
+app = Celery("flexbridge")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from companies.selectors import companies_for_user, tasks_open_for_user
+from integrations.selectors import jobs_recent_for_user
+
+
+@login_required
+def dashboard(request):
+    """The start page: the user's companies, open tasks and recent jobs."""
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "companies": companies_for_user(user=request.user),
+            "tasks": tasks_open_for_user(user=request.user),
+            "jobs": jobs_recent_for_user(user=request.user, limit=10),
+        },
+    )
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

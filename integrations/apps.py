@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+    verbose_name = _("Integrations and batch jobs")
+
+    def ready(self) -> None:
+        # Job handlers register themselves on import.
+        from . import jobs  # noqa: F401

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/log.csv", views.job_log_download, name="log-csv"),
+]

@@ -1,0 +1,1 @@
+"""Ledger: models arrive with their issue."""

@@ -1,0 +1,1 @@
+"""PAXml: models arrive with their issue."""

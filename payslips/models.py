@@ -1,0 +1,1 @@
+"""Payslips: models arrive with their issue."""

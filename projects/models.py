@@ -1,0 +1,1 @@
+"""Projects: models arrive with their issue."""

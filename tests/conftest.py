@@ -1,0 +1,47 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from companies.models import Membership, Role
+from tests.factories import CompanyFactory, UserFactory
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory(name="Acme AB", code="acme")
+
+
+@pytest.fixture
+def other_company(db):
+    return CompanyFactory(name="Other AB", code="other")
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user(company, role="admin", **fields)`` → a user with that role in the company."""
+
+    def make(company=None, role: str = "admin", **fields):
+        user = UserFactory(**fields)
+        if company is not None:
+            Membership.objects.create(user=user, company=company, role=Role.objects.get(code=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(company, make_user):
+    return make_user(company, role="admin")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api(user, api_client):
+    """An API client logged in as ``user`` (admin of ``company``)."""
+    api_client.force_authenticate(user)
+    return api_client
