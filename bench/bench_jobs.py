@@ -1,0 +1,44 @@
+"""Job log throughput: lines logged through JobContext vs. a bulk insert of the same rows."""
+
+from __future__ import annotations
+
+from bench.common import Figure, timed
+from companies.models import Company
+from integrations.models import Job, JobLogLine
+from integrations.services import JobContext
+
+
+def _company() -> Company:
+    company = Company.objects.filter(code="bench").first()
+    if company is None:
+        from companies.services import company_create
+
+        company = company_create(name="Bench AB", organisation_number="556000-0001", code="bench")
+    return company
+
+
+def run(*, quick: bool) -> list[Figure]:
+    lines = 2_000 if quick else 20_000
+    company = _company()
+    job = Job.objects.create(company=company, kind="selftest")
+    ctx = JobContext(job)
+
+    def via_context():
+        for number in range(lines):
+            ctx.info("Done.", item=f"item {number}")
+            ctx.advance()
+
+    baseline_job = Job.objects.create(company=company, kind="selftest")
+
+    def bulk():
+        JobLogLine.objects.bulk_create(
+            [
+                JobLogLine(job=baseline_job, level="info", item=f"item {n}", message="Done.")
+                for n in range(lines)
+            ],
+            batch_size=2000,
+        )
+
+    value, baseline = timed(via_context), timed(bulk)
+    Job.objects.filter(pk__in=[job.pk, baseline_job.pk]).delete()
+    return [Figure(f"job log, {lines} lines", value, baseline, "s")]
