@@ -1,0 +1,274 @@
+"""The one way flexbridge speaks HTTP to an outside system.
+
+Each outside system has a client class deriving from :class:`BaseClient` (``kivra.py``,
+``visma.py``, ``payroll.py``). The base gives them:
+
+* explicit timeouts (connect, read, write, pool);
+* retries with exponential backoff and full jitter on 429 and 5xx, honouring
+  ``Retry-After`` (seconds or an HTTP date) and ``X-RateLimit-Reset``;
+* safe handling of *lost answers*: a request that may have reached the server (read
+  timeout, dropped connection) is retried only when the caller says the request is safe to
+  repeat (``idempotent=True``); otherwise :class:`AnswerLost` is raised so the caller can
+  look the result up before sending again;
+* errors in the outside system's own words: subclasses parse the error body in
+  :meth:`BaseClient.parse_error` into an :class:`OutsideSystemError` carrying the
+  system's code, message and correlation id.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from flexbridge.masking import mask_text
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class OutsideSystemError(Exception):
+    """An outside system answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        status: int | None = None,
+        code: str | None = None,
+        correlation_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.system = system
+        self.status = status
+        self.code = code
+        self.correlation_id = correlation_id
+        self.body = body
+        super().__init__(str(self))
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status in RETRYABLE_STATUS
+
+    def __str__(self) -> str:
+        parts = [f"{self.system}"]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code:
+            parts.append(f"code {self.code}")
+        text = " ".join(parts) + f": {self.message}"
+        if self.correlation_id:
+            text += f" (correlation id {self.correlation_id})"
+        return mask_text(text)
+
+
+class TransientError(OutsideSystemError):
+    """Still failing after the client's retries (429, 5xx, timeouts): try again later."""
+
+
+class AnswerLost(TransientError):
+    """The request may have been processed but the answer never arrived."""
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_retry_after: float = 120.0
+
+    def delay(self, attempt: int, response: httpx.Response | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``."""
+        hinted = _hinted_delay(response) if response is not None else None
+        if hinted is not None:
+            return min(hinted, self.max_retry_after) + random.uniform(0, 0.1)
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(0, ceiling)
+
+
+def _hinted_delay(response: httpx.Response) -> float | None:
+    retry_after = response.headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(retry_after)
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            value = float(reset)
+        except ValueError:
+            return None
+        # Either seconds to wait or an epoch timestamp.
+        return max(0.0, value - time.time()) if value > 1_000_000_000 else max(0.0, value)
+    return None
+
+
+@dataclass
+class CallRecord:
+    """One HTTP exchange, for job logs: what was asked, what came back, how often."""
+
+    method: str
+    path: str
+    status: int | None
+    attempts: int
+    correlation_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class BaseClient:
+    """Base for the outside systems' clients. Subclasses set ``system`` and may override
+    :meth:`parse_error` and :meth:`auth_headers`."""
+
+    system = "outside system"
+    correlation_header = "x-correlation-id"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout or httpx.Timeout(30.0, connect=5.0),
+            transport=transport,
+            headers={"User-Agent": "flexbridge/1"},
+        )
+        self.last_call: CallRecord | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # hooks ---------------------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def parse_error(self, response: httpx.Response) -> OutsideSystemError:
+        """Turn an error response into an error in the outside system's words."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text[:500]
+        message = body if isinstance(body, str) and body else response.reason_phrase
+        if isinstance(body, dict):
+            message = str(body.get("message") or body.get("error") or body)
+        return OutsideSystemError(
+            message,
+            system=self.system,
+            status=response.status_code,
+            correlation_id=response.headers.get(self.correlation_header),
+            body=body,
+        )
+
+    def on_unauthorized(self) -> bool:
+        """Called on a 401; return True to retry once (e.g. after refreshing a token)."""
+        return False
+
+    # the one request loop ------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool | None = None,
+        authenticate: bool = True,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send a request with retries; return a 2xx/3xx response or raise.
+
+        ``idempotent`` defaults to True for GET/HEAD/PUT/DELETE/OPTIONS; a POST whose answer
+        may be lost raises :class:`AnswerLost` unless the caller passes ``idempotent=True``.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            headers = dict(kwargs.pop("headers", None) or {})
+            if authenticate:
+                headers.update(self.auth_headers())
+            try:
+                response = self._http.request(method, path, headers=headers, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # Never reached the server: always safe to try again.
+                error: OutsideSystemError = TransientError(
+                    f"could not connect ({exc.__class__.__name__})", system=self.system
+                )
+                response = None
+            except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError) as exc:
+                error = (TransientError if idempotent else AnswerLost)(
+                    f"no answer ({exc.__class__.__name__})", system=self.system
+                )
+                response = None
+                if not idempotent:
+                    self._record(method, path, None, attempt)
+                    raise error from exc
+            else:
+                kwargs["headers"] = headers
+                self._record(method, path, response, attempt)
+                if response.status_code == 401 and authenticate and not refreshed:
+                    refreshed = True
+                    if self.on_unauthorized():
+                        attempt -= 1
+                        continue
+                if response.status_code < 400:
+                    return response
+                error = self.parse_error(response)
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise error
+                error = TransientError(
+                    error.message,
+                    system=self.system,
+                    status=error.status,
+                    code=error.code,
+                    correlation_id=error.correlation_id,
+                    body=error.body,
+                )
+            kwargs["headers"] = headers
+            if attempt >= self.retry.max_attempts:
+                raise error
+            delay = self.retry.delay(attempt, response)
+            logger.info(
+                "%s %s %s failed (%s); retry %d in %.2fs",
+                self.system,
+                method,
+                path,
+                error,
+                attempt,
+                delay,
+            )
+            self._sleep(delay)
+
+    def _record(self, method: str, path: str, response: httpx.Response | None, attempts: int):
+        self.last_call = CallRecord(
+            method=method,
+            path=path,
+            status=response.status_code if response is not None else None,
+            attempts=attempts,
+            correlation_id=response.headers.get(self.correlation_header) if response else None,
+        )
