@@ -1,1 +1,0 @@
-"""Projects: models arrive with their issue."""

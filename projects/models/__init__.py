@@ -1,0 +1,52 @@
+"""Accounting registers, the extended project register and time registration.
+
+Split by topic: ``accounting`` (dimensions and their values, cost centres, home accounting),
+``project`` (the project tree and every tab of it), ``time`` (time codes), ``people`` (rows that
+hang on an employee: home accounting, competences, participation, time registrations and
+work schedules).
+"""
+
+from .accounting import (
+    AccountingDimension,
+    AccountingDimensionValue,
+    AccountingRule,
+    CostCenter,
+    ProjectRegisterSettings,
+)
+from .project import (
+    Competence,
+    CompetenceGroup,
+    Place,
+    Project,
+    ProjectAccountingDefault,
+    ProjectAttachment,
+    ProjectAuthorization,
+    ProjectCompetence,
+    ProjectControl,
+    ProjectPrice,
+    ProjectReviewer,
+    ProjectShift,
+)
+from .time import TimeCode, TimeCodeDimensionRule
+
+__all__ = [
+    "AccountingDimension",
+    "AccountingDimensionValue",
+    "AccountingRule",
+    "Competence",
+    "CompetenceGroup",
+    "CostCenter",
+    "Place",
+    "Project",
+    "ProjectAccountingDefault",
+    "ProjectAttachment",
+    "ProjectAuthorization",
+    "ProjectCompetence",
+    "ProjectControl",
+    "ProjectPrice",
+    "ProjectRegisterSettings",
+    "ProjectReviewer",
+    "ProjectShift",
+    "TimeCode",
+    "TimeCodeDimensionRule",
+]
