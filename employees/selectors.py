@@ -1,0 +1,87 @@
+"""Reads of the employee register."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from companies.models import Company
+
+from .models import DatedValue, Employee, EmploymentRate, HourlyWage, MonthlySalary
+
+
+def kivra_print_handling_available(*, company: Company | int) -> bool:
+    """Whether the company's Kivra link has print handling on.
+
+    The one place that decides if "allow Kivra print handling" shows on an employee. The
+    Kivra link arrives with its own issue; until then no company has print handling.
+    """
+    return False
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def dated_value_in_force(
+    *, model: type[DatedValue], employee: Employee, on: datetime.date | None = None
+) -> DatedValue | None:
+    """The row in force on ``on`` (today by default): the latest with ``valid_from <= on``.
+
+    Future-dated rows exist but are not in force until their day.
+    """
+    on = on or today()
+    return (
+        model.objects.filter(employee=employee, valid_from__lte=on).order_by("-valid_from").first()
+    )
+
+
+def employment_rate_in_force(*, employee: Employee, on: datetime.date | None = None):
+    return dated_value_in_force(model=EmploymentRate, employee=employee, on=on)
+
+
+def monthly_salary_in_force(*, employee: Employee, on: datetime.date | None = None):
+    return dated_value_in_force(model=MonthlySalary, employee=employee, on=on)
+
+
+def hourly_wage_in_force(*, employee: Employee, on: datetime.date | None = None):
+    return dated_value_in_force(model=HourlyWage, employee=employee, on=on)
+
+
+def _in_force(model: type[DatedValue], field: str, on: datetime.date) -> Subquery:
+    return Subquery(
+        model.objects.filter(employee=OuterRef("pk"), valid_from__lte=on)
+        .order_by("-valid_from")
+        .values(field)[:1]
+    )
+
+
+def employees_with_values_in_force(
+    queryset: QuerySet[Employee] | None = None, *, on: datetime.date | None = None
+) -> QuerySet[Employee]:
+    """Employees with their registers joined and the dated values in force annotated
+    (``current_employment_rate``, ``current_monthly_salary``, ``current_hourly_wage``) —
+    one query for any page size."""
+    on = on or today()
+    queryset = Employee.objects.all() if queryset is None else queryset
+    return queryset.select_related(
+        "company", "personnel_category", "employment_form", "template", "position"
+    ).annotate(
+        current_employment_rate=_in_force(EmploymentRate, "rate_percent", on),
+        current_monthly_salary=_in_force(MonthlySalary, "amount", on),
+        current_hourly_wage=_in_force(HourlyWage, "amount", on),
+    )
+
+
+def employees_active_q(*, on: datetime.date | None = None, active: bool = True) -> Q:
+    """Active = not ended on ``on`` (no end date, or the end date is that day or later);
+    an employee whose start lies ahead counts as active."""
+    on = on or today()
+    q = Q(employment_end_date__isnull=True) | Q(employment_end_date__gte=on)
+    return q if active else ~q
+
+
+def employees_for_user(*, user) -> QuerySet[Employee]:
+    return employees_with_values_in_force(Employee.objects.for_user(user))

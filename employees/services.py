@@ -1,0 +1,469 @@
+"""Writes of the employee register: employees, their dated values and the registers.
+
+Every function is keyword-only and runs in a transaction. ``user`` is the person (or API
+user) acting; ``None`` means the system itself (an import, the payroll sync) and skips the
+per-field permission checks, which the callers of such paths have made already.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from companies.models import Company, Task
+from companies.selectors import user_has_company_perm
+from companies.services import register_company_defaults
+from flexbridge.masking import mask_personal_identity_number
+
+from .models import (
+    STANDARD_CATEGORY_CODE,
+    DatedValue,
+    Employee,
+    EmploymentForm,
+    EmploymentRate,
+    EmploymentTemplate,
+    HourlyWage,
+    MonthlySalary,
+    PersonnelCategory,
+    Position,
+)
+from .selectors import kivra_print_handling_available
+from .validators import parse_personal_identity_number, validate_employee_number
+
+logger = logging.getLogger(__name__)
+
+TASK_KIND_TERMINATION_REASON = "termination-reason"
+STANDARD_TEMPLATE_CODE = "STD"
+
+PERM_VIEW_PIN = "companies.view_personal_identity_number"
+PERM_CHANGE_PIN = "companies.change_personal_identity_number"
+PERM_VIEW_BANK = "companies.view_bank_account"
+PERM_KIVRA_SEND = "companies.change_employee_kivra_send"
+PERM_KIVRA_PRINT = "companies.change_employee_kivra_print"
+
+# Fields a caller may set through employee_create / employee_update.
+EMPLOYEE_FIELDS = frozenset(
+    {
+        "personal_identity_number",
+        "first_name",
+        "last_name",
+        "street_address",
+        "care_of",
+        "postal_code",
+        "city",
+        "country",
+        "mobile_phone",
+        "home_phone",
+        "work_phone",
+        "work_email",
+        "private_email",
+        "personnel_category",
+        "employment_form",
+        "template",
+        "position",
+        "employment_start_date",
+        "employment_end_date",
+        "termination_reason",
+        "pay_form",
+        "tax_table",
+        "tax_column",
+        "clearing_number",
+        "bank_account_number",
+        "kivra_send_payslips",
+        "kivra_allow_print",
+    }
+)
+
+
+# --- the payroll number check (filled in by the integrations app) ---------------------------
+
+PayrollNumberCheck = Callable[..., "str | None"]
+_payroll_number_checks: list[PayrollNumberCheck] = []
+
+
+def payroll_number_check_register(func: PayrollNumberCheck) -> PayrollNumberCheck:
+    """Register ``func(*, employee, new_number) -> str | None``.
+
+    It returns a refusal message when the employee number may not be changed yet — when
+    the payroll system is master-linked, the number must be changed there first. With no
+    check registered every change is allowed.
+    """
+    if func not in _payroll_number_checks:
+        _payroll_number_checks.append(func)
+    return func
+
+
+def payroll_number_check_unregister(func: PayrollNumberCheck) -> None:
+    if func in _payroll_number_checks:
+        _payroll_number_checks.remove(func)
+
+
+def payroll_number_check(*, employee: Employee, new_number: str) -> None:
+    """Raise a field error on ``employee_number`` when a registered check refuses."""
+    for check in _payroll_number_checks:
+        refusal = check(employee=employee, new_number=new_number)
+        if refusal:
+            raise ValidationError({"employee_number": refusal}, code="payroll_refused")
+
+
+# --- per-company defaults -----------------------------------------------------------------
+
+
+@register_company_defaults
+def employee_registers_setup(*, company: Company) -> None:
+    """Every company has the ``STD`` personnel category and one default template."""
+    category, _created = PersonnelCategory.objects.get_or_create(
+        company=company,
+        code=STANDARD_CATEGORY_CODE,
+        defaults={"name": _("Standard")},
+    )
+    if not EmploymentTemplate.objects.filter(company=company, is_default=True).exists():
+        EmploymentTemplate.objects.get_or_create(
+            company=company,
+            code=STANDARD_TEMPLATE_CODE,
+            defaults={
+                "name": _("Standard template"),
+                "is_default": True,
+                "personnel_category": category,
+            },
+        )
+
+
+# --- registers ------------------------------------------------------------------------------
+
+
+def _register_save(obj, *, user) -> Any:
+    if user is not None:
+        obj._history_user = user
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def register_save(*, obj: PersonnelCategory | EmploymentForm | Position, user=None) -> Any:
+    """Create or change a personnel category, employment form or position."""
+    return _register_save(obj, user=user)
+
+
+@transaction.atomic
+def employment_template_save(*, template: EmploymentTemplate, user=None) -> EmploymentTemplate:
+    """Save a template; making it the default takes the flag from the previous default."""
+    if template.is_default:
+        EmploymentTemplate.objects.select_for_update().filter(
+            company_id=template.company_id, is_default=True
+        ).exclude(pk=template.pk).update(is_default=False)
+    elif (
+        template.pk
+        and not EmploymentTemplate.objects.filter(company_id=template.company_id, is_default=True)
+        .exclude(pk=template.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {"is_default": _("One template must stay the default: make another one default.")},
+            code="default_required",
+        )
+    return _register_save(template, user=user)
+
+
+@transaction.atomic
+def employment_template_set_default(*, template: EmploymentTemplate, user=None) -> None:
+    template.is_default = True
+    employment_template_save(template=template, user=user)
+
+
+@transaction.atomic
+def employment_template_delete(*, template: EmploymentTemplate) -> None:
+    if template.is_default:
+        raise ValidationError(
+            {"is_default": _("The default template cannot be deleted.")}, code="default_delete"
+        )
+    template.delete()
+
+
+# --- employees ------------------------------------------------------------------------------
+
+
+def _refuse(field: str, message: str, code: str) -> None:
+    raise ValidationError({field: message}, code=code)
+
+
+def _normalise(employee: Employee) -> None:
+    pin = (employee.personal_identity_number or "").strip()
+    if pin:
+        try:
+            parsed = parse_personal_identity_number(pin)
+        except ValidationError as exc:
+            raise ValidationError({"personal_identity_number": exc.messages}) from exc
+        employee.personal_identity_number = parsed.number
+        employee.is_coordination_number = parsed.is_coordination_number
+    else:
+        employee.personal_identity_number = ""
+        employee.is_coordination_number = False
+    employee.employee_number = (employee.employee_number or "").strip()
+    employee.country = (employee.country or "").strip().upper()
+    employee.work_email = (employee.work_email or "").strip()
+    employee.private_email = (employee.private_email or "").strip()
+
+
+def _check_field_permissions(*, employee: Employee, previous: Employee | None, user) -> None:
+    """The fields that need a permission of their own, checked in the employee's company."""
+    if user is None:
+        return
+    company = employee.company_id
+
+    def changed(field: str, default) -> bool:
+        old = getattr(previous, field) if previous is not None else default
+        return getattr(employee, field) != old
+
+    if changed("personal_identity_number", "") and not user_has_company_perm(
+        user=user, perm=PERM_CHANGE_PIN, company=company
+    ):
+        _refuse(
+            "personal_identity_number",
+            _("You may not change personal identity numbers."),
+            "permission_denied",
+        )
+    if changed("kivra_send_payslips", False) and not user_has_company_perm(
+        user=user, perm=PERM_KIVRA_SEND, company=company
+    ):
+        _refuse(
+            "kivra_send_payslips",
+            _("You may not change 'send payslips via Kivra'."),
+            "permission_denied",
+        )
+    if changed("kivra_allow_print", False):
+        if not kivra_print_handling_available(company=employee.company):
+            _refuse(
+                "kivra_allow_print",
+                _("Kivra print handling is not switched on for this company."),
+                "print_handling_off",
+            )
+        if not user_has_company_perm(user=user, perm=PERM_KIVRA_PRINT, company=company):
+            _refuse(
+                "kivra_allow_print",
+                _("You may not change 'allow Kivra print handling'."),
+                "permission_denied",
+            )
+
+
+def _termination_task(*, employee: Employee, previous: Employee | None) -> None:
+    """An employment ended without a reason: remind HR to enter it in payroll."""
+    if employee.employment_end_date is None or employee.termination_reason.strip():
+        return
+    if previous is not None and previous.employment_end_date == employee.employment_end_date:
+        return
+    Task.objects.get_or_create(
+        company_id=employee.company_id,
+        kind=TASK_KIND_TERMINATION_REASON,
+        reference=employee.employee_number,
+        done_at=None,
+        defaults={
+            "title": _("Enter the termination reason in payroll for employee %(number)s")
+            % {"number": employee.employee_number},
+            "description": _(
+                "The employment of %(name)s (%(number)s) ends on %(date)s without a "
+                "termination reason. Enter the reason manually in the payroll system."
+            )
+            % {
+                "name": f"{employee.first_name} {employee.last_name}",
+                "number": employee.employee_number,
+                "date": employee.employment_end_date.isoformat(),
+            },
+            "due_date": employee.employment_end_date,
+        },
+    )
+
+
+def _employee_save(*, employee: Employee, previous: Employee | None, user) -> Employee:
+    _normalise(employee)
+    _check_field_permissions(employee=employee, previous=previous, user=user)
+    if user is not None:
+        employee._history_user = user
+    employee.full_clean()
+    employee.save()
+    _termination_task(employee=employee, previous=previous)
+    if previous is not None and (
+        previous.personal_identity_number != employee.personal_identity_number
+    ):
+        logger.info(
+            "Personal identity number of employee %s changed to %s",
+            employee.employee_number,
+            mask_personal_identity_number(employee.personal_identity_number),
+        )
+    return employee
+
+
+@transaction.atomic
+def employee_create(*, company: Company, employee_number: str, user=None, **fields) -> Employee:
+    """Create an employee. Unset registers come from the template (or the company default
+    template); the personnel category falls back to ``STD``."""
+    unknown = set(fields) - EMPLOYEE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown employee fields: {sorted(unknown)}")
+    employee = Employee(company=company, employee_number=employee_number, **fields)
+    template = employee.template
+    if template is None:
+        template = EmploymentTemplate.objects.filter(company=company, is_default=True).first()
+        employee.template = template
+    if template is not None and template.company_id == company.pk:
+        for name in ("personnel_category", "employment_form", "position"):
+            if getattr(employee, f"{name}_id") is None and getattr(template, f"{name}_id"):
+                setattr(employee, f"{name}_id", getattr(template, f"{name}_id"))
+        for name in ("tax_table", "tax_column"):
+            if name not in fields and getattr(template, name) is not None:
+                setattr(employee, name, getattr(template, name))
+        if "pay_form" not in fields and template.pay_form:
+            employee.pay_form = template.pay_form
+    if employee.personnel_category_id is None:
+        employee.personnel_category = PersonnelCategory.objects.get(
+            company=company, code=STANDARD_CATEGORY_CODE
+        )
+    employee = _employee_save(employee=employee, previous=None, user=user)
+    logger.info("Employee %s created in company %s", employee.employee_number, company.code)
+    return employee
+
+
+@transaction.atomic
+def employee_update(*, employee: Employee, data: dict[str, Any], user=None) -> Employee:
+    """Change an employee's fields. The employee number changes only through
+    :func:`employee_change_number`."""
+    if "employee_number" in data and data["employee_number"] != employee.employee_number:
+        _refuse(
+            "employee_number",
+            _("Change the employee number with the 'change number' command."),
+            "use_change_number",
+        )
+    data = {key: value for key, value in data.items() if key != "employee_number"}
+    unknown = set(data) - EMPLOYEE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown employee fields: {sorted(unknown)}")
+    previous = Employee.objects.select_for_update().get(pk=employee.pk)
+    for key, value in data.items():
+        setattr(employee, key, value)
+    return _employee_save(employee=employee, previous=previous, user=user)
+
+
+@transaction.atomic
+def employee_change_number(*, employee: Employee, new_number: str, user=None) -> Employee:
+    """Give an employee a new employee number.
+
+    The number is the key the payroll system matches on. When the payroll system is
+    master-linked, it must be changed there first (the seed's rule); the check behind
+    :func:`payroll_number_check` refuses otherwise.
+    """
+    new_number = (new_number or "").strip()
+    try:
+        validate_employee_number(new_number)
+    except ValidationError as exc:
+        raise ValidationError({"employee_number": exc.messages}) from exc
+    employee = Employee.objects.select_for_update().get(pk=employee.pk)
+    if new_number == employee.employee_number:
+        return employee
+    if (
+        Employee.objects.filter(company_id=employee.company_id, employee_number=new_number)
+        .exclude(pk=employee.pk)
+        .exists()
+    ):
+        _refuse(
+            "employee_number",
+            _("Another employee of the company already has this number."),
+            "duplicate",
+        )
+    payroll_number_check(employee=employee, new_number=new_number)
+    old_number = employee.employee_number
+    employee.employee_number = new_number
+    if user is not None:
+        employee._history_user = user
+    employee._change_reason = f"employee number {old_number} → {new_number}"
+    employee.full_clean()
+    employee.save()
+    Task.objects.filter(
+        company_id=employee.company_id,
+        kind=TASK_KIND_TERMINATION_REASON,
+        reference=old_number,
+        done_at=None,
+    ).update(reference=new_number)
+    logger.info("Employee number %s changed to %s", old_number, new_number)
+    return employee
+
+
+@transaction.atomic
+def employee_end_employment(
+    *, employee: Employee, end_date: datetime.date, termination_reason: str = "", user=None
+) -> Employee:
+    """End an employment; without a reason a reminder task is created for the HR admin."""
+    return employee_update(
+        employee=employee,
+        data={"employment_end_date": end_date, "termination_reason": termination_reason},
+        user=user,
+    )
+
+
+# --- dated values ---------------------------------------------------------------------------
+
+
+def _dated_set(
+    model: type[DatedValue], *, employee: Employee, valid_from, field: str, value, user
+) -> Any:
+    if valid_from in (None, ""):
+        _refuse("valid_from", _("Enter the date the value applies from."), "required")
+    row = model.objects.filter(employee=employee, valid_from=valid_from).first()
+    if row is None:
+        row = model(employee=employee, valid_from=valid_from)
+    setattr(row, field, value)
+    if user is not None:
+        row._history_user = user
+    row.full_clean()
+    row.save()
+    return row
+
+
+@transaction.atomic
+def employment_rate_set(
+    *, employee: Employee, valid_from: datetime.date, rate_percent: Decimal, user=None
+) -> EmploymentRate:
+    """Set the employment rate from a date (start date required: payroll needs it)."""
+    return _dated_set(
+        EmploymentRate,
+        employee=employee,
+        valid_from=valid_from,
+        field="rate_percent",
+        value=rate_percent,
+        user=user,
+    )
+
+
+@transaction.atomic
+def monthly_salary_set(
+    *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
+) -> MonthlySalary:
+    return _dated_set(
+        MonthlySalary,
+        employee=employee,
+        valid_from=valid_from,
+        field="amount",
+        value=amount,
+        user=user,
+    )
+
+
+@transaction.atomic
+def hourly_wage_set(
+    *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
+) -> HourlyWage:
+    return _dated_set(
+        HourlyWage,
+        employee=employee,
+        valid_from=valid_from,
+        field="amount",
+        value=amount,
+        user=user,
+    )
