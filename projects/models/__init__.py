@@ -13,6 +13,13 @@ from .accounting import (
     CostCenter,
     ProjectRegisterSettings,
 )
+from .people import (
+    EmployeeCompetence,
+    HomeAccounting,
+    ProjectParticipant,
+    TimeRegistration,
+    WorkSchedule,
+)
 from .project import (
     Competence,
     CompetenceGroup,
@@ -36,6 +43,8 @@ __all__ = [
     "Competence",
     "CompetenceGroup",
     "CostCenter",
+    "EmployeeCompetence",
+    "HomeAccounting",
     "Place",
     "Project",
     "ProjectAccountingDefault",
@@ -43,10 +52,13 @@ __all__ = [
     "ProjectAuthorization",
     "ProjectCompetence",
     "ProjectControl",
+    "ProjectParticipant",
     "ProjectPrice",
     "ProjectRegisterSettings",
     "ProjectReviewer",
     "ProjectShift",
     "TimeCode",
     "TimeCodeDimensionRule",
+    "TimeRegistration",
+    "WorkSchedule",
 ]
