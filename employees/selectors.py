@@ -15,10 +15,15 @@ from .models import DatedValue, Employee, EmploymentRate, HourlyWage, MonthlySal
 def kivra_print_handling_available(*, company: Company | int) -> bool:
     """Whether the company's Kivra link has print handling on.
 
-    The one place that decides if "allow Kivra print handling" shows on an employee. The
-    Kivra link arrives with its own issue; until then no company has print handling.
+    The one place that decides if "allow Kivra print handling" shows on an employee: the
+    company's active Kivra link (``payslips.KivraLink``) has print handling on.
     """
-    return False
+    from payslips.models import KivraLink
+
+    company_id = company if isinstance(company, int) else company.pk
+    return KivraLink.objects.filter(
+        company_id=company_id, active=True, print_handling=True
+    ).exists()
 
 
 def today() -> datetime.date:
