@@ -195,6 +195,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # How many log lines a job keeps; past this only the count grows.
 JOB_LOG_MAX_LINES = env.int("JOB_LOG_MAX_LINES", default=100_000)
+# PAXml: largest file read (upload or command line), and how many problems a job lists.
+PAXML_MAX_FILE_BYTES = env.int("PAXML_MAX_FILE_BYTES", default=512 * 1024 * 1024)
+PAXML_MAX_PROBLEMS = env.int("PAXML_MAX_PROBLEMS", default=500)
+# Project attachments: allowed file types (extensions) and the size limit per file.
+PROJECT_ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
+    "PROJECT_ATTACHMENT_ALLOWED_EXTENSIONS",
+    default=["pdf", "png", "jpg", "jpeg", "gif", "txt", "csv", "docx", "xlsx", "pptx", "odt"],
+)
+PROJECT_ATTACHMENT_MAX_BYTES = env.int("PROJECT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

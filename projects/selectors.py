@@ -1,0 +1,507 @@
+"""Reads of the project register: the tree with its roll-ups, inherited values (colour,
+staffing comment, competences, participants), status and prices.
+
+Roll-ups run in SQL with a fixed number of queries whatever the size of the tree: a node's
+``path`` is its ancestors' zero-padded ids, so "the ancestor at level k" of any row is the
+first ``PATH_STEP * (k + 1)`` characters of its path and one ``GROUP BY`` per level sums
+every subtree at that level (see :func:`project_rollups`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Max, Q, Sum
+
+from .models import (
+    AccountingDimension,
+    Project,
+    ProjectCompetence,
+    ProjectPrice,
+)
+from .models.accounting import SIE_PROJECT
+from .models.project import PATH_STEP
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def _model(name: str):
+    return apps.get_model("projects", name)
+
+
+def _dec(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(CENT)
+
+
+# --- The tree ------------------------------------------------------------------------------
+
+
+def project_ancestors(*, project: Project) -> list[Project]:
+    """The ancestors of ``project``, main project first (one query)."""
+    if not project.level:
+        return []
+    ancestors = Project.objects.filter(
+        company_id=project.company_id, path__in=project.ancestor_paths
+    )
+    return sorted(ancestors, key=lambda p: p.level)
+
+
+def project_chain(*, project: Project) -> list[Project]:
+    """The ancestors and the project itself, main project first."""
+    return [*project_ancestors(project=project), project]
+
+
+def project_descendants(*, project: Project, include_self: bool = False):
+    queryset = Project.objects.filter(company_id=project.company_id, path__startswith=project.path)
+    return queryset if include_self else queryset.exclude(pk=project.pk)
+
+
+def project_dimension(*, company) -> AccountingDimension | None:
+    return AccountingDimension.objects.filter(company=company, sie_number=SIE_PROJECT).first()
+
+
+@dataclass
+class Rollup:
+    """Sums over a project and all its descendants."""
+
+    worked_hours: Decimal = ZERO
+    released_hours: Decimal = ZERO
+    budget_hours: Decimal | None = None
+    budget_amount: Decimal | None = None
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_hours is not None and self.worked_hours > self.budget_hours
+
+    @property
+    def color(self) -> str:
+        """Red when the worked hours exceed the budget, green otherwise."""
+        return "red" if self.over_budget else "green"
+
+    @property
+    def percent(self) -> int:
+        if not self.budget_hours:
+            return 100 if self.worked_hours else 0
+        return int(self.worked_hours * 100 / self.budget_hours)
+
+
+def project_rollups(
+    *,
+    company,
+    root: Project | None = None,
+    employee=None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> dict[str, Rollup]:
+    """``{path: Rollup}`` for every project of the company (or of ``root``'s subtree).
+
+    Budgets: because a budget is set either on a parent or on its children, never both,
+    the plain sum of the budgets in a subtree is the budget the node shows. Two queries.
+    """
+    projects = Project.objects.filter(company=company)
+    if root is not None:
+        projects = projects.filter(path__startswith=root.path)
+    max_level = projects.aggregate(m=Max("level"))["m"]
+    if max_level is None:
+        return {}
+    min_level = root.level if root is not None else 0
+
+    project_table = Project._meta.db_table
+    registration_table = _model("TimeRegistration")._meta.db_table
+    reg_where = ["r.company_id = %s"]
+    reg_params: list = [company.pk]
+    if employee is not None:
+        reg_where.append("r.employee_id = %s")
+        reg_params.append(employee.pk)
+    if date_from is not None:
+        reg_where.append("r.date >= %s")
+        reg_params.append(date_from)
+    if date_to is not None:
+        reg_where.append("r.date <= %s")
+        reg_params.append(date_to)
+    proj_where = ["p.company_id = %s"]
+    proj_params: list = [company.pk]
+    if root is not None:
+        proj_where.append("p.path LIKE %s")
+        proj_params.append(root.path + "%")
+        reg_where.append(
+            f"r.project_id IN (SELECT id FROM {project_table} "  # noqa: S608 (table name)
+            "WHERE company_id = %s AND path LIKE %s)"
+        )
+        reg_params.extend([company.pk, root.path + "%"])
+
+    # Only table names from the models' meta and integer widths go into the text; every
+    # value is a parameter.
+    per_project = f"""
+        SELECT p.path AS path, p.budget_hours AS bh, p.budget_amount AS ba,
+               COALESCE(r.worked, 0) AS worked, COALESCE(r.released, 0) AS released
+        FROM {project_table} p
+        LEFT JOIN (
+            SELECT r.project_id AS project_id, SUM(r.hours) AS worked,
+                   SUM(CASE WHEN r.released_for_billing THEN r.hours ELSE 0 END) AS released
+            FROM {registration_table} r
+            WHERE {" AND ".join(reg_where)}
+            GROUP BY r.project_id
+        ) r ON r.project_id = p.id
+        WHERE {" AND ".join(proj_where)}
+    """  # noqa: S608
+    arms = []
+    for level in range(min_level, max_level + 1):
+        width = PATH_STEP * (level + 1)
+        arms.append(
+            f"SELECT SUBSTR(path, 1, {width}) AS anc"  # noqa: S608 (integer width)
+            f", SUM(worked), SUM(released), SUM(bh), "
+            f"SUM(ba) FROM per WHERE LENGTH(path) >= {width} GROUP BY SUBSTR(path, 1, {width})"
+        )
+    sql = f"WITH per AS ({per_project}) " + " UNION ALL ".join(arms)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*reg_params, *proj_params])
+        rows = cursor.fetchall()
+    return {
+        anc: Rollup(
+            worked_hours=_dec(worked) or ZERO,
+            released_hours=_dec(released) or ZERO,
+            budget_hours=_dec(bh),
+            budget_amount=_dec(ba),
+        )
+        for anc, worked, released, bh, ba in rows
+    }
+
+
+@dataclass
+class TreeNode:
+    project: Project
+    rollup: Rollup
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def project_tree(*, company, user=None) -> list[TreeNode]:
+    """The company's projects as a tree with their roll-ups (three queries in all)."""
+    projects = Project.objects.filter(company=company)
+    if user is not None:
+        projects = projects.for_user(user)
+    projects = list(projects.order_by("path"))
+    rollups = project_rollups(company=company)
+    nodes = {p.pk: TreeNode(p, rollups.get(p.path, Rollup())) for p in projects}
+    roots = []
+    for project in projects:
+        node = nodes[project.pk]
+        parent = nodes.get(project.parent_id)
+        (parent.children if parent else roots).append(node)
+    for node in nodes.values():
+        node.children.sort(key=lambda n: n.project.code)
+    roots.sort(key=lambda n: n.project.code)
+    return roots
+
+
+def project_budget(*, project: Project) -> tuple[Decimal | None, Decimal | None, bool]:
+    """(budget hours, budget amount, whether they are a sum of the children's)."""
+    own = project.budget_hours is not None or project.budget_amount is not None
+    sums = project_descendants(project=project, include_self=True).aggregate(
+        h=Sum("budget_hours"), a=Sum("budget_amount")
+    )
+    return _dec(sums["h"]), _dec(sums["a"]), not own and (sums["h"] or sums["a"]) is not None
+
+
+# --- Status tab -------------------------------------------------------------------------------
+
+
+@dataclass
+class EmployeeHours:
+    employee_id: int
+    employee: object
+    worked_hours: Decimal
+    released_hours: Decimal
+
+
+@dataclass
+class ProjectStatus:
+    project: Project
+    rollup: Rollup
+    per_employee: list[EmployeeHours]
+
+
+def project_status(
+    *,
+    project: Project,
+    employee=None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> ProjectStatus:
+    """Worked, released and budget hours over the project and all its children, with the
+    drill-down per employee; filterable by employee and date range."""
+    rollups = project_rollups(
+        company=project.company,
+        root=project,
+        employee=employee,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    registrations = _model("TimeRegistration").objects.filter(
+        company_id=project.company_id, project__path__startswith=project.path
+    )
+    if employee is not None:
+        registrations = registrations.filter(employee=employee)
+    if date_from is not None:
+        registrations = registrations.filter(date__gte=date_from)
+    if date_to is not None:
+        registrations = registrations.filter(date__lte=date_to)
+    rows = (
+        registrations.values("employee")
+        .annotate(worked=Sum("hours"), released=Sum("hours", filter=Q(released_for_billing=True)))
+        .order_by("employee")
+    )
+    employees = _model_employee().objects.in_bulk([row["employee"] for row in rows])
+    per_employee = [
+        EmployeeHours(
+            employee_id=row["employee"],
+            employee=employees.get(row["employee"]),
+            worked_hours=_dec(row["worked"]) or ZERO,
+            released_hours=_dec(row["released"]) or ZERO,
+        )
+        for row in rows
+    ]
+    per_employee.sort(key=lambda e: -e.worked_hours)
+    return ProjectStatus(project, rollups.get(project.path, Rollup()), per_employee)
+
+
+def _model_employee():
+    return apps.get_model("employees", "Employee")
+
+
+# --- Inherited values ---------------------------------------------------------------------------
+
+
+def text_color_for(color: str) -> str:
+    """Black or white, whichever contrasts better with ``color`` (#RRGGBB), by the WCAG
+    relative luminance."""
+    if not color:
+        return "#000000"
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    # Contrast with white (1.05 / (L + 0.05)) against contrast with black ((L + 0.05) / 0.05).
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#FFFFFF"
+
+
+def _inherited(chain: list[Project], flag: str) -> list[Project]:
+    """The projects whose value counts for the last of ``chain``: itself, and upwards as
+    long as each asks to inherit from its parent. Nearest first."""
+    result = []
+    for project in reversed(chain):
+        result.append(project)
+        if not getattr(project, flag):
+            break
+    return result
+
+
+def project_effective_color(*, project: Project, chain: list[Project] | None = None):
+    """(colour, text colour) after "inherit colour"; text colour automatic when empty."""
+    chain = chain or project_chain(project=project)
+    source = _inherited(chain, "inherit_color")[-1]
+    color = source.color
+    text = source.text_color or text_color_for(color) if color else source.text_color
+    return color, text or ""
+
+
+def project_effective_staffing_comment(*, project: Project, chain=None) -> str:
+    """A staffing comment applies to all children unless one of them has its own."""
+    chain = chain or project_chain(project=project)
+    for node in reversed(chain):
+        if node.staffing_comment:
+            return node.staffing_comment
+    return ""
+
+
+def project_effective_competences(*, project: Project, chain=None) -> dict:
+    """``{competence: required level}``: its own, plus the parent's when it inherits."""
+    chain = chain or project_chain(project=project)
+    sources = _inherited(chain, "inherit_competences")
+    rows = ProjectCompetence.objects.filter(project__in=sources).select_related("competence__group")
+    required: dict = {}
+    for row in rows:
+        required[row.competence] = max(required.get(row.competence, 0), row.level)
+    return required
+
+
+@dataclass
+class EffectiveParticipant:
+    participant: object
+    inherited: bool
+
+
+@dataclass
+class EffectiveParticipants:
+    all_employees: bool
+    participants: list[EffectiveParticipant]
+
+    def includes(self, employee) -> bool:
+        return self.all_employees or any(
+            p.participant.employee_id == employee.pk for p in self.participants
+        )
+
+
+def project_effective_participants(*, project: Project, chain=None) -> EffectiveParticipants:
+    """Own participants and, with "inherit participants", those of the parent (read-only)."""
+    chain = chain or project_chain(project=project)
+    sources = _inherited(chain, "inherit_participants")
+    rows = (
+        _model("ProjectParticipant")
+        .objects.filter(project__in=sources)
+        .select_related("employee")
+        .order_by("employee__last_name", "employee__first_name")
+    )
+    seen: dict[int, EffectiveParticipant] = {}
+    for row in rows:
+        inherited = row.project_id != project.pk
+        current = seen.get(row.employee_id)
+        if current is None or (current.inherited and not inherited):
+            seen[row.employee_id] = EffectiveParticipant(row, inherited)
+    return EffectiveParticipants(
+        all_employees=any(p.all_employees_participate for p in sources),
+        participants=list(seen.values()),
+    )
+
+
+def employee_may_staff_project(*, employee, project: Project) -> bool:
+    """Whether the employee has every competence the project requires, at its level."""
+    required = project_effective_competences(project=project)
+    if not required:
+        return True
+    held = dict(
+        _model("EmployeeCompetence")
+        .objects.filter(employee=employee, competence__in=list(required))
+        .values_list("competence_id", "level")
+    )
+    return all(held.get(c.pk, 0) >= level for c, level in required.items())
+
+
+def projects_for_participant(*, employee):
+    """Ids of the projects the employee takes part in (own, all-employees, inherited)."""
+    projects = list(
+        Project.objects.filter(company_id=employee.company_id).only(
+            "pk", "path", "level", "all_employees_participate", "inherit_participants"
+        )
+    )
+    direct = set(
+        _model("ProjectParticipant")
+        .objects.filter(employee=employee)
+        .values_list("project__path", flat=True)
+    )
+    by_path = {p.path: p for p in projects}
+    result = set()
+    for project in projects:
+        node = project
+        while node is not None:
+            if node.path in direct or node.all_employees_participate:
+                result.add(project.pk)
+                break
+            if not node.inherit_participants or not node.level:
+                break
+            node = by_path.get(node.path[: PATH_STEP * node.level])
+    return result
+
+
+# --- Billing ---------------------------------------------------------------------------------
+
+
+def project_billing_price(*, project: Project, values=(), chain=None) -> Decimal | None:
+    """The hourly price: an override for one of ``values`` on the project (or the nearest
+    ancestor that has one), else the project's price, else the nearest ancestor's."""
+    chain = chain or project_chain(project=project)
+    value_ids = [v.pk for v in values]
+    if value_ids:
+        overrides = {
+            (row.project_id): row.hourly_price
+            for row in ProjectPrice.objects.filter(
+                project__in=chain, value_id__in=value_ids
+            ).order_by("hourly_price")
+        }
+        for node in reversed(chain):
+            if node.pk in overrides:
+                return overrides[node.pk]
+    for node in reversed(chain):
+        if node.hourly_price is not None:
+            return node.hourly_price
+    return None
+
+
+def project_billing_basis(*, project: Project) -> dict:
+    """What is released for billing on the project (and its children). The external
+    comment travels with it only on a fixed-price project."""
+    registrations = _model("TimeRegistration").objects.filter(
+        company_id=project.company_id,
+        project__path__startswith=project.path,
+        released_for_billing=True,
+        billable=True,
+    )
+    totals = registrations.aggregate(hours=Sum("hours"))
+    fixed = project.billing_model == Project.BillingModel.FIXED_PRICE
+    amount = (
+        project.fixed_price
+        if fixed
+        else sum(
+            (
+                (r.hours * (r.billing_price or ZERO))
+                for r in registrations.only("hours", "billing_price")
+            ),
+            ZERO,
+        ).quantize(CENT)
+    )
+    return {
+        "project": project.code,
+        "hours": _dec(totals["hours"]) or ZERO,
+        "amount": amount,
+        "external_comment": project.external_comment if fixed else "",
+    }
+
+
+# --- Registration helpers ------------------------------------------------------------------------
+
+
+def project_registration_info(*, project: Project) -> dict:
+    """What a registration form shows when the project is picked: the internal comment and
+    the attachments marked "show at registration"."""
+    return {
+        "internal_comment": project.internal_comment,
+        "internal_comment_required": project.internal_comment_required,
+        "attachments": list(project.attachments.filter(show_at_registration=True)),
+    }
+
+
+def home_accounting_on(*, employee, day: dt.date):
+    """The home accounting in force on ``day`` (latest ``valid_from`` on or before it)."""
+    return (
+        _model("HomeAccounting")
+        .objects.filter(employee=employee, valid_from__lte=day)
+        .select_related("cost_center", "project")
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def work_schedule_on(*, employee, day: dt.date):
+    return (
+        _model("WorkSchedule")
+        .objects.filter(employee=employee, valid_from__lte=day)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def project_authorizations(*, project: Project):
+    """Who reaches the project, and through which role: its own rows and its ancestors'."""
+    chain = project_chain(project=project)
+    return (
+        _model("ProjectAuthorization")
+        .objects.filter(project__in=chain)
+        .select_related("user", "role", "project")
+        .order_by("user__username")
+    )

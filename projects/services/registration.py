@@ -1,0 +1,540 @@
+"""Validation and creation of time registrations against the project register.
+
+The validation answers in findings: a warning is reported and the registration is saved,
+an error stops it. Each finding names the project and the rule, in words a user
+understands. Accounting rules are resolved in this priority: the project's rule for the
+dimension, then the time code's rule, then the dimension's general rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
+from django.utils.translation import gettext as _
+
+from ..models import (
+    AccountingDimension,
+    AccountingDimensionValue,
+    AccountingRule,
+    Project,
+    ProjectAccountingDefault,
+    ProjectControl,
+    TimeCode,
+    TimeCodeDimensionRule,
+    TimeRegistration,
+)
+from ..models.project import PATH_STEP
+from ..selectors import (
+    home_accounting_on,
+    project_billing_price,
+    project_chain,
+    project_effective_participants,
+)
+
+WARNING = "warning"
+ERROR = "error"
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One outcome of a rule: ``level`` is "warning" (saved) or "error" (not saved)."""
+
+    level: str
+    rule: str
+    message: str
+    project: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "rule": self.rule,
+            "project": self.project,
+            "message": self.message,
+        }
+
+
+class TimeRegistrationRejected(Exception):
+    """The registration broke a rule that stops it; ``errors`` says which."""
+
+    def __init__(self, errors: list[Finding]):
+        self.errors = errors
+        super().__init__("; ".join(f.message for f in errors))
+
+
+@dataclass
+class Draft:
+    """A registration being validated, with the defaults already laid out."""
+
+    company_id: int
+    employee: object
+    date: dt.date
+    time_code: TimeCode
+    hours: Decimal
+    project: Project | None
+    values: dict[int, AccountingDimensionValue | None]
+    internal_comment: str = ""
+    external_comment: str = ""
+    billable: bool = False
+    reviewed: bool = False
+    billing_price: Decimal | None = None
+    chain: list[Project] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, level: str, rule: str, message: str) -> None:
+        code = self.project.code if self.project else None
+        self.findings.append(Finding(level, rule, message, code))
+
+
+def _rule_label(source: str, time_code: TimeCode) -> str:
+    if source == "project":
+        return _("the project's rule")
+    if source == "code":
+        return _("the rule of time code %(code)s") % {"code": time_code.code}
+    return _("the dimension's general rule")
+
+
+def accounting_rule_resolve(
+    *,
+    dimension: AccountingDimension,
+    project_rule: str | None,
+    code_rule: str | None,
+) -> tuple[str, str]:
+    """(rule, where it came from): project first, then the code, then the dimension."""
+    if project_rule and project_rule != AccountingRule.INHERIT:
+        return project_rule, "project"
+    if code_rule and code_rule != AccountingRule.INHERIT:
+        return code_rule, "code"
+    return dimension.rule, "dimension"
+
+
+def _lay_out(draft: Draft, dimensions, defaults, explicit: set[int]) -> dict[int, object]:
+    """Fill the values a user left empty: the project's accounting (where the dimension
+    lays it out), then the employee's home accounting. Returns the laid-out values."""
+    laid_out: dict[int, object] = {}
+    for dimension in dimensions:
+        default = defaults.get(dimension.pk)
+        if default is None or not dimension.lay_out_from_project_time:
+            continue
+        value = None if default.leave_blank else default.value
+        laid_out[dimension.pk] = value
+        if dimension.pk not in explicit:
+            draft.values[dimension.pk] = value
+    home = home_accounting_on(employee=draft.employee, day=draft.date)
+    if home is not None:
+        for dimension in dimensions:
+            if (
+                dimension.is_cost_center
+                and dimension.pk not in explicit
+                and (dimension.pk not in laid_out)
+            ):
+                draft.values[dimension.pk] = home.cost_center
+        if draft.project is None and home.project is not None:
+            draft.project = home.project
+    return laid_out
+
+
+def _check_project(draft: Draft) -> None:
+    project = draft.project
+    if project.company_id != draft.company_id:
+        draft.add(
+            ERROR,
+            "company",
+            _("Project %(code)s belongs to another company.") % {"code": project.code},
+        )
+        return
+    if not project.registrable:
+        draft.add(
+            ERROR,
+            "registrable",
+            _(
+                "Project %(code)s is a main or sub project; register on one of its registrable "
+                "projects."
+            )
+            % {"code": project.code},
+        )
+    closed = next((p for p in reversed(draft.chain) if p.status != Project.Status.ONGOING), None)
+    if closed is not None:
+        draft.add(
+            ERROR,
+            "status",
+            _("Project %(code)s is %(status)s and takes no registrations.")
+            % {"code": closed.code, "status": closed.get_status_display().lower()},
+        )
+    if (project.start_date and draft.date < project.start_date) or (
+        project.end_date and draft.date > project.end_date
+    ):
+        draft.add(
+            ERROR,
+            "project_dates",
+            _("Project %(code)s runs %(start)s – %(end)s; %(date)s is outside it.")
+            % {
+                "code": project.code,
+                "start": project.start_date or "…",
+                "end": project.end_date or "…",
+                "date": draft.date,
+            },
+        )
+    if project.internal_comment_required and not draft.internal_comment.strip():
+        draft.add(
+            ERROR,
+            "internal_comment_required",
+            _("Project %(code)s requires an internal comment when reporting.")
+            % {"code": project.code},
+        )
+
+
+def _check_participants(draft: Draft, project_dimension) -> None:
+    if project_dimension is None or not project_dimension.only_participants_may_register:
+        return
+    participants = project_effective_participants(project=draft.project, chain=draft.chain)
+    if not participants.includes(draft.employee):
+        draft.add(
+            ERROR,
+            "participants",
+            _("Only participants may register on project %(code)s, and %(employee)s is not one.")
+            % {"code": draft.project.code, "employee": draft.employee},
+        )
+
+
+def _check_rules(draft: Draft, dimensions, defaults, laid_out) -> None:
+    code_rules = dict(
+        TimeCodeDimensionRule.objects.filter(time_code=draft.time_code).values_list(
+            "dimension_id", "rule"
+        )
+    )
+    for dimension in dimensions:
+        default = defaults.get(dimension.pk)
+        rule, source = accounting_rule_resolve(
+            dimension=dimension,
+            project_rule=default.rule if default else None,
+            code_rule=code_rules.get(dimension.pk),
+        )
+        value = draft.project if dimension.is_project else draft.values.get(dimension.pk)
+        where = _rule_label(source, draft.time_code)
+        if rule == AccountingRule.MUST and value is None:
+            draft.add(
+                ERROR,
+                "accounting_rule",
+                _("%(dimension)s must be given (%(where)s).")
+                % {"dimension": dimension.name, "where": where},
+            )
+        elif rule == AccountingRule.LOCKED:
+            expected = None if dimension.is_project else laid_out.get(dimension.pk)
+            if value != expected:
+                draft.add(
+                    ERROR,
+                    "accounting_rule",
+                    _("%(dimension)s is locked (%(where)s) and must be %(expected)s.")
+                    % {
+                        "dimension": dimension.name,
+                        "where": where,
+                        "expected": expected if expected is not None else _("blank"),
+                    },
+                )
+
+
+def _check_values(draft: Draft, dimensions) -> None:
+    by_id = {d.pk: d for d in dimensions}
+    for dimension_id, value in draft.values.items():
+        if value is None:
+            continue
+        if value.company_id != draft.company_id or dimension_id not in by_id:
+            draft.add(
+                ERROR,
+                "value_company",
+                _("%(value)s belongs to another company.") % {"value": value},
+            )
+        elif not value.is_valid_on(draft.date):
+            draft.add(
+                ERROR,
+                "value_validity",
+                _("%(dimension)s %(value)s is not valid on %(date)s.")
+                % {"dimension": by_id[dimension_id].name, "value": value, "date": draft.date},
+            )
+
+
+def _apply_billing(draft: Draft, billable: bool | None) -> None:
+    mode = draft.project.billing
+    forced = {Project.Billing.ALWAYS: True, Project.Billing.NEVER: False}.get(mode)
+    if forced is not None:
+        if billable is not None and billable != forced:
+            draft.add(
+                ERROR,
+                "billing",
+                _("Time on project %(code)s is %(mode)s billed and cannot be changed.")
+                % {"code": draft.project.code, "mode": _("always") if forced else _("never")},
+            )
+        draft.billable = forced
+    else:
+        draft.billable = billable if billable is not None else mode == Project.Billing.MAY_YES
+    if draft.billable:
+        draft.billing_price = project_billing_price(
+            project=draft.project,
+            values=[v for v in draft.values.values() if v is not None],
+            chain=draft.chain,
+        )
+
+
+def _check_controls(draft: Draft) -> None:
+    """Budget controls of the project and its ancestors; a parent's control compares the
+    sum over all its children."""
+    controls = list(
+        ProjectControl.objects.filter(project__in=draft.chain).select_related("project")
+    )
+    if not controls:
+        return
+    root = draft.chain[0]
+    nodes = {c.project.path: c.project for c in controls}
+    registrations = TimeRegistration.objects.filter(
+        company_id=draft.company_id, project__path__startswith=root.path
+    )
+    amount = ExpressionWrapper(F("hours") * F("billing_price"), output_field=DecimalField())
+    billable = Q(billable=True, reviewed=True)
+    sums = registrations.aggregate(
+        **{
+            f"h{i}": Sum("hours", filter=Q(project__path__startswith=path))
+            for i, path in enumerate(nodes)
+        },
+        **{
+            f"a{i}": Sum(amount, filter=billable & Q(project__path__startswith=path))
+            for i, path in enumerate(nodes)
+        },
+    )
+    budgets = Project.objects.filter(
+        company_id=draft.company_id, path__startswith=root.path
+    ).aggregate(
+        **{
+            f"b{i}": Sum("budget_hours", filter=Q(path__startswith=path))
+            for i, path in enumerate(nodes)
+        }
+    )
+    index = {path: i for i, path in enumerate(nodes)}
+    new_amount = (
+        draft.hours * draft.billing_price
+        if draft.billable and draft.reviewed and draft.billing_price is not None
+        else Decimal(0)
+    )
+    for control in sorted(controls, key=lambda c: c.project.level):
+        i = index[control.project.path]
+        level = ERROR if control.action == ProjectControl.Action.STOP else WARNING
+        if control.kind == ProjectControl.Kind.TIME:
+            budget = budgets[f"b{i}"]
+            if not budget:
+                continue
+            worked = Decimal(str(sums[f"h{i}"] or 0)) + draft.hours
+            percent = worked * HUNDRED / Decimal(str(budget))
+            if percent >= control.threshold_percent:
+                draft.add(
+                    level,
+                    "time_control",
+                    _(
+                        "Project %(code)s: %(worked)s of %(budget)s budgeted hours reported "
+                        "(%(percent)s %%), at or over the limit of %(limit)s %%."
+                    )
+                    % {
+                        "code": control.project.code,
+                        "worked": worked,
+                        "budget": Decimal(str(budget)).quantize(Decimal("0.01")),
+                        "percent": percent.quantize(Decimal("1")),
+                        "limit": control.threshold_percent.normalize(),
+                    },
+                )
+        else:
+            total = Decimal(str(sums[f"a{i}"] or 0)) + new_amount
+            if total >= control.threshold_amount:
+                draft.add(
+                    level,
+                    "billable_control",
+                    _(
+                        "Project %(code)s: reviewed billable time is worth %(amount)s SEK, at or "
+                        "over the limit of %(limit)s SEK."
+                    )
+                    % {
+                        "code": control.project.code,
+                        "amount": total.quantize(Decimal("0.01")),
+                        "limit": control.threshold_amount,
+                    },
+                )
+
+
+def _deviating_time_code(draft: Draft, project_dimension) -> None:
+    if project_dimension is None or not project_dimension.use_deviating_time_codes:
+        return
+    code = next((p.time_code for p in reversed(draft.chain) if p.time_code_id), None)
+    if code is None or code.pk == draft.time_code.pk:
+        return
+    if draft.time_code.replaceable_by_accounting:
+        draft.add(
+            WARNING,
+            "deviating_time_code",
+            _("Time code %(old)s was replaced by %(new)s from project %(code)s.")
+            % {"old": draft.time_code.code, "new": code.code, "code": draft.project.code},
+        )
+        draft.time_code = code
+
+
+def time_registration_validate(
+    *,
+    employee,
+    date: dt.date,
+    time_code: TimeCode,
+    hours: Decimal,
+    project: Project | None = None,
+    cost_center: AccountingDimensionValue | None = None,
+    dimension_values: list[AccountingDimensionValue] | tuple = (),
+    internal_comment: str = "",
+    external_comment: str = "",
+    billable: bool | None = None,
+    reviewed: bool = False,
+) -> Draft:
+    """Lay out the defaults and check every rule; the draft carries the findings."""
+    company_id = employee.company_id
+    dimensions = list(AccountingDimension.objects.filter(company_id=company_id))
+    values: dict[int, AccountingDimensionValue | None] = {}
+    draft = Draft(
+        company_id,
+        employee,
+        date,
+        time_code,
+        Decimal(hours),
+        project,
+        values,
+        internal_comment,
+        external_comment,
+        reviewed=reviewed,
+    )
+    explicit: set[int] = set()
+    for value in [cost_center, *dimension_values]:
+        if value is None:
+            continue
+        if value.dimension_id in values and values[value.dimension_id] != value:
+            draft.add(
+                ERROR,
+                "one_value_per_dimension",
+                _("Give one value per dimension (%(dimension)s twice).")
+                % {"dimension": value.dimension.name},
+            )
+        values[value.dimension_id] = value
+        explicit.add(value.dimension_id)
+    if cost_center is not None and not cost_center.dimension.is_cost_center:
+        draft.add(
+            ERROR, "cost_center", _("%(value)s is not a cost centre.") % {"value": cost_center}
+        )
+    if time_code.company_id != company_id:
+        draft.add(
+            ERROR,
+            "company",
+            _("Time code %(code)s belongs to another company.") % {"code": time_code.code},
+        )
+    if not draft.hours:
+        draft.add(ERROR, "hours", _("Give a number of hours other than zero."))
+
+    project_dimension = next((d for d in dimensions if d.is_project), None)
+    defaults = {}
+    if draft.project is None:
+        _lay_out(draft, dimensions, {}, explicit)
+    if draft.project is not None:
+        draft.chain = project_chain(project=draft.project)
+        defaults = {
+            d.dimension_id: d
+            for d in ProjectAccountingDefault.objects.filter(project=draft.project)
+        }
+    laid_out = _lay_out(draft, dimensions, defaults, explicit) if draft.project else {}
+    if draft.project is not None:
+        _check_project(draft)
+        _deviating_time_code(draft, project_dimension)
+        _check_participants(draft, project_dimension)
+        _apply_billing(draft, billable)
+    elif billable:
+        draft.add(ERROR, "billing", _("Only time on a project can be billed."))
+    _check_values(draft, dimensions)
+    _check_rules(draft, dimensions, defaults, laid_out)
+    if draft.project is not None and not any(f.level == ERROR for f in draft.findings):
+        _check_controls(draft)
+    return draft
+
+
+@transaction.atomic
+def time_registration_create(**kwargs) -> tuple[TimeRegistration, list[Finding]]:
+    """Validate and save a registration; returns it with its warnings, or raises
+    :class:`TimeRegistrationRejected` with the errors. Keyword arguments as
+    :func:`time_registration_validate`.
+
+    The main project of the branch is locked while the controls are checked and the row
+    is written, so two registrations cannot both slip under a registration stop.
+    """
+    project = kwargs.get("project")
+    if project is not None and project.path:
+        root_path = project.path[:PATH_STEP]
+        Project.objects.select_for_update().filter(
+            company_id=project.company_id, path=root_path
+        ).first()
+    draft = time_registration_validate(**kwargs)
+    errors = [f for f in draft.findings if f.level == ERROR]
+    if errors:
+        raise TimeRegistrationRejected(errors)
+    registration = TimeRegistration.objects.create(
+        company_id=draft.company_id,
+        employee=draft.employee,
+        date=draft.date,
+        time_code=draft.time_code,
+        hours=draft.hours,
+        project=draft.project,
+        cost_center=next(
+            (v for v in draft.values.values() if v is not None and v.dimension.is_cost_center),
+            None,
+        ),
+        internal_comment=draft.internal_comment,
+        external_comment=draft.external_comment,
+        billable=draft.billable,
+        reviewed=draft.reviewed,
+        billing_price=draft.billing_price,
+    )
+    others = [v for v in draft.values.values() if v is not None and not v.dimension.is_cost_center]
+    if others:
+        registration.dimension_values.set(others)
+    return registration, [f for f in draft.findings if f.level == WARNING]
+
+
+@transaction.atomic
+def time_registration_set_reviewed(*, registration: TimeRegistration, reviewed: bool) -> None:
+    registration.reviewed = reviewed
+    registration.save(update_fields=["reviewed"])
+
+
+@transaction.atomic
+def time_registrations_release(*, registrations) -> int:
+    """Release billable time for billing. A fixed-price project releases its time only when
+    it is closed (see ``project_set_status``)."""
+    count = 0
+    for registration in registrations.select_related("project"):
+        project = registration.project
+        if project is None or not registration.billable:
+            continue
+        if (
+            project.billing_model == Project.BillingModel.FIXED_PRICE
+            and project.status != Project.Status.CLOSED
+        ):
+            raise TimeRegistrationRejected(
+                [
+                    Finding(
+                        ERROR,
+                        "fixed_price",
+                        _(
+                            "Project %(code)s has a fixed price; its time is released when it is "
+                            "closed."
+                        )
+                        % {"code": project.code},
+                        project.code,
+                    )
+                ]
+            )
+        registration.released_for_billing = True
+        registration.save(update_fields=["released_for_billing"])
+        count += 1
+    return count
