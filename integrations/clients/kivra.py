@@ -1,0 +1,265 @@
+"""Kivra's sender API: authentication, recipient matching and sending salary slips.
+
+The contract is Kivra's own OpenAPI document (``contracts/kivra/`` beside the checkout):
+
+* ``POST /v1/auth`` — OAuth2 client credentials (Basic auth); the bearer token lives 8
+  hours and is reused until shortly before it expires;
+* ``POST /v2/tenant/{tenantKey}/usermatch/ssn`` — which of a list of personal identity
+  numbers can receive content from this sender (in batches);
+* ``POST /v2/tenant/{tenantKey}/content`` — one content of type ``salaryslip``: the
+  structured object (validated here against Kivra's JSON schema before sending) plus the
+  PDF in ``parts``; ``retain``/``retention_time`` for people who are not users yet.
+
+Kivra has no idempotency key, but in production an identical payload (all but
+``generated_at``) is delivered only once. So a content request is built once into bytes
+(:meth:`KivraClient.content_build`), the caller stores them, and every send — including a
+retry after a lost answer — sends exactly those bytes (:meth:`KivraClient.content_send`).
+
+Errors keep Kivra's 5-digit code, its messages and the ``x-correlation-id``. 42900 and 5xx
+are retried with backoff and jitter by :class:`~integrations.clients.base.BaseClient`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+
+from .base import BaseClient, OutsideSystemError, RetryPolicy
+
+SALARYSLIP_SCHEMA_PATH = Path(__file__).with_name("kivra_salaryslip.schema.json")
+RETENTION_TIMES = ("30", "390")
+CONTENT_TYPE_SALARYSLIP = "salaryslip"
+# Kivra's limits (api-introduction): 1 MB per content, 50 contents per recipient a minute.
+MAX_CONTENT_BYTES = 1_000_000
+USERMATCH_BATCH = 1000
+# 401 answers that mean "your token", as opposed to 40105 "this recipient".
+TOKEN_ERROR_CODES = frozenset({"40100", "40015", "40103"})
+
+
+class KivraError(OutsideSystemError):
+    """An error answer from Kivra: ``code`` is Kivra's 5-digit code (``"40105"``)."""
+
+    @property
+    def short_message(self) -> str:
+        return (self.body or {}).get("short_message", "") if isinstance(self.body, dict) else ""
+
+
+class KivraContentInvalid(ValueError):
+    """The content would be rejected by Kivra: not sent."""
+
+
+@lru_cache(maxsize=1)
+def salaryslip_validator() -> jsonschema.Draft6Validator:
+    schema = json.loads(SALARYSLIP_SCHEMA_PATH.read_text())
+    return jsonschema.Draft6Validator(schema)
+
+
+def salaryslip_errors(salaryslip: dict) -> list[str]:
+    """Every way ``salaryslip`` breaks Kivra's schema, as ``path: message`` lines."""
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+        for error in salaryslip_validator().iter_errors(salaryslip)
+    ]
+
+
+@dataclass(frozen=True)
+class ContentResult:
+    """What Kivra answered to an accepted content."""
+
+    status: int
+    objkey: str
+    retained: bool
+    location: str
+    correlation_id: str
+
+
+class KivraClient(BaseClient):
+    system = "Kivra"
+    correlation_header = "x-correlation-id"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        tenant_key: str,
+        client_id: str,
+        client_secret: str,
+        token_margin: float = 300.0,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep=time.sleep,
+        max_connections: int = 32,
+    ) -> None:
+        super().__init__(base_url, timeout=timeout, retry=retry, transport=transport, sleep=sleep)
+        if transport is None:
+            # One pool shared by the dispatch's threads.
+            self._http.close()
+            limits = httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
+            self._http = httpx.Client(
+                base_url=self.base_url,
+                timeout=timeout or httpx.Timeout(30.0, connect=5.0),
+                limits=limits,
+                headers={"User-Agent": "flexbridge/1"},
+            )
+        self.tenant_key = tenant_key
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._token_margin = token_margin
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+        self._local = threading.local()
+
+    # authentication ------------------------------------------------------------------------
+    def token(self) -> str:
+        """A bearer token, reused until ``token_margin`` seconds before it expires."""
+        with self._token_lock:
+            if self._token and time.monotonic() < self._token_expires - self._token_margin:
+                return self._token
+            basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+            response = self.request(
+                "POST",
+                "/v1/auth",
+                authenticate=False,
+                idempotent=True,  # asking for a token again is harmless
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {basic}"},
+            )
+            body = response.json()
+            self._token = body["access_token"]
+            self._token_expires = time.monotonic() + float(body.get("expires_in", 28800))
+            return self._token
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+    def on_unauthorized(self) -> bool:
+        """A 401 about the token: fetch a new one and retry once. Not for 40105 (recipient)."""
+        response = getattr(self._local, "response", None)
+        code = response.headers.get("x-error-code") if response is not None else None
+        if code and code not in TOKEN_ERROR_CODES:
+            return False
+        with self._token_lock:
+            self._token = None
+        return True
+
+    def _record(self, method, path, response, attempts):
+        super()._record(method, path, response, attempts)
+        self._local.response = response
+
+    def parse_error(self, response: httpx.Response) -> KivraError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text[:500]
+        if isinstance(body, dict) and "code" in body:
+            code = str(body.get("code"))
+            short = body.get("short_message") or ""
+            long = body.get("long_message") or ""
+            message = f"{short}: {long}" if short and long else (short or long)
+        else:
+            code = response.headers.get("x-error-code") or None
+            message = str(body) if body else response.reason_phrase
+        return KivraError(
+            message,
+            system=self.system,
+            status=response.status_code,
+            code=code,
+            correlation_id=response.headers.get(self.correlation_header),
+            body=body,
+        )
+
+    # recipients ----------------------------------------------------------------------------
+    def usermatch_ssn(self, ssns: list[str], *, batch_size: int = USERMATCH_BATCH) -> set[str]:
+        """The personal identity numbers (12 digits) that can receive content from us."""
+        matched: set[str] = set()
+        unique = sorted(set(ssns))
+        for start in range(0, len(unique), batch_size):
+            response = self.request(
+                "POST",
+                f"/v2/tenant/{self.tenant_key}/usermatch/ssn",
+                json={"list": unique[start : start + batch_size]},
+                idempotent=True,  # a lookup
+            )
+            matched.update(response.json().get("list") or [])
+        return matched
+
+    # content -------------------------------------------------------------------------------
+    @staticmethod
+    def content_build(
+        *,
+        ssn: str,
+        subject: str,
+        generated_at: str,
+        salaryslip: dict[str, Any],
+        pdf: bytes,
+        pdf_name: str,
+        retain: bool = False,
+        retention_time: str | None = None,
+    ) -> bytes:
+        """The exact request body of one salary slip, validated; store and resend these bytes."""
+        if not (len(ssn) == 12 and ssn.isdigit()):
+            raise KivraContentInvalid("The personal identity number must be 12 digits.")
+        if retention_time is not None and retention_time not in RETENTION_TIMES:
+            raise KivraContentInvalid("Kivra keeps retained content 30 or 390 days only.")
+        errors = salaryslip_errors(salaryslip)
+        if errors:
+            raise KivraContentInvalid(
+                "Salary slip does not match Kivra's schema: " + "; ".join(errors)
+            )
+        payload: dict[str, Any] = {
+            "ssn": ssn,
+            "subject": subject,
+            "generated_at": generated_at,
+            "type": CONTENT_TYPE_SALARYSLIP,
+            "parts": [
+                {
+                    "name": pdf_name,
+                    "data": base64.b64encode(pdf).decode("ascii"),
+                    "content_type": "application/pdf",
+                }
+            ],
+            "salaryslip": salaryslip,
+        }
+        if retain:
+            payload["retain"] = True
+            payload["retention_time"] = retention_time or "30"
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        encoded = body.encode()
+        if len(encoded) > MAX_CONTENT_BYTES:
+            raise KivraContentInvalid("The content is larger than Kivra's 1 MB limit.")
+        return encoded
+
+    def content_send(self, body: bytes) -> ContentResult:
+        """Send stored content bytes. Safe to repeat: Kivra delivers identical payloads once.
+
+        Raises :class:`KivraError` for Kivra's refusals (4xx) and
+        :class:`~integrations.clients.base.TransientError` (or its
+        :class:`~integrations.clients.base.AnswerLost`) when retries ran out.
+        """
+        response = self.request(
+            "POST",
+            f"/v2/tenant/{self.tenant_key}/content",
+            content=body,
+            headers={"Content-Type": "application/json"},
+            idempotent=True,  # duplicate control: the same bytes are delivered once
+        )
+        return ContentResult(
+            status=response.status_code,
+            objkey=response.headers.get("kivra-objkey", ""),
+            retained=response.headers.get("kivra-retained", "").lower() == "true",
+            location=response.headers.get("location", ""),
+            correlation_id=response.headers.get(self.correlation_header, ""),
+        )

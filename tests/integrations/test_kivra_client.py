@@ -1,0 +1,272 @@
+"""The Kivra client against the Kivra sandbox over real HTTP."""
+
+import base64
+import json
+
+import httpx
+import pytest
+from stdnum import luhn
+
+from integrations.clients.base import AnswerLost, RetryPolicy, TransientError
+from integrations.clients.kivra import (
+    KivraClient,
+    KivraContentInvalid,
+    KivraError,
+    salaryslip_errors,
+)
+from integrations.sandboxes.kivra import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_TENANT_KEY,
+    KivraSandbox,
+    ssn_is_valid,
+)
+
+PDF = b"%PDF-1.4\n% test\n"
+
+
+def ssn(n: int) -> str:
+    body = f"850101{n:03d}"
+    return "19" + body + luhn.calc_check_digit(body)
+
+
+USER, NON_USER = ssn(1), ssn(2)
+
+
+def salaryslip(net="27690.00") -> dict:
+    money = lambda v: {"monetary_amount": v, "currency": "SEK"}  # noqa: E731
+    return {
+        "document_metadata": {
+            "creation_timestamp": "2026-01-31T10:00:00Z",
+            "source_system": "flexbridge",
+        },
+        "employment": {
+            "employer": {
+                "legal_name": "Acme AB",
+                "legal_identifiers": {"vat_number": "SE556036079301", "org_number": "556036-0793"},
+                "contact_information": {
+                    "address": {
+                        "street_address": "Storgatan 1",
+                        "postal_code": "111 22",
+                        "city": "Stockholm",
+                        "country": "Sweden",
+                    },
+                    "email_address": "hr@acme.example",
+                    "telephone_number": "+46 8-123 456",
+                },
+            }
+        },
+        "pay_period": {
+            "start_date": "2026-01-01",
+            "end_date": "2026-01-31",
+            "payout_date": "2026-01-25",
+            "gross_pay": money("35500.00"),
+            "tax_deducted": money("7810.00"),
+            "net_pay": money(net),
+        },
+    }
+
+
+def body_for(recipient: str, *, retain=False, net="27690.00") -> bytes:
+    return KivraClient.content_build(
+        ssn=recipient,
+        subject="Lönespecifikation 2026-01-25",
+        generated_at="2026-01-25",
+        salaryslip=salaryslip(net),
+        pdf=PDF,
+        pdf_name="payslip.pdf",
+        retain=retain,
+        retention_time="390" if retain else None,
+    )
+
+
+@pytest.fixture
+def sandbox():
+    return KivraSandbox(users=[USER])
+
+
+@pytest.fixture
+def client(sandbox):
+    with sandbox.serving() as url:
+        sleeps = []
+        kivra = KivraClient(
+            url,
+            tenant_key=DEMO_TENANT_KEY,
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            timeout=httpx.Timeout(2.0, connect=1.0),
+            retry=RetryPolicy(max_attempts=4, backoff_base=0.01),
+            sleep=sleeps.append,
+        )
+        kivra.sleeps = sleeps
+        yield kivra
+        kivra.close()
+
+
+def test_ssn_validation_in_sandbox():
+    assert ssn_is_valid(USER)
+    assert not ssn_is_valid(USER[:-1] + str((int(USER[-1]) + 1) % 10))
+    assert not ssn_is_valid("19851301" + USER[8:])
+
+
+def test_token_is_fetched_once_and_reused(sandbox, client):
+    client.usermatch_ssn([USER])
+    client.usermatch_ssn([NON_USER])
+    auths = [r for r in sandbox.requests if r["path"] == "/v1/auth"]
+    assert len(auths) == 1
+
+
+def test_token_renewed_shortly_before_expiry(sandbox, client):
+    sandbox.options["token_ttl"] = 100  # shorter than the client's 300 s margin
+    client.usermatch_ssn([USER])
+    client.usermatch_ssn([USER])
+    assert len([r for r in sandbox.requests if r["path"] == "/v1/auth"]) == 2
+
+
+def test_bad_credentials_keep_kivras_code(sandbox):
+    with sandbox.serving() as url:
+        kivra = KivraClient(url, tenant_key=DEMO_TENANT_KEY, client_id="x", client_secret="y")
+        with pytest.raises(KivraError) as caught:
+            kivra.usermatch_ssn([USER])
+    assert caught.value.code == "40104"
+    assert caught.value.status == 401
+    assert caught.value.correlation_id
+
+
+def test_usermatch_in_batches(sandbox, client):
+    many = [ssn(n) for n in range(1, 26)]
+    sandbox.users = set(many[::2])
+    assert client.usermatch_ssn(many, batch_size=10) == set(many[::2])
+    matches = [r for r in sandbox.requests if r["path"].endswith("/usermatch/ssn")]
+    assert len(matches) == 3
+
+
+def test_content_to_user_is_delivered(sandbox, client):
+    result = client.content_send(body_for(USER))
+    assert result.status == 201 and result.objkey and not result.retained
+    assert result.correlation_id
+    assert [r["ssn"] for r in sandbox.received] == [USER]
+
+
+def test_non_user_retained_or_refused(sandbox, client):
+    with pytest.raises(KivraError) as caught:
+        client.content_send(body_for(NON_USER))
+    assert caught.value.code == "40105"
+    assert "Sendrequest" in caught.value.message
+    # 40105 is about the recipient, not the token: no second token, no retry.
+    assert len([r for r in sandbox.requests if r["path"] == "/v1/auth"]) == 1
+    result = client.content_send(body_for(NON_USER, retain=True))
+    assert result.retained
+    assert sandbox.received[-1]["retention_time"] == "390"
+
+
+def test_build_validates_salaryslip_before_sending():
+    broken = salaryslip()
+    del broken["pay_period"]["net_pay"]
+    assert any("net_pay" in e for e in salaryslip_errors(broken))
+    with pytest.raises(KivraContentInvalid, match="net_pay"):
+        KivraClient.content_build(
+            ssn=USER,
+            subject="x",
+            generated_at="2026-01-25",
+            salaryslip=broken,
+            pdf=PDF,
+            pdf_name="p.pdf",
+        )
+    with pytest.raises(KivraContentInvalid):
+        body_for("12345")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda p: p.update(ssn="198501010000"), "40009"),
+        (lambda p: p.update(type="letter.nonsense"), "40012"),
+        (lambda p: p.update(type="letter", retain=True), "42221"),
+        (lambda p: p.update(retention_time="60"), "40000"),
+        (lambda p: p["salaryslip"]["pay_period"].pop("gross_pay"), "40000"),
+        (lambda p: p.update(parts=[]), "40019"),
+        (lambda p: p["parts"][0].update(content_type="application/zip"), "40028"),
+        (lambda p: p.pop("ssn"), "40024"),
+    ],
+)
+def test_sandbox_rejects_invalid_content_in_kivras_words(sandbox, client, mutate, code):
+    payload = json.loads(body_for(USER))
+    mutate(payload)
+    with pytest.raises(KivraError) as caught:
+        client.content_send(json.dumps(payload).encode())
+    assert caught.value.code == code
+    assert caught.value.status == int(code[:3])
+    assert sandbox.received == []
+
+
+def test_malformed_json_and_oversize(sandbox, client):
+    with pytest.raises(KivraError) as caught:
+        client.content_send(b"{not json")
+    assert caught.value.code == "40008"
+    big = json.loads(body_for(USER))
+    big["parts"][0]["data"] = base64.b64encode(b"%PDF" + b"x" * 1_100_000).decode()
+    with pytest.raises(KivraError) as caught:
+        client.content_send(json.dumps(big).encode())
+    assert caught.value.code == "41300"
+
+
+def test_42900_and_5xx_are_retried_with_backoff(sandbox, client):
+    sandbox.faults.rate_limit_next = 2
+    sandbox.faults.fail_next = 1
+    result = client.content_send(body_for(USER))
+    assert result.status == 201
+    assert len(client.sleeps) == 3
+    assert all(0 <= s <= 0.04 for s in client.sleeps)  # jittered, no Retry-After from Kivra
+    assert len(sandbox.received) == 1
+
+
+def test_persistent_5xx_gives_transient_error_with_kivras_code(sandbox, client):
+    sandbox.faults.fail_next = 10
+    with pytest.raises(TransientError) as caught:
+        client.content_send(body_for(USER))
+    assert caught.value.code == "50300"
+    assert sandbox.received == []
+
+
+def test_per_recipient_limit(sandbox, client):
+    sandbox.options.update(per_recipient_limit=2, per_recipient_window=60)
+    client.content_send(body_for(USER, net="1.00"))
+    client.content_send(body_for(USER, net="2.00"))
+    client.retry.max_attempts = 1
+    with pytest.raises(TransientError) as caught:
+        client.content_send(body_for(USER, net="3.00"))
+    assert caught.value.code == "42900"
+
+
+def test_dropped_answer_resent_once_delivered_once(sandbox, client):
+    sandbox.options["drop_content_next"] = 1
+    body = body_for(USER)
+    result = client.content_send(body)  # the client resends the same bytes itself
+    assert result.status == 201
+    assert len(sandbox.received) == 1
+    assert sandbox.duplicates == 1
+    assert sandbox.content_requests == 2
+
+
+def test_dropped_answers_beyond_retries_raise_answer_lost_or_transient(sandbox, client):
+    sandbox.options["drop_content_next"] = 10
+    with pytest.raises(TransientError) as caught:
+        client.content_send(body_for(USER))
+    assert not isinstance(caught.value, AnswerLost) or caught.value.status is None
+    assert len(sandbox.received) == 1  # delivered once despite four sends
+
+
+def test_duplicate_control_ignores_generated_at(sandbox, client):
+    payload = json.loads(body_for(USER))
+    client.content_send(json.dumps(payload).encode())
+    payload["generated_at"] = "2026-02-01"
+    client.content_send(json.dumps(payload).encode())
+    assert len(sandbox.received) == 1 and sandbox.duplicates == 1
+
+
+def test_received_endpoint(sandbox, client):
+    client.content_send(body_for(USER))
+    answer = httpx.get(client.base_url + "/_sandbox/received").json()
+    assert answer["count"] == 1
+    assert answer["received"][0]["ssn"] == USER
