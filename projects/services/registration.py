@@ -38,6 +38,7 @@ from ..selectors import (
 WARNING = "warning"
 ERROR = "error"
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -338,10 +339,10 @@ def _check_controls(draft: Draft) -> None:
                     )
                     % {
                         "code": control.project.code,
-                        "worked": worked,
+                        "worked": worked.quantize(CENT),
                         "budget": Decimal(str(budget)).quantize(Decimal("0.01")),
                         "percent": percent.quantize(Decimal("1")),
-                        "limit": control.threshold_percent.normalize(),
+                        "limit": format(control.threshold_percent.normalize(), "f"),
                     },
                 )
         else:
