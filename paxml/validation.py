@@ -1,0 +1,355 @@
+"""The two checks every PAXml file passes before anything is written.
+
+1. **The XSD** (``paxml/schema/paxml-2.0.xsd``, the official 2.0 schema, 2013-12-03).
+   The reader streams, so it validates post by post: each ``tidtrans``, ``lonetrans``,
+   ``person``, ``schema`` … against its own type from the official schema (global element
+   declarations are added for them to a copy of the schema at load time), while the
+   reader itself checks what lies above the posts (root, the sections, each at most once,
+   ``header`` required). The result is the same as validating the whole document, with a
+   line number on every message and flat memory. ``xsd_validate_document`` validates a
+   whole document at once; the tests use it on every file the writer produces.
+2. **The spec's own rules** the XSD cannot express (technical description 2013-03-13):
+   ``anstid`` or ``persnr`` present; a time post has a single ``datum``, a date range or
+   ``starttid``+``sluttid``; ``timmar`` only with a single ``datum``; a date range only with
+   ``omfattning``; attendance always in hours; ``0 < omfattning ≤ 100``; ``persnr``
+   consistent with ``anstid``; a salary post has ``lonkod`` or ``lonart``.
+
+Every violation becomes a :class:`Problem` with line, element, field, employee and a
+message that says what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+from stdnum import luhn
+
+from flexbridge.masking import mask_personal_identity_number, mask_text
+
+from . import codes
+from .codes import Profile
+from .records import (
+    EmployeeRef,
+    Person,
+    SalaryTransaction,
+    ScheduleDay,
+    TimeTransaction,
+)
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "paxml-2.0.xsd"
+XS = "http://www.w3.org/2001/XMLSchema"
+
+# post element -> its type in the XSD
+POST_TYPES: dict[str, str] = {
+    "header": "headerTYPE",
+    "dimension": "dimensionTYPE",
+    "resultatenhet": "resultatenhetTYPE",
+    "kod": "kodTYPE",
+    "resetrans": "resetransTYPE",
+    "klar": "handelseTYPE",
+    "attesterat": "handelseTYPE",
+    "tidtrans": "tidtransTYPE",
+    "lonetrans": "lonetransTYPE",
+    "schema": "schemaTYPE",
+    "person": "personTYPE",
+    "lonebesked": "lonebeskedTYPE",
+    "saldo": "saldoTYPE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a file, located as precisely as the file allows."""
+
+    line: int
+    message: str
+    element: str = ""
+    field: str = ""
+    employee: str = ""
+    kind: str = "error"  # "error" (blocks the import) or "warning"
+
+    def __str__(self) -> str:
+        where = [f"line {self.line}" if self.line else "file"]
+        if self.element:
+            where.append(self.element)
+        if self.field and self.field != self.element:
+            where.append(f"field {self.field}")
+        if self.employee:
+            where.append(f"employee {self.employee}")
+        return f"{', '.join(where)}: {mask_text(self.message)}"
+
+
+# --- the schema ---------------------------------------------------------------------------
+
+
+def _schema_tree(profile: Profile) -> etree._ElementTree:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    tree = etree.parse(str(SCHEMA_PATH), parser)
+    if profile.extra_time_codes:
+        restriction = tree.find(f"{{{XS}}}simpleType[@name='tidkodTYPE']/{{{XS}}}restriction")
+        for code in sorted(profile.extra_time_codes):
+            etree.SubElement(restriction, f"{{{XS}}}enumeration", value=code)
+    return tree
+
+
+@lru_cache(maxsize=4)
+def document_schema(profile_name: str = "standard") -> etree.XMLSchema:
+    """The official schema (for ``fortnox``: with ÖB1–ÖB5 added to ``tidkodTYPE``)."""
+    return etree.XMLSchema(_schema_tree(codes.profile_get(profile_name)))
+
+
+@lru_cache(maxsize=4)
+def post_schema(profile_name: str = "standard") -> etree.XMLSchema:
+    """The official schema plus a global element per post, to validate posts one by one."""
+    tree = copy.deepcopy(_schema_tree(codes.profile_get(profile_name)))
+    root = tree.getroot()
+    for name, type_name in POST_TYPES.items():
+        etree.SubElement(root, f"{{{XS}}}element", name=name, type=type_name)
+    return etree.XMLSchema(tree)
+
+
+_REWRITES: list[tuple[re.Pattern, str]] = [
+    (
+        re.compile(
+            r"\[facet 'minLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
+            r"this underruns the allowed minimum length of '(?P<m>\d+)'"
+        ),
+        "expected at least {m} characters, got {n} ('{v}')",
+    ),
+    (
+        re.compile(
+            r"\[facet 'maxLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
+            r"this exceeds the allowed maximum length of '(?P<m>\d+)'"
+        ),
+        "expected at most {m} characters, got {n} ('{v}')",
+    ),
+    (
+        re.compile(
+            r"\[facet 'enumeration'\] The value '(?P<v>[^']*)' is not an element of the set"
+        ),
+        "expected one of the codes of the PAXml 2.0 code list, got '{v}'",
+    ),
+    (
+        re.compile(r"'(?P<v>[^']*)' is not a valid value of the atomic type 'xs:(?P<t>\w+)'"),
+        "expected {t}, got '{v}'",
+    ),
+    (
+        re.compile(r"'(?P<v>[^']*)' is not a valid value of the local atomic type"),
+        "got '{v}', which is not a valid value here",
+    ),
+]
+_EXAMPLES = {
+    "dateTime": "xs:dateTime without zone, e.g. 2012-04-01T08:00:00",
+    "date": "xs:date, e.g. 2012-06-02",
+    "time": "xs:time, e.g. 08:00:00",
+    "decimal": "a decimal number with a point, e.g. 8.5",
+    "int": "a whole number",
+    "boolean": "true or false",
+}
+_WHERE = re.compile(r"^Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: ")
+
+
+def _explain(message: str) -> tuple[str, str, str]:
+    """libxml2's message → (element, field, message saying what was expected)."""
+    element = field = ""
+    match = _WHERE.match(message)
+    if match:
+        element, field = match.group("el"), match.group("attr") or ""
+        message = message[match.end() :]
+    for pattern, template in _REWRITES:
+        found = pattern.search(message)
+        if found:
+            values = found.groupdict()
+            if "t" in values:
+                values["t"] = _EXAMPLES.get(values["t"], "xs:" + values["t"])
+            message = template.format(**values)
+            break
+    message = message.strip().rstrip(".")
+    if field:
+        field = f"@{field}"
+    return element, field or element, message
+
+
+def xsd_problems(element: etree._Element, *, profile: Profile, employee: str = "") -> list[Problem]:
+    """Validate one post (``tidtrans``, ``person`` …) against its XSD type."""
+    schema = post_schema(profile.name)
+    if schema.validate(element):
+        return []
+    problems = []
+    for error in schema.error_log:
+        el, field, message = _explain(error.message)
+        if el and el != element.tag:
+            el = f"{element.tag}/{el}"
+        problems.append(
+            Problem(
+                line=error.line or element.sourceline or 0,
+                element=el or element.tag,
+                field=field,
+                employee=employee,
+                message=f"not valid against the PAXml 2.0 schema: {message}",
+            )
+        )
+    return problems
+
+
+def xsd_validate_document(source, *, profile: Profile = codes.STANDARD) -> list[Problem]:
+    """Validate a whole (small) document at once — for tests and the writer's self-check."""
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    if isinstance(source, bytes):
+        tree = etree.fromstring(source, parser).getroottree()
+    else:
+        tree = etree.parse(source, parser)
+    schema = document_schema(profile.name)
+    if schema.validate(tree):
+        return []
+    problems = []
+    for error in schema.error_log:
+        el, field, message = _explain(error.message)
+        problems.append(Problem(line=error.line, element=el, field=field, message=message))
+    return problems
+
+
+# --- the spec's rules ---------------------------------------------------------------------
+
+
+def persnr_valid(value: str) -> bool:
+    """12 digits, a real date (or samordningsnummer, day + 60) and a Luhn check digit."""
+    if len(value) != 12 or not value.isdigit():
+        return False
+    month, day = int(value[4:6]), int(value[6:8])
+    if day > 60:
+        day -= 60
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    return luhn.is_valid(value[2:])
+
+
+class RuleChecker:
+    """The spec's rules for one file. Stateful: it remembers which ``persnr`` each
+    ``anstid`` came with, so the same employee number with two persons is caught."""
+
+    def __init__(self, *, profile: Profile = codes.STANDARD) -> None:
+        self.profile = profile
+        self._persnr_of: dict[str, tuple[str, int]] = {}
+
+    def check(self, record) -> list[Problem]:
+        problems: list[Problem] = []
+        if isinstance(record, EmployeeRef):
+            self._check_employee(record, problems)
+        if isinstance(record, TimeTransaction):
+            self._check_time(record, problems)
+        elif isinstance(record, SalaryTransaction):
+            self._check_salary(record, problems)
+        elif isinstance(record, ScheduleDay):
+            self._check_day(record, problems)
+        return problems
+
+    def _problem(self, record, element: str, field: str, message: str) -> Problem:
+        return Problem(
+            line=record.line,
+            element=element,
+            field=field,
+            employee=getattr(record, "employee", ""),
+            message=message,
+        )
+
+    def _check_employee(self, record: EmployeeRef, problems: list[Problem]) -> None:
+        tag = _TAG_OF.get(type(record), "post")
+        if not record.anstid and not record.persnr:
+            problems.append(self._problem(record, tag, "@anstid", "anstid or persnr must be given"))
+            return
+        if record.persnr:
+            if not persnr_valid(record.persnr):
+                problems.append(
+                    self._problem(
+                        record,
+                        tag,
+                        "@persnr",
+                        "expected a personal identity number yyyymmddnnnn with a valid "
+                        f"check digit, got {mask_personal_identity_number(record.persnr)}",
+                    )
+                )
+            if record.anstid:
+                seen = self._persnr_of.get(record.anstid)
+                if seen is None:
+                    self._persnr_of[record.anstid] = (record.persnr, record.line)
+                elif seen[0] != record.persnr:
+                    problems.append(
+                        self._problem(
+                            record,
+                            tag,
+                            "@persnr",
+                            f"persnr does not match anstid {record.anstid}: line {seen[1]} "
+                            "gives another personal identity number for the same employee",
+                        )
+                    )
+
+    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:
+        def add(field: str, message: str) -> None:
+            problems.append(self._problem(t, "tidtrans", field, message))
+
+        has_day = t.datum is not None
+        has_range = t.datumfrom is not None or t.datumtom is not None
+        has_clock = t.starttid is not None or t.sluttid is not None
+        forms = sum((has_day, has_range, has_clock))
+        if forms == 0:
+            add("datum", "expected datum, datumfrom+datumtom or starttid+sluttid")
+        elif forms > 1:
+            add("datum", "give only one of datum, a date range, or starttid+sluttid")
+        if has_range and (t.datumfrom is None or t.datumtom is None):
+            add("datumfrom" if t.datumfrom is None else "datumtom", "a date range needs both")
+        if t.datumfrom and t.datumtom and t.datumfrom > t.datumtom:
+            add("datumtom", "datumtom is before datumfrom")
+        if has_clock and (t.starttid is None or t.sluttid is None):
+            add("starttid" if t.starttid is None else "sluttid", "give starttid and sluttid")
+        if t.starttid and t.sluttid and t.sluttid <= t.starttid:
+            add("sluttid", "sluttid must be after starttid")
+        if t.timmar is not None and not has_day:
+            add("timmar", "timmar only with a single datum (not with a range or start/end)")
+        if has_range and t.omfattning is None:
+            add("omfattning", "a date range only with omfattning")
+        if t.omfattning is not None:
+            if not (0 < t.omfattning <= 100):
+                add("omfattning", f"expected 0 < omfattning ≤ 100, got {t.omfattning}")
+            if t.timmar is not None:
+                add("omfattning", "give timmar or omfattning, not both")
+            if has_clock:
+                add("omfattning", "no omfattning with starttid/sluttid")
+        code = self.profile.import_time_code(t.tidkod)
+        if codes.is_attendance_code(code) or code in self.profile.extra_time_codes:
+            if t.omfattning is not None or has_range:
+                add("tidkod", f"attendance ({t.tidkod}) is always given in hours, not omfattning")
+            elif t.timmar is None and not has_clock:
+                add("timmar", f"attendance ({t.tidkod}) needs timmar or starttid/sluttid")
+
+    def _check_salary(self, s: SalaryTransaction, problems: list[Problem]) -> None:
+        if not s.lonkod and not s.lonart:
+            problems.append(self._problem(s, "lonetrans", "lonkod", "lonkod or lonart is required"))
+        if s.datum is not None and (s.datumfrom is not None or s.datumtom is not None):
+            problems.append(
+                self._problem(s, "lonetrans", "datum", "give datum or a date range, not both")
+            )
+        if s.datumfrom and s.datumtom and s.datumfrom > s.datumtom:
+            problems.append(self._problem(s, "lonetrans", "datumtom", "before datumfrom"))
+
+    def _check_day(self, d: ScheduleDay, problems: list[Problem]) -> None:
+        clock = d.starttid is not None and d.sluttid is not None
+        if d.timmar is None and not clock:
+            problems.append(
+                self._problem(d, "dag", "@timmar", "expected timmar or starttid and sluttid")
+            )
+
+
+_TAG_OF = {
+    TimeTransaction: "tidtrans",
+    SalaryTransaction: "lonetrans",
+    ScheduleDay: "schema",
+    Person: "person",
+}

@@ -1,0 +1,14 @@
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "paxml" / "samples"
+if not SAMPLES.exists():  # pragma: no cover - checkout without the shared folder
+    SAMPLES = Path("/work/shared/contracts/paxml/samples")
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.exists():
+        pytest.skip("contracts/paxml/samples not available")
+    return SAMPLES

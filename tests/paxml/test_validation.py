@@ -1,0 +1,183 @@
+import pytest
+
+from paxml import codes
+from paxml.reader import read_records
+from paxml.validation import persnr_valid, xsd_validate_document
+from tests.paxml.helpers import doc, tidtrans
+
+
+def _problems(data: bytes, **kwargs):
+    _records, reader = read_records(data, **kwargs)
+    return reader.problems
+
+
+def test_official_example_is_valid(samples):
+    path = samples / "official-example-2.0.pax"
+    assert _problems(path) == []
+    assert xsd_validate_document(str(path)) == []
+
+
+def test_invalid_persnr_sample_names_line_and_field(samples):
+    problems = _problems(samples / "invalid-persnr-10-digits.xml")
+    assert [(p.line, p.element, p.field) for p in problems] == [
+        (7, "lonetrans", "@persnr"),
+        (14, "person", "@persnr"),
+    ]
+    text = str(problems[0])
+    assert text.startswith("line 7, lonetrans, field @persnr, employee 1:")
+    assert "expected at least 12 characters, got 10" in text
+    assert "1122334455" not in text  # masked
+
+
+def test_invalid_tidpunkt_sample_names_line_and_field(samples):
+    problems = _problems(samples / "invalid-tidpunkt-with-zone.xml")
+    assert len(problems) == 1
+    problem = problems[0]
+    assert (problem.line, problem.element, problem.field) == (19, "resetrans/tidpunkt", "tidpunkt")
+    assert "expected xs:dateTime" in problem.message
+    assert "2012-04-01T08:00+02:00[Europe/Stockholm]" in problem.message
+    # the whole-document check agrees
+    assert [
+        p.line for p in xsd_validate_document(str(samples / "invalid-tidpunkt-with-zone.xml"))
+    ] == [19]
+
+
+@pytest.mark.parametrize(
+    ("inner", "attrs", "field", "message"),
+    [
+        ("<tidkod>SJK</tidkod><datum>2024-01-02</datum>", "", "@anstid", "anstid or persnr"),
+        (
+            "<tidkod>SJK</tidkod><datumfrom>2024-01-02</datumfrom><datumtom>2024-01-03</datumtom>"
+            "<timmar>8</timmar><omfattning>50</omfattning>",
+            'anstid="1"',
+            "timmar",
+            "timmar only with a single datum",
+        ),
+        (
+            "<tidkod>SJK</tidkod><datumfrom>2024-01-02</datumfrom><datumtom>2024-01-03</datumtom>",
+            'anstid="1"',
+            "omfattning",
+            "a date range only with omfattning",
+        ),
+        (
+            "<tidkod>ARB</tidkod><datum>2024-01-02</datum><omfattning>50</omfattning>",
+            'anstid="1"',
+            "tidkod",
+            "attendance (ARB) is always given in hours",
+        ),
+        (
+            "<tidkod>ARB</tidkod><datum>2024-01-02</datum>",
+            'anstid="1"',
+            "timmar",
+            "needs timmar",
+        ),
+        (
+            "<tidkod>SJK</tidkod><datum>2024-01-02</datum>",
+            'anstid="1" persnr="198210101238"',
+            "@persnr",
+            "valid check digit",
+        ),
+        (
+            "<tidkod>SJK</tidkod>",
+            'anstid="1"',
+            "datum",
+            "expected datum, datumfrom+datumtom or starttid+sluttid",
+        ),
+        (
+            "<tidkod>OB1</tidkod><starttid>2024-01-02T18:00:00</starttid>"
+            "<sluttid>2024-01-02T17:00:00</sluttid>",
+            'anstid="1"',
+            "sluttid",
+            "after starttid",
+        ),
+    ],
+)
+def test_spec_rules(inner, attrs, field, message):
+    problems = _problems(doc(tidtrans(inner, attrs)))
+    assert len(problems) >= 1
+    assert problems[0].line == 5
+    assert problems[0].field == field
+    assert message in problems[0].message
+
+
+@pytest.mark.parametrize("value", ["0", "100.5", "-5"])
+def test_omfattning_range_is_enforced(value):
+    inner = f"<tidkod>SJK</tidkod><datum>2024-01-02</datum><omfattning>{value}</omfattning>"
+    problems = _problems(doc(tidtrans(inner)))
+    assert problems and problems[0].line == 5
+    assert "omfattning" in problems[0].field
+
+
+def test_valid_time_forms_pass():
+    body = (
+        "<tidtransaktioner>\n"
+        '<tidtrans anstid="1"><tidkod>SJK</tidkod><datum>2024-01-02</datum></tidtrans>\n'
+        '<tidtrans anstid="1"><tidkod>ARB</tidkod><datum>2024-01-02</datum><timmar>8</timmar>'
+        "</tidtrans>\n"
+        '<tidtrans anstid="1"><tidkod>OB1</tidkod><starttid>2024-01-02T18:00:00</starttid>'
+        "<sluttid>2024-01-02T21:00:00</sluttid></tidtrans>\n"
+        '<tidtrans persnr="198210101237"><tidkod>VAB</tidkod><datumfrom>2024-01-02</datumfrom>'
+        "<datumtom>2024-01-04</datumtom><omfattning>50</omfattning></tidtrans>\n"
+        "</tidtransaktioner>\n"
+    )
+    records, reader = read_records(doc(body))
+    assert reader.ok, reader.problems
+    assert len(records) == 5
+
+
+def test_persnr_must_match_anstid_across_the_file():
+    body = (
+        "<personal>\n"
+        '<person anstid="1" persnr="198210101237"><fornamn>A</fornamn></person>\n'
+        "</personal>\n"
+        "<lonetransaktioner>\n"
+        '<lonetrans anstid="1" persnr="198001011231"><lonkod>BONUS</lonkod></lonetrans>\n'
+        "</lonetransaktioner>\n"
+    )
+    problems = _problems(doc(body))
+    assert len(problems) == 1
+    assert problems[0].line == 8 and problems[0].field == "@persnr"
+    assert "does not match anstid 1: line 5" in problems[0].message
+
+
+def test_salary_needs_lonkod_or_lonart():
+    problems = _problems(
+        doc(
+            '<lonetransaktioner><lonetrans anstid="1"><antal>1</antal></lonetrans>'
+            "</lonetransaktioner>"
+        )
+    )
+    assert [(p.field, p.message) for p in problems] == [("lonkod", "lonkod or lonart is required")]
+
+
+def test_unknown_code_and_unknown_element_are_schema_errors():
+    problems = _problems(
+        doc(tidtrans("<tidkod>XYZ</tidkod><datum>2024-01-02</datum><farg>blå</farg>"))
+    )
+    messages = " | ".join(str(p) for p in problems)
+    assert "got 'XYZ'" in messages
+    assert "farg" in messages
+    assert all(p.line == 5 for p in problems)
+
+
+def test_fortnox_codes_need_the_fortnox_profile():
+    data = doc(tidtrans("<tidkod>ÖB1</tidkod><datum>2024-01-02</datum><timmar>2</timmar>"))
+    assert _problems(data)  # not in the XSD enumeration
+    assert _problems(data, profile=codes.FORTNOX) == []
+
+
+def test_problem_cap_counts_everything():
+    body = (
+        "<tidtransaktioner>\n"
+        + ('<tidtrans anstid="1"><tidkod>SJK</tidkod></tidtrans>\n' * 30)
+        + "</tidtransaktioner>\n"
+    )
+    _records, reader = read_records(doc(body), max_problems=10)
+    assert len(reader.problems) == 10 and reader.problem_count == 30
+
+
+def test_persnr_valid():
+    assert persnr_valid("198210101237")
+    assert persnr_valid("198210701234")  # samordningsnummer
+    assert not persnr_valid("1122334455")
+    assert not persnr_valid("198213101237")
