@@ -84,9 +84,9 @@ class JobViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=JobLogLineSerializer(many=True))
     @action(detail=True, methods=["get"])
     def log(self, request, pk=None):
-        """The job's log lines, paginated (``?format=csv`` for the whole log as a file)."""
+        """The job's log lines, paginated (``?download=csv`` for the whole log as a file)."""
         job = self.get_object()
-        if request.query_params.get("format") == "csv":
+        if request.query_params.get("download") == "csv":
             response = HttpResponse(
                 selectors.job_log_csv(job=job), content_type="text/csv; charset=utf-8"
             )

@@ -45,3 +45,27 @@ def api(user, api_client):
     """An API client logged in as ``user`` (admin of ``company``)."""
     api_client.force_authenticate(user)
     return api_client
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
+    """Tests run Celery tasks in-process unless they are end-to-end tests with a worker.
+
+    CI sets ``REDIS_URL`` (so the e2e tests find a broker); without this, every other test
+    that commits a job would only push it to Redis.
+    """
+    from flexbridge.celery import app
+
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Files written by tests (job results, PDFs, attachments) go to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
