@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class LedgerConfig(AppConfig):
     name = "ledger"
     verbose_name = _("Ledger")
+
+    def ready(self) -> None:
+        # Per-company defaults and job kinds register themselves on import.
+        from . import defaults, jobs  # noqa: F401

@@ -1,0 +1,651 @@
+"""Writes and business operations of the ledger: build the voucher of payroll runs, export
+it as SIE 4, transfer it to Visma.Net through the :class:`LedgerTransfer` outbox."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from companies.models import Company
+from companies.selectors import user_has_company_perm
+from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
+from integrations.clients.visma import VismaClient, VismaRefused
+
+from . import selectors
+from .models import Account, LedgerSettings, LedgerTransfer, SalaryTypeAccounting, VismaLink
+from .sie import DIM_COST_CENTER, DIM_EMPLOYEE, DIM_PROJECT, SieDocument, sie_write
+from .vouchers import (
+    CENT,
+    ZERO,
+    Posting,
+    Voucher,
+    VoucherError,
+    json_bytes,
+    visma_payload,
+    voucher_key,
+)
+
+logger = logging.getLogger(__name__)
+
+# An öre-rounding residual per payslip up to this goes to the rounding account.
+MAX_ROUNDING = Decimal("1.00")
+
+
+def _is_result_account(number: str) -> bool:
+    return number[:1] in "345678"
+
+
+def _objects(
+    *, account: str, cost_center: str, project: str, employee: str, flags: tuple[bool, bool, bool]
+) -> tuple[tuple[int, str], ...]:
+    if not _is_result_account(account):
+        return ()
+    objects = []
+    if flags[0] and cost_center:
+        objects.append((DIM_COST_CENTER, cost_center))
+    if flags[1] and project:
+        objects.append((DIM_PROJECT, project))
+    if flags[2] and employee:
+        objects.append((DIM_EMPLOYEE, employee))
+    return tuple(objects)
+
+
+def _selection(parameters: dict) -> dict:
+    """``{"payroll_run": id}`` or ``{"payment_date": "YYYY-MM-DD"}`` → selector keywords."""
+    if parameters.get("payroll_run"):
+        return {"payroll_run_id": int(parameters["payroll_run"])}
+    if parameters.get("payment_date"):
+        return {"payment_date": datetime.date.fromisoformat(str(parameters["payment_date"]))}
+    raise VoucherError(["Choose a payroll run or a payment date."])
+
+
+def voucher_build(
+    *,
+    company: Company,
+    payroll_run_id: int | None = None,
+    payment_date: datetime.date | None = None,
+    generations: dict[int, int] | None = None,
+) -> list[Voucher]:
+    """One balanced voucher per payroll run of the selection.
+
+    Each payslip line is debited on its salary type's account (or the line's own account)
+    and, for salary types not paid out, credited on the salary type's credit account; the
+    payslip's tax and net pay are credited, its employer contributions debited and credited.
+    Lines are aggregated in SQL per payslip, salary type and dimensions, then folded per
+    account and dimension values. Dimensions come from the line, else from the employee's
+    home accounting in force on the payment date.
+
+    The proof: per payslip, what its paid-out lines leave after tax and net pay is an
+    öre-rounding residual of at most 1 SEK (else an error naming the run and the lines);
+    the residuals go to the company's rounding account and the voucher then sums to exactly
+    zero. Any problem raises :class:`VoucherError` for the whole selection — nothing is
+    exported.
+    """
+    runs = list(
+        selectors.payroll_runs_for_selection(
+            company=company, payroll_run_id=payroll_run_id, payment_date=payment_date
+        )
+    )
+    if not runs:
+        raise VoucherError(["No payroll run matches the selection."])
+    settings = LedgerSettings.objects.select_related(
+        "net_pay_account",
+        "tax_account",
+        "contributions_account",
+        "contributions_liability_account",
+    ).get(company=company)
+    salary_types = {
+        st.salary_type_code: st
+        for st in SalaryTypeAccounting.objects.filter(company=company).select_related(
+            "debit_account", "credit_account"
+        )
+    }
+    run_ids = [run.pk for run in runs]
+    groups = selectors.payslip_line_groups(run_ids=run_ids)
+    payslips = selectors.payslip_totals(run_ids=run_ids)
+    problems: list[str] = []
+    runs_by_id = {run.pk: run for run in runs}
+    home: dict[int, dict[int, tuple[str, str]]] = {}
+    for run in runs:
+        employees = [p.employee_id for p in payslips.values() if p.payroll_run_id == run.pk]
+        if not employees:
+            problems.append(f"Payroll run {run.pk} ({run.payment_date}) has no payslips.")
+        home[run.pk] = selectors.home_accounting_in_force(
+            employee_ids=employees, day=run.payment_date
+        )
+
+    # Fold the SQL groups into postings per run, account and objects.
+    sums: dict[int, dict[tuple, list]] = {run.pk: defaultdict(lambda: [ZERO, None]) for run in runs}
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    line_counts: dict[int, int] = defaultdict(int)
+    unmapped: dict[tuple[int, str], list[int]] = defaultdict(list)
+
+    def add(run_id: int, account: str, objects: tuple, amount: Decimal, quantity) -> None:
+        entry = sums[run_id][(account, objects)]
+        entry[0] += amount
+        if quantity is not None:
+            entry[1] = (entry[1] or ZERO) + quantity
+
+    for group in groups:
+        slip = payslips[group.payslip_id]
+        run_id = slip.payroll_run_id
+        line_counts[run_id] += group.lines
+        salary_type = salary_types.get(group.salary_type)
+        if salary_type is None and not group.account:
+            unmapped[(run_id, group.salary_type)].append(group.payslip_id)
+            continue
+        home_cc, home_project = home[run_id].get(slip.employee_id, ("", ""))
+        flags = (
+            (
+                salary_type.carries_cost_center,
+                salary_type.carries_project,
+                salary_type.carries_employee,
+            )
+            if salary_type
+            else (True, True, False)
+        )
+        cost_center = group.cost_center or home_cc
+        project = group.project or home_project
+        debit = group.account or salary_type.debit_account.number
+        amount = group.amount.quantize(CENT, ROUND_HALF_UP)
+        quantity = group.quantity if _is_result_account(debit) else None
+        add(
+            run_id,
+            debit,
+            _objects(
+                account=debit,
+                cost_center=cost_center,
+                project=project,
+                employee=slip.employee_number,
+                flags=flags,
+            ),
+            amount,
+            quantity,
+        )
+        credit = salary_type.credit_account if salary_type else None
+        if credit is not None:
+            add(
+                run_id,
+                credit.number,
+                _objects(
+                    account=credit.number,
+                    cost_center=cost_center,
+                    project=project,
+                    employee=slip.employee_number,
+                    flags=flags,
+                ),
+                -amount,
+                None,
+            )
+        else:
+            paid[group.payslip_id] += amount
+
+    for (run_id, code), slip_ids in sorted(unmapped.items()):
+        problems.append(
+            f"Payroll run {run_id}: salary type {code!r} has no accounting "
+            f"(payslips of employees "
+            f"{', '.join(sorted({payslips[s].employee_number for s in slip_ids}))})."
+        )
+
+    # The payslips' own totals, and the rounding proof per payslip.
+    residuals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    too_large: list[int] = []
+    for slip in payslips.values():
+        run_id = slip.payroll_run_id
+        add(run_id, settings.tax_account.number, (), -slip.tax, None)
+        add(run_id, settings.net_pay_account.number, (), -slip.net_pay, None)
+        if slip.employer_contributions:
+            home_cc, home_project = home[run_id].get(slip.employee_id, ("", ""))
+            cost = settings.contributions_account.number
+            add(
+                run_id,
+                cost,
+                _objects(
+                    account=cost,
+                    cost_center=home_cc,
+                    project=home_project,
+                    employee=slip.employee_number,
+                    flags=(True, True, False),
+                ),
+                slip.employer_contributions,
+                None,
+            )
+            add(
+                run_id,
+                settings.contributions_liability_account.number,
+                (),
+                -slip.employer_contributions,
+                None,
+            )
+        residual = paid[slip.payslip_id] - slip.tax - slip.net_pay
+        if abs(residual) > MAX_ROUNDING:
+            too_large.append(slip.payslip_id)
+        residuals[run_id] += residual
+    if too_large:
+        lines_by_slip: dict[int, list] = defaultdict(list)
+        for line in selectors.payslip_lines_of(payslip_ids=too_large):
+            lines_by_slip[line.payslip_id].append(line)
+        for slip_id in too_large:
+            slip = payslips[slip_id]
+            residual = paid[slip_id] - slip.tax - slip.net_pay
+            named = ", ".join(
+                f"{line.line_number} {line.salary_type} {line.amount}"
+                for line in lines_by_slip[slip_id]
+            )
+            problems.append(
+                f"Payroll run {slip.payroll_run_id}, employee {slip.employee_number}: the "
+                f"paid-out lines ({named or 'none'}) less tax {slip.tax} and net pay "
+                f"{slip.net_pay} leave {residual} SEK — more than öre rounding (max "
+                f"{MAX_ROUNDING} SEK)."
+            )
+    if problems:
+        raise VoucherError(problems)
+
+    vouchers = []
+    for run in runs:
+        postings = [
+            Posting(account=account, objects=objects, amount=amount, quantity=quantity)
+            for (account, objects), (amount, quantity) in sorted(sums[run.pk].items())
+            if amount != 0 or quantity
+        ]
+        total = sum((p.amount for p in postings), ZERO)
+        if total != residuals[run.pk]:
+            raise VoucherError(
+                [
+                    f"Payroll run {run.pk}: the postings sum to {total} but the payslips "
+                    f"leave {residuals[run.pk]}; the voucher was not built."
+                ]
+            )
+        rounding = -total
+        if rounding:
+            postings.append(Posting(account=company.rounding_account, amount=rounding))
+        if sum((p.amount for p in postings), ZERO) != 0 or any(
+            p.amount != p.amount.quantize(CENT) for p in postings
+        ):
+            raise VoucherError([f"Payroll run {run.pk}: the voucher does not balance."])
+        generation = (generations or {}).get(run.pk, 1)
+        text = f"Lönekörning {run.payment_date}"
+        if run.description:
+            text += f" – {run.description}"
+        vouchers.append(
+            Voucher(
+                key=voucher_key(
+                    company_code=company.code, payroll_run_id=run.pk, generation=generation
+                ),
+                payroll_run_id=run.pk,
+                date=run.payment_date,
+                text=text,
+                series=settings.voucher_series,
+                postings=postings,
+                rounding=rounding,
+                lines=line_counts[run.pk],
+                payslips=sum(1 for p in payslips.values() if p.payroll_run_id == run.pk),
+            )
+        )
+    del runs_by_id
+    return vouchers
+
+
+# --- SIE 4 ------------------------------------------------------------------------------------
+
+
+def sie_document_build(*, company: Company, vouchers: list[Voucher]) -> SieDocument:
+    from projects.models import AccountingDimensionValue, Project
+
+    used = {p.account for v in vouchers for p in v.postings}
+    accounts = dict(
+        Account.objects.filter(company=company, number__in=used).values_list("number", "name")
+    )
+    if company.rounding_account in used:
+        accounts.setdefault(company.rounding_account, "Öres- och kronutjämning")
+    objects: dict[tuple[int, str], str] = {}
+    codes = {o for v in vouchers for p in v.postings for o in p.objects}
+    cost_centers = {code for dim, code in codes if dim == DIM_COST_CENTER}
+    projects = {code for dim, code in codes if dim == DIM_PROJECT}
+    for code, name in AccountingDimensionValue.objects.filter(
+        company=company, dimension__sie_number=DIM_COST_CENTER, code__in=cost_centers
+    ).values_list("code", "name"):
+        objects[(DIM_COST_CENTER, code)] = name
+    for code, name in Project.objects.filter(company=company, code__in=projects).values_list(
+        "code", "name"
+    ):
+        objects[(DIM_PROJECT, code)] = name
+    return SieDocument(
+        company_name=company.name,
+        organisation_number=company.organisation_number,
+        program="flexbridge",
+        program_version="1.0",
+        generated=timezone.localdate(),
+        accounts=accounts,
+        objects=objects,
+        vouchers=[v.to_sie() for v in vouchers],
+    )
+
+
+def sie_export_build(
+    *,
+    company: Company,
+    payroll_run_id: int | None = None,
+    payment_date: datetime.date | None = None,
+) -> tuple[str, bytes, list[Voucher]]:
+    """(file name, SIE 4I bytes, vouchers) for a selection; raises :class:`VoucherError`."""
+    vouchers = voucher_build(
+        company=company, payroll_run_id=payroll_run_id, payment_date=payment_date
+    )
+    data = sie_write(sie_document_build(company=company, vouchers=vouchers))
+    day = vouchers[0].date.strftime("%Y%m%d")
+    suffix = f"R{payroll_run_id}" if payroll_run_id else day
+    return f"{company.code}-lon-{suffix}.SI", data, vouchers
+
+
+def sie_export_run(*, job, ctx) -> None:
+    """Job ``sie_export``: build the vouchers and keep the SIE file on the job."""
+    ctx.set_total(1)
+    try:
+        name, data, vouchers = sie_export_build(company=job.company, **_selection(job.parameters))
+    except VoucherError as exc:
+        for problem in exc.problems:
+            ctx.error(problem)
+        ctx.count("failed")
+        ctx.advance()
+        return
+    for voucher in vouchers:
+        ctx.info(
+            f"Voucher {voucher.key}: {len(voucher.postings)} postings, debit = credit = "
+            f"{voucher.debit_total} SEK, rounding {voucher.rounding} SEK.",
+            item=f"run {voucher.payroll_run_id}",
+        )
+        ctx.count("vouchers")
+    ctx.save_result_file(name, data)
+    ctx.advance()
+
+
+# --- Visma.Net --------------------------------------------------------------------------------
+
+
+def visma_client_for(*, link: VismaLink) -> VismaClient:
+    return VismaClient(
+        link.base_url,
+        client_id=link.client_id,
+        client_secret=link.client_secret,
+        tenant_id=link.tenant_id,
+        token_url=link.token_url,
+    )
+
+
+class TransferRefused(Exception):
+    """A transfer that must not happen (licence, link, already transferred ...)."""
+
+
+def _body_for(*, voucher: Voucher, link: VismaLink, ledger_number: str) -> bytes:
+    return json_bytes(
+        visma_payload(
+            voucher=voucher,
+            ledger_number=ledger_number,
+            cost_center_segment=link.cost_center_segment,
+            project_segment=link.project_segment,
+        )
+    )
+
+
+def _transfer_save(transfer: LedgerTransfer, **fields) -> None:
+    for name, value in fields.items():
+        setattr(transfer, name, value)
+    transfer.save(update_fields=[*fields])
+
+
+def ledger_transfer_prepare(
+    *, company: Company, run_id: int, job=None, user=None, resend: bool = False
+) -> LedgerTransfer | None:
+    """The outbox row of a run's voucher: the live one, or a new one. ``None`` when the
+    run was already transferred (refused unless ``resend`` after a reversal)."""
+    with transaction.atomic():
+        transfers = list(
+            LedgerTransfer.objects.select_for_update()
+            .filter(company=company, payroll_run_id=run_id, target=LedgerTransfer.Target.VISMA)
+            .order_by("generation")
+        )
+        live = [t for t in transfers if t.status != LedgerTransfer.Status.REVERSED]
+        if live:
+            return live[0]
+        if transfers and not resend:
+            raise TransferRefused(
+                f"Payroll run {run_id} was transferred before (batch "
+                f"{transfers[-1].batch_number or '–'}, reversed). Use 're-send after reversal'."
+            )
+        generation = len(transfers) + 1
+        return LedgerTransfer.objects.create(
+            company=company,
+            payroll_run_id=run_id,
+            target=LedgerTransfer.Target.VISMA,
+            generation=generation,
+            voucher_key=voucher_key(
+                company_code=company.code, payroll_run_id=run_id, generation=generation
+            ),
+            financial_period="",
+            debit_total=ZERO,
+            job=job,
+            created_by=user,
+            resend_reason=transfers[-1].resend_reason if transfers else "",
+        )
+
+
+def ledger_transfer_send(
+    *, transfer: LedgerTransfer, voucher: Voucher, link: VismaLink, client: VismaClient, ctx
+) -> LedgerTransfer:
+    """Post one voucher, never twice: a transfer whose answer was lost is looked up by its
+    key before the same bytes are sent again."""
+    item = f"run {transfer.payroll_run_id}"
+    if transfer.status == LedgerTransfer.Status.SENT:
+        return transfer
+    if transfer.status in (LedgerTransfer.Status.PENDING, LedgerTransfer.Status.FAILED):
+        # Nothing reached Visma yet: (re)build the request from today's data.
+        ledger = client.posting_ledger()
+        body = _body_for(voucher=voucher, link=link, ledger_number=ledger.number)
+        _transfer_save(
+            transfer,
+            status=LedgerTransfer.Status.PENDING,
+            ledger_number=ledger.number,
+            financial_period=voucher.financial_period,
+            request_body=body,
+            request_sha256=hashlib.sha256(body).hexdigest(),
+            debit_total=voucher.debit_total,
+            error_code="",
+            error_message="",
+        )
+    client.check_period_open(transfer.financial_period)
+    body = bytes(transfer.request_body)
+    for _round in range(3):
+        if transfer.status in (LedgerTransfer.Status.SENDING, LedgerTransfer.Status.UNCERTAIN):
+            found = client.journal_transaction_find(transfer.financial_period, transfer.voucher_key)
+            if found is not None:
+                ctx.info(
+                    f"Found in Visma.Net as batch {found.batch_number} after a lost answer; "
+                    f"not sent again.",
+                    item=item,
+                )
+                _transfer_save(
+                    transfer,
+                    status=LedgerTransfer.Status.SENT,
+                    batch_number=found.batch_number,
+                    sent_at=timezone.now(),
+                )
+                return transfer
+        _transfer_save(
+            transfer, status=LedgerTransfer.Status.SENDING, attempts=transfer.attempts + 1
+        )
+        try:
+            batch = client.journal_transaction_create(body)
+        except TransientError as exc:
+            # A lost answer (or a 429/5xx after the client's retries): look it up first.
+            _transfer_save(
+                transfer,
+                status=LedgerTransfer.Status.UNCERTAIN,
+                error_code=exc.code or "",
+                error_message=str(exc),
+            )
+            ctx.warning(
+                f"{'Answer lost' if isinstance(exc, AnswerLost) else 'Not confirmed'}: {exc}; "
+                f"looking the voucher up before sending again.",
+                item=item,
+            )
+            continue
+        except OutsideSystemError as exc:
+            _transfer_save(
+                transfer,
+                status=LedgerTransfer.Status.FAILED,
+                error_code=exc.code or str(exc.status or ""),
+                error_message=str(exc),
+            )
+            raise
+        _transfer_save(
+            transfer,
+            status=LedgerTransfer.Status.SENT,
+            batch_number=batch,
+            sent_at=timezone.now(),
+            error_code="",
+            error_message="",
+        )
+        return transfer
+    raise TransientError(
+        "Visma.Net did not confirm the transfer; the next run looks it up before sending.",
+        system="Visma.Net",
+    )
+
+
+def visma_transfer_run(*, job, ctx) -> None:
+    """Job ``visma_transfer``: post the selection's vouchers to Visma.Net."""
+    company = job.company
+    parameters = job.parameters
+    if not company.license.visma_net_transfer:
+        raise TransferRefused("The company has no licence for Visma.Net direct transfer.")
+    link = VismaLink.objects.filter(company=company, is_active=True).first()
+    if link is None:
+        raise TransferRefused("The company has no active Visma.Net link.")
+    try:
+        selection = _selection(parameters)
+        runs = list(selectors.payroll_runs_for_selection(company=company, **selection))
+        preliminary = [r for r in runs if r.status != r.Status.FINAL]
+        if preliminary:
+            raise VoucherError(
+                [
+                    f"Payroll run {r.pk} ({r.payment_date}) is preliminary; only final runs "
+                    f"are transferred."
+                    for r in preliminary
+                ]
+            )
+        resend = bool(parameters.get("resend"))
+        transfers = {
+            run.pk: ledger_transfer_prepare(
+                company=company, run_id=run.pk, job=job, user=job.started_by, resend=resend
+            )
+            for run in runs
+        }
+        vouchers = voucher_build(
+            company=company,
+            **selection,
+            generations={run_id: t.generation for run_id, t in transfers.items()},
+        )
+    except (VoucherError, TransferRefused) as exc:
+        for problem in getattr(exc, "problems", [str(exc)]):
+            ctx.error(problem)
+        ctx.count("failed")
+        return
+    ctx.set_total(len(vouchers))
+    with visma_client_for(link=link) as client:
+        for voucher in vouchers:
+            ctx.check_cancelled()
+            transfer = transfers[voucher.payroll_run_id]
+            item = f"run {voucher.payroll_run_id}"
+            if transfer.status == LedgerTransfer.Status.SENT:
+                if transfer.job_id == job.pk:
+                    ctx.count("sent")
+                else:
+                    ctx.error(
+                        f"Already transferred as batch {transfer.batch_number} "
+                        f"({transfer.voucher_key}); refused. An admin can mark it reversed "
+                        f"and re-send.",
+                        item=item,
+                    )
+                    ctx.count("failed")
+                ctx.advance()
+                continue
+            if transfer.generation > 1 and transfer.attempts == 0:
+                ctx.warning(
+                    f"Re-send after reversal ({transfer.voucher_key}) by "
+                    f"{job.started_by or 'system'}: {transfer.resend_reason}",
+                    item=item,
+                )
+            _transfer_save(transfer, job=job)
+            try:
+                ledger_transfer_send(
+                    transfer=transfer, voucher=voucher, link=link, client=client, ctx=ctx
+                )
+            except VismaRefused as exc:
+                _transfer_save(
+                    transfer, status=LedgerTransfer.Status.FAILED, error_message=str(exc)
+                )
+                ctx.error(str(exc), item=item)
+                ctx.count("failed")
+            except OutsideSystemError as exc:
+                ctx.error(str(exc), item=item)
+                ctx.count("failed")
+            else:
+                ctx.info(
+                    f"Transferred {voucher.key} as batch {transfer.batch_number} "
+                    f"(debit = credit = {voucher.debit_total} SEK, period "
+                    f"{voucher.financial_period}).",
+                    item=item,
+                )
+                ctx.count("sent")
+            ctx.advance()
+
+
+def ledger_transfer_mark_reversed(*, transfer: LedgerTransfer, user, reason: str) -> LedgerTransfer:
+    """An admin states that the batch was reversed in Visma.Net, which allows one re-send
+    of the run (with a new key). Who, when and why are kept on the row and logged."""
+    if not user_has_company_perm(
+        user=user, perm="companies.run_visma_transfer", company=transfer.company
+    ):
+        raise PermissionDenied("You may not re-send accounting to Visma.Net.")
+    if not reason.strip():
+        raise TransferRefused("Say why the transfer is sent again (the reversal).")
+    with transaction.atomic():
+        transfer = LedgerTransfer.objects.select_for_update().get(pk=transfer.pk)
+        if transfer.status != LedgerTransfer.Status.SENT:
+            raise TransferRefused("Only a sent transfer can be marked reversed.")
+        _transfer_save(
+            transfer,
+            status=LedgerTransfer.Status.REVERSED,
+            reversed_by=user,
+            reversed_at=timezone.now(),
+            resend_reason=reason.strip(),
+        )
+    logger.warning(
+        "Ledger transfer %s (batch %s) marked reversed by %s: %s",
+        transfer.voucher_key,
+        transfer.batch_number,
+        user,
+        reason,
+    )
+    return transfer
+
+
+def ledger_transfer_resend(*, transfer: LedgerTransfer, user, reason: str):
+    """Mark the transfer reversed and start a job that sends the run again."""
+    from integrations.services import job_start
+
+    transfer = ledger_transfer_mark_reversed(transfer=transfer, user=user, reason=reason)
+    return job_start(
+        user=user,
+        company=transfer.company,
+        kind="visma_transfer",
+        parameters={"payroll_run": transfer.payroll_run_id, "resend": True},
+    )
