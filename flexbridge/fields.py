@@ -1,7 +1,5 @@
 """Model fields shared by the apps."""
 
-import base64
-import hashlib
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -11,24 +9,20 @@ from django.db import models
 
 
 @lru_cache(maxsize=4)
-def _fernet(key: str, secret_key: str) -> Fernet:
-    if key:
-        try:
-            return Fernet(key.encode())
-        except ValueError as exc:
-            raise ImproperlyConfigured(
-                "FIELD_ENCRYPTION_KEY must be a urlsafe base64 32-byte key "
-                "(python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')"
-            ) from exc
-    if not settings.DEBUG:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is required when DEBUG is off")
-    derived = hashlib.sha256(("field-encryption:" + secret_key).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+def _fernet(key: str) -> Fernet:
+    try:
+        return Fernet(key.encode())
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be a urlsafe base64 32-byte key "
+            "(python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        ) from exc
 
 
 def fernet() -> Fernet:
-    return _fernet(settings.FIELD_ENCRYPTION_KEY, settings.SECRET_KEY)
+    """The cipher for encrypted fields (settings derive the key in the embedded default)."""
+    return _fernet(settings.FIELD_ENCRYPTION_KEY)
 
 
 class EncryptedTextField(models.TextField):

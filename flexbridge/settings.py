@@ -4,9 +4,12 @@ Every variable has a safe default for the embedded first run (SQLite, no broker,
 Production sets them explicitly; ``README.md`` lists them with their defaults.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,8 +28,14 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Key for the fields that hold secrets of program links (client secrets, API keys).
-# A urlsafe base64 Fernet key; the embedded default derives one from SECRET_KEY.
+# A urlsafe base64 Fernet key; required when DEBUG is off, derived from SECRET_KEY otherwise.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+if not FIELD_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is required when DEBUG is off")
+    FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(
+        hashlib.sha256(("field-encryption:" + SECRET_KEY).encode()).digest()
+    ).decode()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -147,6 +156,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# The payroll sync: retries of the outbox, and the nightly home accounting in force that day.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["payroll-sync-retry"] = {
+    "task": "integrations.payroll_sync_retry",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["payroll-accounting-nightly"] = {
+    "task": "integrations.payroll_accounting_nightly",
+    "schedule": crontab(hour=1, minute=30),
+}
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -217,3 +237,4 @@ LOGGING = {
 # Sandboxes of outside systems that `make run` starts beside the app: {name: port}.
 # Apps add theirs as their issues land (kivra 8701, visma 8702, payroll 8703).
 EMBEDDED_SANDBOXES: dict[str, int] = {}
+EMBEDDED_SANDBOXES["payroll"] = 8703
