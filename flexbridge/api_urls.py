@@ -6,10 +6,28 @@ from rest_framework.routers import DefaultRouter
 
 from companies.api import CompanyViewSet
 from integrations.api import JobViewSet, SelftestView
+from projects.api import (
+    AccountingDimensionViewSet,
+    CostCenterViewSet,
+    DimensionValueViewSet,
+    HomeAccountingViewSet,
+    ProjectViewSet,
+    TimeCodeViewSet,
+    TimeRegistrationViewSet,
+    WorkScheduleViewSet,
+)
 
 router = DefaultRouter()
 router.register("companies", CompanyViewSet, basename="company")
 router.register("jobs", JobViewSet, basename="job")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("accounting-dimensions", AccountingDimensionViewSet, basename="dimension")
+router.register("dimension-values", DimensionValueViewSet, basename="dimension-value")
+router.register("cost-centers", CostCenterViewSet, basename="cost-center")
+router.register("time-codes", TimeCodeViewSet, basename="time-code")
+router.register("time-registrations", TimeRegistrationViewSet, basename="time-registration")
+router.register("home-accountings", HomeAccountingViewSet, basename="home-accounting")
+router.register("work-schedules", WorkScheduleViewSet, basename="work-schedule")
 
 urlpatterns = [
     path("jobs/selftest/", SelftestView.as_view(), name="job-selftest"),

@@ -1,0 +1,234 @@
+"""Serializers of the project register's REST API: explicit fields, scoped foreign keys,
+validation only (the writes are services)."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from rest_framework import serializers
+
+from companies.models import Company
+from companies.scoping import ScopedPrimaryKeyRelatedField
+
+from ..models import (
+    AccountingDimension,
+    AccountingDimensionValue,
+    CostCenter,
+    HomeAccounting,
+    Place,
+    Project,
+    TimeCode,
+    TimeRegistration,
+    WorkSchedule,
+)
+from ..selectors import project_effective_color
+
+
+def _employees():
+    return apps.get_model("employees", "Employee").objects.all()
+
+
+class CompanyField(ScopedPrimaryKeyRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Company.objects.all(), **kwargs)
+
+
+class AccountingDimensionSerializer(serializers.ModelSerializer):
+    company = CompanyField()
+
+    class Meta:
+        model = AccountingDimension
+        fields = [
+            "id",
+            "company",
+            "code",
+            "name",
+            "sie_number",
+            "rule",
+            "lay_out_from_project_time",
+            "lay_out_from_project_travel",
+            "lay_out_from_project_pay",
+            "use_deviating_time_codes",
+            "only_participants_may_register",
+            "show_only_my_projects",
+            "used_for_authorization",
+            "used_for_billing_price",
+        ]
+
+
+class DimensionValueSerializer(serializers.ModelSerializer):
+    dimension = ScopedPrimaryKeyRelatedField(queryset=AccountingDimension.objects.all())
+
+    class Meta:
+        model = AccountingDimensionValue
+        fields = ["id", "company", "dimension", "code", "name", "valid_from", "valid_to"]
+        read_only_fields = ["company"]
+
+
+class CostCenterSerializer(serializers.ModelSerializer):
+    company = CompanyField()
+
+    class Meta:
+        model = CostCenter
+        fields = ["id", "company", "code", "name", "valid_from", "valid_to"]
+
+
+class TimeCodeSerializer(serializers.ModelSerializer):
+    company = CompanyField()
+
+    class Meta:
+        model = TimeCode
+        fields = [
+            "id",
+            "company",
+            "code",
+            "name",
+            "kind",
+            "paxml_code",
+            "salary_type_code",
+            "replaceable_by_accounting",
+        ]
+
+
+PROJECT_WRITABLE = [
+    "code",
+    "name",
+    "registrable",
+    "start_date",
+    "end_date",
+    "status",
+    "budget_hours",
+    "budget_amount",
+    "internal_comment_required",
+    "never_transfer",
+    "time_code",
+    "internal_comment",
+    "external_comment",
+    "color",
+    "text_color",
+    "inherit_color",
+    "followup_unit",
+    "sales_value_per_hour",
+    "staffing_comment",
+    "inherit_competences",
+    "all_employees_participate",
+    "inherit_participants",
+    "billing",
+    "hourly_price",
+    "billing_model",
+    "fixed_price",
+]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    company = CompanyField(required=False)
+    parent = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(), required=False, allow_null=True
+    )
+    time_code = ScopedPrimaryKeyRelatedField(
+        queryset=TimeCode.objects.all(), required=False, allow_null=True
+    )
+    places = ScopedPrimaryKeyRelatedField(queryset=Place.objects.all(), many=True, required=False)
+    effective_color = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "company",
+            "parent",
+            "level",
+            *PROJECT_WRITABLE,
+            "places",
+            "effective_color",
+            "updated_at",
+        ]
+        read_only_fields = ["level", "updated_at"]
+        # Uniqueness of the full code is checked by the service (the code is joined there).
+        validators = []
+
+    def get_effective_color(self, project) -> dict:
+        color, text = project_effective_color(project=project)
+        return {"color": color, "text_color": text}
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("company") and not attrs.get("parent"):
+            raise serializers.ValidationError({"company": "Give the company (or a parent)."})
+        return attrs
+
+
+class ProjectCopySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=200, required=False)
+    with_children = serializers.BooleanField(default=False)
+
+
+class StatusQuerySerializer(serializers.Serializer):
+    employee = ScopedPrimaryKeyRelatedField(queryset=_employees(), required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+class TimeRegistrationSerializer(serializers.ModelSerializer):
+    employee = ScopedPrimaryKeyRelatedField(queryset=_employees())
+    time_code = ScopedPrimaryKeyRelatedField(queryset=TimeCode.objects.all())
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(), required=False, allow_null=True
+    )
+    cost_center = ScopedPrimaryKeyRelatedField(
+        queryset=AccountingDimensionValue.objects.all(), required=False, allow_null=True
+    )
+    dimension_values = ScopedPrimaryKeyRelatedField(
+        queryset=AccountingDimensionValue.objects.all(), many=True, required=False
+    )
+    billable = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    class Meta:
+        model = TimeRegistration
+        fields = [
+            "id",
+            "company",
+            "employee",
+            "date",
+            "time_code",
+            "hours",
+            "project",
+            "cost_center",
+            "dimension_values",
+            "internal_comment",
+            "external_comment",
+            "billable",
+            "reviewed",
+            "released_for_billing",
+            "billing_price",
+            "created_at",
+        ]
+        read_only_fields = ["company", "released_for_billing", "billing_price", "created_at"]
+
+
+class FindingSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    rule = serializers.CharField()
+    project = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class HomeAccountingSerializer(serializers.ModelSerializer):
+    employee = ScopedPrimaryKeyRelatedField(queryset=_employees())
+    cost_center = ScopedPrimaryKeyRelatedField(
+        queryset=CostCenter.objects.all(), required=False, allow_null=True
+    )
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = HomeAccounting
+        fields = ["id", "employee", "valid_from", "cost_center", "project"]
+
+
+class WorkScheduleSerializer(serializers.ModelSerializer):
+    employee = ScopedPrimaryKeyRelatedField(queryset=_employees())
+
+    class Meta:
+        model = WorkSchedule
+        fields = ["id", "employee", "valid_from", *WorkSchedule.WEEKDAYS]

@@ -1,0 +1,279 @@
+"""Viewsets of the project register (``/api/v1/projects/``, ``cost-centers``,
+``time-codes``, ``time-registrations``, ``home-accountings`` ...)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from companies.scoping import CompanyScopedViewSetMixin
+from flexbridge.api import error_body
+
+from .. import selectors, services
+from ..models import (
+    AccountingDimension,
+    AccountingDimensionValue,
+    CostCenter,
+    HomeAccounting,
+    Project,
+    TimeCode,
+    TimeRegistration,
+    WorkSchedule,
+)
+from ..models.accounting import SIE_COST_CENTER
+from . import serializers as s
+
+
+def _money(value) -> str | None:
+    """Decimals go out as strings, like every DecimalField of the API."""
+    return None if value is None else f"{value:.2f}"
+
+
+class ProjectFilter(django_filters.FilterSet):
+    participant = django_filters.NumberFilter(
+        method="filter_participant", label="Employee id: projects the employee takes part in"
+    )
+
+    class Meta:
+        model = Project
+        fields = ["company", "status", "registrable", "parent", "level"]
+
+    def filter_participant(self, queryset, name, value):
+        from django.apps import apps
+
+        employee = (
+            apps.get_model("employees", "Employee")
+            .objects.for_user(self.request.user)
+            .filter(pk=value)
+            .first()
+        )
+        if employee is None:
+            return queryset.none()
+        return queryset.filter(pk__in=selectors.projects_for_participant(employee=employee))
+
+
+class ProjectViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    """The project tree. ``parent``/``level``/``registrable`` describe a node's place."""
+
+    queryset = Project.objects.select_related("parent").prefetch_related("places").order_by("path")
+    serializer_class = s.ProjectSerializer
+    filterset_class = ProjectFilter
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "path"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        parent = data.pop("parent", None)
+        company = data.pop("company", None) or parent.company
+        places = data.pop("places", None)
+        self.check_company_permission(company=company, action="add")
+        with transaction.atomic():
+            project = services.project_create(company=company, parent=parent, **data)
+            if places is not None:
+                project.places.set(places)
+        serializer.instance = project
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("company", None)
+        places = data.pop("places", None)
+        new_status = data.pop("status", None)
+        project = serializer.instance
+        with transaction.atomic():
+            project = services.project_update(project=project, **data)
+            if new_status and new_status != project.status:
+                project = services.project_set_status(project=project, status=new_status)
+            if places is not None:
+                project.places.set(places)
+        serializer.instance = project
+
+    @extend_schema(request=s.ProjectCopySerializer, responses=s.ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def copy(self, request, pk=None):
+        """Copy the project (``with_children``: its whole branch) under the same parent."""
+        source = self.get_object()
+        self.check_company_permission(company=source.company, action="add")
+        payload = s.ProjectCopySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        copy = services.project_copy(project=source, **payload.validated_data)
+        return Response(self.get_serializer(copy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[s.StatusQuerySerializer],
+        responses=inline_serializer(
+            "ProjectStatus",
+            {
+                "worked_hours": serializers.DecimalField(12, 2),
+                "released_hours": serializers.DecimalField(12, 2),
+                "budget_hours": serializers.DecimalField(12, 2, allow_null=True),
+                "color": serializers.CharField(),
+                "per_employee": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def status(self, request, pk=None):
+        """Worked, released and budget hours over the project and all its children."""
+        project = self.get_object()
+        query = s.StatusQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        result = selectors.project_status(project=project, **query.validated_data)
+        rollup = result.rollup
+        return Response(
+            {
+                "project": project.code,
+                "worked_hours": _money(rollup.worked_hours),
+                "released_hours": _money(rollup.released_hours),
+                "budget_hours": _money(rollup.budget_hours),
+                "color": rollup.color,
+                "per_employee": [
+                    {
+                        "employee": row.employee_id,
+                        "name": str(row.employee),
+                        "worked_hours": _money(row.worked_hours),
+                        "released_hours": _money(row.released_hours),
+                    }
+                    for row in result.per_employee
+                ],
+            }
+        )
+
+
+class AccountingDimensionViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = AccountingDimension.objects.all()
+    serializer_class = s.AccountingDimensionSerializer
+    filterset_fields = ["company", "sie_number"]
+
+    def perform_create(self, serializer):
+        self.check_company_permission(company=serializer.validated_data["company"], action="add")
+        serializer.save()
+
+
+class DimensionValueViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = AccountingDimensionValue.objects.select_related("dimension")
+    serializer_class = s.DimensionValueSerializer
+    filterset_fields = ["company", "dimension", "dimension__sie_number", "code"]
+    search_fields = ["code", "name"]
+
+    def perform_create(self, serializer):
+        dimension = serializer.validated_data["dimension"]
+        self.check_company_permission(company=dimension.company, action="add")
+        serializer.instance = services.dimension_value_create(**serializer.validated_data)
+
+
+class CostCenterViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    """Cost centres: the values of each company's SIE 1 dimension."""
+
+    queryset = CostCenter.objects.all()
+    serializer_class = s.CostCenterSerializer
+    filterset_fields = ["company", "code"]
+    search_fields = ["code", "name"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        company = data.pop("company")
+        self.check_company_permission(company=company, action="add")
+        value = services.cost_center_create(company=company, **data)
+        serializer.instance = CostCenter.objects.get(pk=value.pk)
+
+    def perform_update(self, serializer):
+        serializer.validated_data.pop("company", None)
+        serializer.save(
+            dimension=AccountingDimension.objects.get(
+                company=serializer.instance.company, sie_number=SIE_COST_CENTER
+            )
+        )
+
+
+class TimeCodeViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = TimeCode.objects.all()
+    serializer_class = s.TimeCodeSerializer
+    filterset_fields = ["company", "kind", "code"]
+    search_fields = ["code", "name"]
+
+    def perform_create(self, serializer):
+        self.check_company_permission(company=serializer.validated_data["company"], action="add")
+        serializer.save()
+
+
+class TimeRegistrationFilter(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = TimeRegistration
+        fields = ["company", "employee", "project", "time_code", "reviewed", "billable"]
+
+
+class TimeRegistrationViewSet(
+    CompanyScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Registrations are validated against the project register: a create answers the
+    object with its ``warnings``; a rule that stops it answers 400 naming the rule."""
+
+    queryset = TimeRegistration.objects.select_related("time_code", "project").prefetch_related(
+        "dimension_values"
+    )
+    serializer_class = s.TimeRegistrationSerializer
+    filterset_class = TimeRegistrationFilter
+    ordering_fields = ["date", "created_at"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        self.check_company_permission(company=data["employee"].company, action="add")
+        try:
+            registration, warnings = services.time_registration_create(**data)
+        except services.TimeRegistrationRejected as exc:
+            first = exc.errors[0]
+            body = error_body(
+                code="registration_rejected",
+                message=" ".join(e.message for e in exc.errors),
+                fields={"rules": [e.as_dict() for e in exc.errors], "project": first.project},
+            )
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        body = dict(self.get_serializer(registration).data)
+        body["warnings"] = [w.as_dict() for w in warnings]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class _EmployeeOwnedViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    def perform_create(self, serializer):
+        employee = serializer.validated_data["employee"]
+        self.check_company_permission(company=employee.company, action="add")
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        instance = serializer.instance or serializer.Meta.model()
+        for name, value in serializer.validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        serializer.instance = instance
+
+
+class HomeAccountingViewSet(_EmployeeOwnedViewSet):
+    """Employees' dated home accounting (cost centre, project)."""
+
+    queryset = HomeAccounting.objects.select_related("employee", "cost_center", "project")
+    serializer_class = s.HomeAccountingSerializer
+    filterset_fields = ["employee", "valid_from"]
+
+
+class WorkScheduleViewSet(_EmployeeOwnedViewSet):
+    queryset = WorkSchedule.objects.select_related("employee")
+    serializer_class = s.WorkScheduleSerializer
+    filterset_fields = ["employee", "valid_from"]
