@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import re
 
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from companies.models import Company
 
 from .models import DatedValue, Employee, EmploymentRate, HourlyWage, MonthlySalary
+from .validators import parse_personal_identity_number
 
 
 def kivra_print_handling_available(*, company: Company | int) -> bool:
@@ -90,3 +93,48 @@ def employees_active_q(*, on: datetime.date | None = None, active: bool = True) 
 
 def employees_for_user(*, user) -> QuerySet[Employee]:
     return employees_with_values_in_force(Employee.objects.for_user(user))
+
+
+def companies_with_perm(*, user, perm: str) -> set[int] | None:
+    """Ids of the companies where ``user`` holds ``perm``; ``None`` means all (superuser)."""
+    if getattr(user, "is_superuser", False):
+        return None
+    from companies.selectors import permissions_by_company
+
+    return {cid for cid, perms in permissions_by_company(user=user).items() if perm in perms}
+
+
+_PIN_DATE_RE = re.compile(r"^(\d{8})(?:-\**)?$")
+_PIN_FULL_RE = re.compile(r"^(\d{8}|\d{6})[-+]?\d{4}$")
+
+
+def employees_search(
+    queryset: QuerySet[Employee], *, term: str, full_pin_for_companies: set[int] | None
+) -> QuerySet[Employee]:
+    """Every word must match the number, a name or the personal identity number.
+
+    Anyone may search by the date part of the number (``19800101`` or ``19800101-****``,
+    what the masked lists show); a full number finds an employee only in companies where
+    the user may see numbers in clear, so the search cannot reveal a hidden number.
+    """
+    for word in (term or "").split():
+        q = (
+            Q(employee_number__iexact=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+        )
+        date_match = _PIN_DATE_RE.match(word)
+        if date_match:
+            q |= Q(personal_identity_number__startswith=date_match.group(1))
+        elif _PIN_FULL_RE.match(word):
+            try:
+                number = parse_personal_identity_number(word).number
+            except ValidationError:
+                number = None
+            if number:
+                pin_q = Q(personal_identity_number=number)
+                if full_pin_for_companies is not None:
+                    pin_q &= Q(company_id__in=full_pin_for_companies)
+                q |= pin_q
+        queryset = queryset.filter(q)
+    return queryset

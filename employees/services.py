@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -110,7 +111,9 @@ def payroll_number_check(*, employee: Employee, new_number: str) -> None:
     for check in _payroll_number_checks:
         refusal = check(employee=employee, new_number=new_number)
         if refusal:
-            raise ValidationError({"employee_number": refusal}, code="payroll_refused")
+            raise ValidationError(
+                {"employee_number": ValidationError(refusal, code="payroll_refused")}
+            )
 
 
 # --- per-company defaults -----------------------------------------------------------------
@@ -140,6 +143,8 @@ def employee_registers_setup(*, company: Company) -> None:
 
 
 def _register_save(obj, *, user) -> Any:
+    obj.code = (obj.code or "").strip()
+    _check_unique(obj, field="code", message=_("The company already has a row with this code."))
     if user is not None:
         obj._history_user = user
     obj.full_clean()
@@ -192,7 +197,7 @@ def employment_template_delete(*, template: EmploymentTemplate) -> None:
 
 
 def _refuse(field: str, message: str, code: str) -> None:
-    raise ValidationError({field: message}, code=code)
+    raise ValidationError({field: ValidationError(message, code=code)})
 
 
 def _normalise(employee: Employee) -> None:
@@ -211,6 +216,20 @@ def _normalise(employee: Employee) -> None:
     employee.country = (employee.country or "").strip().upper()
     employee.work_email = (employee.work_email or "").strip()
     employee.private_email = (employee.private_email or "").strip()
+    employee.clearing_number = re.sub(r"\D", "", employee.clearing_number or "")
+    employee.bank_account_number = re.sub(r"\D", "", employee.bank_account_number or "")
+
+
+def _check_unique(obj, *, field: str, message: str) -> None:
+    """Uniqueness per company as a field error (the database constraint is the backstop)."""
+    value = getattr(obj, field)
+    if value in ("", None):
+        return
+    duplicates = type(obj).objects.filter(company_id=obj.company_id, **{field: value})
+    if obj.pk:
+        duplicates = duplicates.exclude(pk=obj.pk)
+    if duplicates.exists():
+        raise ValidationError({field: ValidationError(message, code="unique")})
 
 
 def _check_field_permissions(*, employee: Employee, previous: Employee | None, user) -> None:
@@ -285,6 +304,16 @@ def _termination_task(*, employee: Employee, previous: Employee | None) -> None:
 def _employee_save(*, employee: Employee, previous: Employee | None, user) -> Employee:
     _normalise(employee)
     _check_field_permissions(employee=employee, previous=previous, user=user)
+    _check_unique(
+        employee,
+        field="employee_number",
+        message=_("Another employee of the company already has this number."),
+    )
+    _check_unique(
+        employee,
+        field="personal_identity_number",
+        message=_("Another employee of the company has this personal identity number."),
+    )
     if user is not None:
         employee._history_user = user
     employee.full_clean()

@@ -72,7 +72,7 @@ def parse_personal_identity_number(value: str) -> PersonalIdentityNumber:
         luhn.validate(digits[-10:])
     except StdnumValidationError as exc:
         raise invalid from exc
-    number = f"{birth_date.year:04d}{digits[-10:]}"
+    number = f"{birth_date.year // 100:02d}{digits[-10:]}"
     return PersonalIdentityNumber(number=number, is_coordination_number=is_coordination)
 
 

@@ -5,6 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from companies.api import CompanyViewSet
+from employees.api import (
+    EmployeeViewSet,
+    EmploymentFormViewSet,
+    EmploymentTemplateViewSet,
+    PersonnelCategoryViewSet,
+    PositionViewSet,
+)
 from integrations.api import JobViewSet, SelftestView
 from projects.api import (
     AccountingDimensionViewSet,
@@ -20,6 +27,11 @@ from projects.api import (
 router = DefaultRouter()
 router.register("companies", CompanyViewSet, basename="company")
 router.register("jobs", JobViewSet, basename="job")
+router.register("employees", EmployeeViewSet, basename="employee")
+router.register("personnel-categories", PersonnelCategoryViewSet, basename="personnel-category")
+router.register("employment-forms", EmploymentFormViewSet, basename="employment-form")
+router.register("employment-templates", EmploymentTemplateViewSet, basename="employment-template")
+router.register("positions", PositionViewSet, basename="position")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("accounting-dimensions", AccountingDimensionViewSet, basename="dimension")
 router.register("dimension-values", DimensionValueViewSet, basename="dimension-value")

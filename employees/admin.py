@@ -1,0 +1,337 @@
+"""Admin of the employee register.
+
+The employee page is grouped like the HR system's tabs (personal data, employment, pay,
+Kivra), with the dated values inline and the change history behind "History". Personal
+identity numbers and bank accounts show masked to users without the permission to see them;
+the Kivra flags are read-only without theirs, and the print flag shows only where
+:func:`employees.selectors.kivra_print_handling_available` says so.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from companies.scoping import CompanyScopedAdminMixin
+from companies.selectors import user_has_company_perm
+
+from . import selectors, services
+from .models import (
+    Employee,
+    EmploymentForm,
+    EmploymentRate,
+    EmploymentTemplate,
+    HourlyWage,
+    MonthlySalary,
+    PersonnelCategory,
+    Position,
+)
+from .validators import parse_personal_identity_number
+
+
+def _has(request, perm: str, obj=None) -> bool:
+    if obj is None or not getattr(obj, "company_id", None):
+        return request.user.has_perm(perm)
+    return user_has_company_perm(user=request.user, perm=perm, company=obj.company_id)
+
+
+class RegisterAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+    list_filter = (("company", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ["company"]
+
+    def save_model(self, request, obj, form, change):
+        if not self._obj_perm(request, obj, "change" if change else "add"):
+            raise PermissionDenied
+        services.register_save(obj=obj, user=request.user)
+
+
+@admin.register(PersonnelCategory)
+class PersonnelCategoryAdmin(RegisterAdmin):
+    list_display = ["code", "name", "company"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(EmploymentForm)
+class EmploymentFormAdmin(RegisterAdmin):
+    list_display = [
+        "code",
+        "name",
+        "counts_toward_las_days",
+        "fixed_term_kind",
+        "notice_period_employer_months",
+        "company",
+    ]
+    search_fields = ["code", "name"]
+    fieldsets = [
+        (None, {"fields": ["company", "code", "name"]}),
+        (
+            _("LAS / AVA"),
+            {
+                "fields": [
+                    "counts_toward_las_days",
+                    "fixed_term_kind",
+                    "notice_period_employer_months",
+                    "notice_period_employee_months",
+                    "end_notice_days",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(Position)
+class PositionAdmin(RegisterAdmin):
+    list_display = ["code", "title", "company"]
+    search_fields = ["code", "title"]
+
+
+@admin.register(EmploymentTemplate)
+class EmploymentTemplateAdmin(RegisterAdmin):
+    list_display = ["code", "name", "is_default", "personnel_category", "pay_form", "company"]
+    search_fields = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        if not self._obj_perm(request, obj, "change" if change else "add"):
+            raise PermissionDenied
+        try:
+            services.employment_template_save(template=obj, user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+# --- employees ------------------------------------------------------------------------------
+
+
+class DatedInline(CompanyScopedAdminMixin, admin.TabularInline):
+    extra = 0
+    ordering = ["-valid_from"]
+
+
+class EmploymentRateInline(DatedInline):
+    model = EmploymentRate
+    fields = ["valid_from", "rate_percent"]
+
+
+class MonthlySalaryInline(DatedInline):
+    model = MonthlySalary
+    fields = ["valid_from", "amount"]
+
+
+class HourlyWageInline(DatedInline):
+    model = HourlyWage
+    fields = ["valid_from", "amount"]
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Active")), ("no", _("Ended"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(selectors.employees_active_q(active=self.value() == "yes"))
+        return queryset
+
+
+PERSONAL = [
+    "employee_number",
+    "personal_identity_number",
+    "is_coordination_number",
+    "first_name",
+    "last_name",
+    "street_address",
+    "care_of",
+    "postal_code",
+    "city",
+    "country",
+    "mobile_phone",
+    "home_phone",
+    "work_phone",
+    "work_email",
+    "private_email",
+]
+EMPLOYMENT = [
+    "company",
+    "personnel_category",
+    "employment_form",
+    "template",
+    "position",
+    "employment_start_date",
+    "employment_end_date",
+    "termination_reason",
+]
+PAY = ["pay_form", "tax_table", "tax_column", "clearing_number", "bank_account_number"]
+KIVRA = ["kivra_send_payslips", "kivra_allow_print"]
+
+
+class EmployeeForm(forms.ModelForm):
+    """Accepts the usual written forms of a personnummer and of Swedbank clearing numbers."""
+
+    personal_identity_number = forms.CharField(
+        label=_("personal identity number"), max_length=20, required=False
+    )
+    clearing_number = forms.CharField(label=_("clearing number"), max_length=10, required=False)
+
+    class Meta:
+        model = Employee
+        fields = [
+            name
+            for name in (*PERSONAL, *EMPLOYMENT, *PAY, *KIVRA)
+            if name != "is_coordination_number"
+        ]
+
+    def clean_personal_identity_number(self) -> str:
+        value = (self.cleaned_data.get("personal_identity_number") or "").strip()
+        return parse_personal_identity_number(value).number if value else ""
+
+    def clean_clearing_number(self) -> str:
+        return "".join(ch for ch in self.cleaned_data.get("clearing_number") or "" if ch.isdigit())
+
+
+@admin.register(Employee)
+class EmployeeAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+    form = EmployeeForm
+    list_display = [
+        "employee_number",
+        "display_name",
+        "masked_pin",
+        "personnel_category",
+        "employment_form",
+        "pay_form",
+        "employment_start_date",
+        "employment_end_date",
+        "company",
+    ]
+    list_display_links = ["employee_number", "display_name"]
+    list_filter = (
+        ("company", admin.RelatedOnlyFieldListFilter),
+        ("personnel_category", admin.RelatedOnlyFieldListFilter),
+        ("employment_form", admin.RelatedOnlyFieldListFilter),
+        ActiveFilter,
+        "pay_form",
+    )
+    list_select_related = ["company", "personnel_category", "employment_form"]
+    search_fields = ["employee_number", "first_name", "last_name"]
+    search_help_text = _("Employee number, name, or the date part of the identity number.")
+    inlines = [EmploymentRateInline, MonthlySalaryInline, HourlyWageInline]
+    ordering = ["company", "employee_number"]
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def display_name(self, obj: Employee) -> str:
+        return obj.display_name
+
+    @admin.display(description=_("personal identity number"))
+    def masked_pin(self, obj: Employee) -> str:
+        return obj.personal_identity_number_masked
+
+    @admin.display(description=_("personal identity number"))
+    def pin_display(self, obj: Employee) -> str:
+        return obj.personal_identity_number_masked if obj else ""
+
+    @admin.display(description=_("bank account number"))
+    def bank_account_display(self, obj: Employee) -> str:
+        from .api import mask_bank_account
+
+        return mask_bank_account(obj.bank_account_number) if obj else ""
+
+    # --- field-level access ---
+
+    def _pin_editable(self, request, obj) -> bool:
+        return _has(request, services.PERM_VIEW_PIN, obj) and _has(
+            request, services.PERM_CHANGE_PIN, obj
+        )
+
+    def _bank_visible(self, request, obj) -> bool:
+        return _has(request, services.PERM_VIEW_BANK, obj)
+
+    def _print_shown(self, obj) -> bool:
+        return obj is not None and selectors.kivra_print_handling_available(company=obj.company)
+
+    def get_fieldsets(self, request, obj=None):
+        personal = list(PERSONAL)
+        pay = list(PAY)
+        kivra = list(KIVRA)
+        if not self._pin_editable(request, obj) and not _has(request, services.PERM_VIEW_PIN, obj):
+            personal[personal.index("personal_identity_number")] = "pin_display"
+        if not self._bank_visible(request, obj):
+            pay[pay.index("bank_account_number")] = "bank_account_display"
+        if not self._print_shown(obj):
+            kivra.remove("kivra_allow_print")
+        return [
+            (_("Personal data"), {"fields": personal}),
+            (_("Employment"), {"fields": EMPLOYMENT}),
+            (_("Pay"), {"fields": pay}),
+            (_("Kivra"), {"fields": kivra}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["is_coordination_number", "pin_display", "bank_account_display"]
+        if obj is not None:
+            readonly += ["employee_number", "company"]
+        if not self._pin_editable(request, obj):
+            readonly.append("personal_identity_number")
+        if not self._bank_visible(request, obj):
+            readonly += ["bank_account_number", "clearing_number"]
+        if not _has(request, services.PERM_KIVRA_SEND, obj):
+            readonly.append("kivra_send_payslips")
+        if not _has(request, services.PERM_KIVRA_PRINT, obj) or not self._print_shown(obj):
+            readonly.append("kivra_allow_print")
+        return readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        result = selectors.employees_search(
+            queryset,
+            term=search_term,
+            full_pin_for_companies=selectors.companies_with_perm(
+                user=request.user, perm=services.PERM_VIEW_PIN
+            ),
+        )
+        return result, False
+
+    def revert_disabled(self, request, obj=None):
+        # The history holds the identity number masked only: a revert would wipe it.
+        return True
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        hidden = ["updated_at"]
+        if not self._bank_visible(request, historical_records[0] if historical_records else None):
+            hidden.append("bank_account_number")
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current, excluded_fields=hidden, foreign_keys_are_objs=foreign_keys_are_objs
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+    def save_model(self, request, obj, form, change):
+        if not self._obj_perm(request, obj, "change" if change else "add"):
+            raise PermissionDenied
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.EMPLOYEE_FIELDS and name in form.cleaned_data
+        }
+        if change:
+            services.employee_update(employee=obj, data=data, user=request.user)
+        else:
+            created = services.employee_create(
+                company=obj.company,
+                employee_number=obj.employee_number,
+                user=request.user,
+                **data,
+            )
+            obj.pk = created.pk
+            obj.__dict__.update(created.__dict__)
