@@ -5,6 +5,7 @@ Starts the local sandboxes of the outside systems (when their apps provide them,
 serves the app with Django's server until Ctrl-C.
 """
 
+import signal
 import subprocess
 import sys
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         password = password_file.read_text().strip() if password_file.exists() else "?"
         self.stdout.write(self.style.SUCCESS(f"flexbridge: http://{host}:{port}/"))
         self.stdout.write(f"Log in as: admin / {password}")
+        # Stopping the server (Ctrl-C or SIGTERM) stops the sandboxes too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:
