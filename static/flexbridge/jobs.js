@@ -17,6 +17,8 @@
           setTimeout(function () { poll(el); }, 1000);
         } else {
           el.dataset.finished = "1";
+          // A job page shows the whole log: load it once the job has finished.
+          if (el.dataset.reloadOnFinish === "1") { window.location.reload(); }
         }
       })
       .catch(function () { setTimeout(function () { poll(el); }, 3000); });
