@@ -8,11 +8,12 @@ production where tests need it to:
 * **users**: ``users=[ssn, ...]``; without it an SSN is a user when its second-to-last
   digit is not divisible by 3 (about two in three), so demo data works unconfigured.
   ``unavailable=[ssn, ...]`` are matched as users but refused at send time (40105), like a
-  recipient who opts out between matching and sending;
+  recipient who opts out between matching and sending; ``reject={ssn: code}`` refuses
+  contents to a recipient with any Kivra error code;
 * **duplicate control** (``duplicate_control=True``): a payload identical to an accepted
   one except ``generated_at`` is answered 201 again but not delivered twice;
 * **50 contents per recipient a minute** (``per_recipient_limit``, ``per_recipient_window``)
-  answered with 42900;
+  answered with 42900, and ``rate_limit_content_next`` (a 429 storm on contents only) and ``fail_content_next`` (503 on contents only);
 * latency, 429/5xx injection and lost answers through the base class's faults, plus
   ``drop_content_next`` (accept the next N contents, then drop the connection).
 
@@ -113,6 +114,8 @@ class KivraSandbox(Sandbox):
         users = options.get("users")
         self.users: set[str] | None = set(users) if users is not None else None
         self.unavailable: set[str] = set(options.get("unavailable", ()))
+        # {ssn: "40009"}: refuse contents to these recipients with that Kivra error.
+        self.reject: dict[str, str] = dict(options.get("reject", {}))
         self.tokens: dict[str, float] = {}
         self.received: list[dict] = []
         self.fingerprints: dict[str, dict] = {}
@@ -223,6 +226,14 @@ class KivraSandbox(Sandbox):
             return refused
         with self.lock:
             self.content_requests += 1
+            storm = int(self.options.get("rate_limit_content_next", 0) or 0)
+            if storm > 0:
+                self.options["rate_limit_content_next"] = storm - 1
+                return kivra_error("42900")
+            failing = int(self.options.get("fail_content_next", 0) or 0)
+            if failing > 0:
+                self.options["fail_content_next"] = failing - 1
+                return kivra_error("50300")
         if len(request.body) > MAX_CONTENT_BYTES:
             return kivra_error("41300")
         try:
@@ -235,6 +246,8 @@ class KivraSandbox(Sandbox):
         if invalid:
             return invalid
         ssn = payload["ssn"]
+        if ssn in self.reject:
+            return kivra_error(self.reject[ssn])
         retain = payload.get("retain") is True
         user = self.is_user(ssn) and ssn not in self.unavailable
         if not user and not retain:

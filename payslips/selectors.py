@@ -1,0 +1,63 @@
+"""Reads for payroll runs, payslips and deliveries."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from companies.models import Company
+
+from .models import KivraLink, PayrollRun, Payslip, PayslipDelivery
+
+DISPATCH_STATUSES = ("final", "preliminary", "any")
+
+
+def payslips_for_dispatch(
+    *,
+    company: Company,
+    payment_date: datetime.date,
+    status: str = "final",
+    employee_ids: list[int] | None = None,
+) -> list[Payslip]:
+    """The payslips a Kivra dispatch selection covers, with what sending them needs.
+
+    ``status``: ``final`` (default), ``preliminary``, or ``any`` — any run on that payment
+    date, for older periods (the seed's "Valfritt utbetalningsdatum").
+    """
+    queryset = payslips_with_details(
+        Payslip.objects.filter(company=company, payroll_run__payment_date=payment_date)
+    )
+    if status in ("final", "preliminary"):
+        queryset = queryset.filter(payroll_run__status=status)
+    if employee_ids:
+        queryset = queryset.filter(employee_id__in=employee_ids)
+    return list(queryset.order_by("payroll_run_id", "employee__employee_number", "pk"))
+
+
+def payslips_with_details(queryset: QuerySet[Payslip]) -> QuerySet[Payslip]:
+    return (
+        queryset.select_related("payroll_run", "employee", "company")
+        .prefetch_related(
+            "lines", Prefetch("deliveries", queryset=PayslipDelivery.objects.defer("request_body"))
+        )
+        .defer("pdf")
+    )
+
+
+def payroll_runs_for_company(*, company: Company) -> QuerySet[PayrollRun]:
+    return PayrollRun.objects.filter(company=company).order_by("-payment_date", "-pk")
+
+
+def kivra_link_for_company(*, company: Company | int) -> KivraLink | None:
+    company_id = company if isinstance(company, int) else company.pk
+    return KivraLink.objects.filter(company_id=company_id).first()
+
+
+def delivery_counts(*, payslip_ids: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in PayslipDelivery.objects.filter(payslip_id__in=payslip_ids).values_list(
+        "status", flat=True
+    ):
+        counts[status] = counts.get(status, 0) + 1
+    return counts

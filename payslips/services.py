@@ -1,0 +1,836 @@
+"""Writes for payroll runs, payslip PDFs, the Kivra link and the dispatch to Kivra.
+
+The dispatch is exactly-once by construction:
+
+* one :class:`~payslips.models.PayslipDelivery` per payslip and channel (a unique
+  constraint), created with the exact request bytes before anything is sent;
+* its status moves only here, under ``select_for_update``: READY → SENDING (claimed by a
+  job) → SENT / RETAINED / PRINTED / FAILED;
+* a SENDING row whose answer never arrived (lost answer, killed worker, retries ran out) is
+  sent again with the *same stored bytes*; Kivra's duplicate control delivers an identical
+  payload only once;
+* a payslip with a finished delivery is never sent again, whichever job asks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import heapq
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from companies.models import Company
+from employees.models import Employee
+from integrations.clients.base import OutsideSystemError, RetryPolicy
+from integrations.clients.kivra import KivraClient, KivraContentInvalid, KivraError
+from integrations.models import Job
+from integrations.services import JobCancelled, JobContext
+
+from . import selectors
+from .content import payslip_salaryslip, payslip_subject
+from .models import KivraLink, PayrollRun, Payslip, PayslipDelivery, PayslipLine
+from .pdf import payslip_pdf_render, print_batch_render
+
+CENT = Decimal("0.01")
+Status = PayslipDelivery.Status
+Channel = PayslipDelivery.Channel
+UNCONFIRMED = _lazy(
+    "Kivra did not confirm the payslip (%(error)s); the next dispatch resends the same bytes."
+)
+DONE_COUNTERS = {Status.SENT: "sent", Status.RETAINED: "retained", Status.PRINTED: "printed"}
+# A SENDING row claimed by another job that has not moved for this long is taken over.
+STALE_CLAIM = datetime.timedelta(minutes=10)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# --- payroll runs ----------------------------------------------------------------------------
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def payroll_run_create(
+    *,
+    company: Company,
+    payment_date: datetime.date,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    status: str = PayrollRun.Status.PRELIMINARY,
+    payslips: list[dict],
+    external_id: str = "",
+    description: str = "",
+    source: str = PayrollRun.Source.API,
+) -> PayrollRun:
+    """Create a run with its payslips and lines, after checking that every employee is known
+    and every payslip's totals add up. Raises ``ValidationError`` with per-payslip messages.
+
+    ``payslips``: dicts with ``employee_number``, ``gross_pay``, ``tax``, ``net_pay``,
+    optional ``employer_contributions``, ``ytd_gross_pay``, ``ytd_tax``,
+    ``vacation_days_paid|saved|used`` and ``lines`` (``salary_type``, ``text``, ``kind``,
+    ``quantity``, ``unit``, ``unit_price``, ``amount``, ``account``, ``dimensions``).
+    """
+    errors: dict[str, list[str]] = {}
+    if period_start > period_end:
+        errors["period_end"] = [_("The period ends before it starts.")]
+    if external_id and PayrollRun.objects.filter(company=company, external_id=external_id).exists():
+        errors["external_id"] = [_("This payroll run has already been imported.")]
+    numbers = [str(p.get("employee_number", "")) for p in payslips]
+    employees = {
+        e.employee_number: e
+        for e in Employee.objects.filter(company=company, employee_number__in=numbers)
+    }
+    seen: set[str] = set()
+    for index, data in enumerate(payslips):
+        key = f"payslips[{index}]"
+        number = numbers[index]
+        problems = []
+        if number not in employees:
+            problems.append(_("Unknown employee number %(number)s.") % {"number": number})
+        if number in seen:
+            problems.append(_("Employee %(number)s has two payslips.") % {"number": number})
+        seen.add(number)
+        problems += _payslip_total_errors(data)
+        if problems:
+            errors[key] = problems
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        run = PayrollRun.objects.create(
+            company=company,
+            payment_date=payment_date,
+            period_start=period_start,
+            period_end=period_end,
+            status=status,
+            external_id=external_id,
+            description=description,
+            source=source,
+        )
+        slips = Payslip.objects.bulk_create(
+            [
+                Payslip(
+                    company=company,
+                    payroll_run=run,
+                    employee=employees[numbers[i]],
+                    gross_pay=_dec(d["gross_pay"]),
+                    tax=_dec(d.get("tax")) or Decimal("0.00"),
+                    net_pay=_dec(d["net_pay"]),
+                    employer_contributions=_dec(d.get("employer_contributions")) or Decimal(0),
+                    ytd_gross_pay=_dec(d.get("ytd_gross_pay")) or Decimal(0),
+                    ytd_tax=_dec(d.get("ytd_tax")) or Decimal(0),
+                    vacation_days_paid=_dec(d.get("vacation_days_paid")),
+                    vacation_days_saved=_dec(d.get("vacation_days_saved")),
+                    vacation_days_used=_dec(d.get("vacation_days_used")),
+                )
+                for i, d in enumerate(payslips)
+            ],
+            batch_size=500,
+        )
+        PayslipLine.objects.bulk_create(
+            [
+                PayslipLine(
+                    payslip=slip,
+                    line_number=n,
+                    salary_type=str(line["salary_type"]),
+                    text=line.get("text", ""),
+                    kind=line.get("kind", PayslipLine.Kind.GROSS),
+                    quantity=_dec(line.get("quantity")),
+                    unit=line.get("unit", ""),
+                    unit_price=_dec(line.get("unit_price")),
+                    amount=_dec(line["amount"]),
+                    account=line.get("account", ""),
+                    dimensions={str(k): str(v) for k, v in (line.get("dimensions") or {}).items()},
+                    period_start=line.get("period_start"),
+                    period_end=line.get("period_end"),
+                )
+                for slip, data in zip(slips, payslips, strict=True)
+                for n, line in enumerate(data.get("lines") or [], start=1)
+            ],
+            batch_size=1000,
+        )
+    return run
+
+
+def _payslip_total_errors(data: dict) -> list[str]:
+    """Gross = sum of gross lines; net = gross - tax + after-tax lines; amount = qty × price."""
+    problems = []
+    try:
+        gross, net = _dec(data["gross_pay"]), _dec(data["net_pay"])
+        tax = _dec(data.get("tax")) or Decimal(0)
+        lines = data.get("lines") or []
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for n, line in enumerate(lines, start=1):
+            amount = _dec(line["amount"])
+            sums[line.get("kind", PayslipLine.Kind.GROSS)] += amount
+            qty, price = _dec(line.get("quantity")), _dec(line.get("unit_price"))
+            if qty is not None and price is not None and (qty * price).quantize(CENT) != amount:
+                problems.append(
+                    _("Line %(n)s: %(qty)s × %(price)s is not %(amount)s.")
+                    % {"n": n, "qty": qty, "price": price, "amount": amount}
+                )
+    except (KeyError, ArithmeticError, ValueError, TypeError) as exc:
+        return [_("Missing or invalid amount: %(error)s") % {"error": exc}]
+    if lines and sums[PayslipLine.Kind.GROSS] != gross:
+        problems.append(
+            _("Gross pay %(gross)s is not the sum of the gross lines %(sum)s.")
+            % {"gross": gross, "sum": sums[PayslipLine.Kind.GROSS]}
+        )
+    expected_net = gross - tax + sums[PayslipLine.Kind.NET]
+    if net != expected_net:
+        problems.append(
+            _("Net pay %(net)s is not gross - tax + after-tax lines = %(expected)s.")
+            % {"net": net, "expected": expected_net}
+        )
+    return problems
+
+
+# --- PDFs ------------------------------------------------------------------------------------
+
+
+def payslip_render_pdf(*, payslip: Payslip) -> bytes:
+    """The payslip's PDF: rendered the first time, then always the stored bytes."""
+    if payslip.pdf_sha256:
+        if payslip.pdf is None or "pdf" in payslip.get_deferred_fields():
+            payslip.refresh_from_db(fields=["pdf", "pdf_sha256"])
+        return bytes(payslip.pdf)
+    content = payslip_pdf_render(payslip)
+    digest = hashlib.sha256(content).hexdigest()
+    stored = Payslip.objects.filter(pk=payslip.pk, pdf_sha256="").update(
+        pdf=content, pdf_sha256=digest, pdf_rendered_at=timezone.now()
+    )
+    if not stored:  # someone else rendered it first: theirs is the one
+        payslip.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_rendered_at"])
+        return bytes(payslip.pdf)
+    payslip.pdf, payslip.pdf_sha256 = content, digest
+    return content
+
+
+# --- the Kivra link --------------------------------------------------------------------------
+
+
+def kivra_link_apply_to_employees(*, link: KivraLink, field: str, value: bool, user=None) -> int:
+    """After switching "send payslips" / "print handling" on the link, switch the matching
+    flag on every employee of the company too (the seed asks the user). Returns the count."""
+    from companies.selectors import user_has_company_perm
+
+    flags = {
+        "send_payslips": ("kivra_send_payslips", "companies.change_employee_kivra_send"),
+        "print_handling": ("kivra_allow_print", "companies.change_employee_kivra_print"),
+    }
+    employee_field, perm = flags[field]
+    if user is not None and not user_has_company_perm(user=user, perm=perm, company=link.company):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("You may not change this flag on employees."))
+    with transaction.atomic():
+        return (
+            Employee.objects.filter(company=link.company_id)
+            .exclude(**{employee_field: value})
+            .update(**{employee_field: value})
+        )
+
+
+def kivra_link_problems(*, company: Company) -> list[str]:
+    """Why the company cannot send payslips to Kivra now (empty: it can)."""
+    problems = []
+    license = getattr(company, "license", None)
+    if license is None or not license.kivra_payslips:
+        problems.append(_("The company's license does not include Kivra payslips."))
+    link = KivraLink.objects.filter(company=company).first()
+    if link is None:
+        problems.append(_("The company has no Kivra link."))
+    else:
+        if not link.active:
+            problems.append(_("The Kivra link is not active."))
+        if not link.send_payslips:
+            problems.append(_("'Send payslips' is off in the Kivra link."))
+    return problems
+
+
+def kivra_client_for(*, link: KivraLink) -> KivraClient:
+    return KivraClient(
+        link.url,
+        tenant_key=link.tenant_key,
+        client_id=link.client_id,
+        client_secret=link.client_secret,
+        timeout=httpx.Timeout(_setting("KIVRA_TIMEOUT", 30.0), connect=5.0),
+        retry=RetryPolicy(
+            max_attempts=_setting("KIVRA_RETRY_ATTEMPTS", 6),
+            backoff_base=_setting("KIVRA_RETRY_BACKOFF", 0.5),
+            backoff_cap=_setting("KIVRA_RETRY_BACKOFF_CAP", 30.0),
+        ),
+        max_connections=max(16, _setting("KIVRA_DISPATCH_CONCURRENCY", 16) * 2),
+    )
+
+
+# --- deliveries: the status machine ----------------------------------------------------------
+
+
+def payslip_delivery_create(
+    *, payslip: Payslip, channel: str, body: bytes, retain: bool = False, job: Job | None = None
+) -> PayslipDelivery:
+    """The READY outbox row with the exact bytes to send; the existing row if there is one."""
+    with transaction.atomic():
+        delivery, _created = PayslipDelivery.objects.get_or_create(
+            payslip=payslip,
+            channel=channel,
+            defaults={
+                "company_id": payslip.company_id,
+                "request_body": body,
+                "request_sha256": hashlib.sha256(body).hexdigest(),
+                "retain": retain,
+                "job": job,
+            },
+        )
+    return delivery
+
+
+def payslip_delivery_rebuild(
+    *, delivery: PayslipDelivery, body: bytes, retain: bool
+) -> PayslipDelivery | None:
+    """New bytes for a delivery Kivra definitely refused (FAILED): back to READY."""
+    with transaction.atomic():
+        locked = PayslipDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status != Status.FAILED:
+            return None
+        locked.request_body = body
+        locked.request_sha256 = hashlib.sha256(body).hexdigest()
+        locked.retain = retain
+        locked.status = Status.READY
+        locked.save(
+            update_fields=["request_body", "request_sha256", "retain", "status", "updated_at"]
+        )
+    return locked
+
+
+def payslip_delivery_claim(*, delivery_id: int, job: Job) -> bytes | None:
+    """READY/SENDING → SENDING for ``job``; the bytes to send, or None if it must not be sent
+    (finished, or being sent right now by another live job)."""
+    with transaction.atomic():
+        delivery = PayslipDelivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status not in (Status.READY, Status.SENDING):
+            return None
+        if (
+            delivery.status == Status.SENDING
+            and delivery.job_id not in (None, job.pk)
+            and delivery.updated_at > timezone.now() - STALE_CLAIM
+            and Job.objects.filter(pk=delivery.job_id, status=Job.Status.RUNNING).exists()
+        ):
+            return None
+        delivery.status = Status.SENDING
+        delivery.attempts += 1
+        delivery.job = job
+        delivery.save(update_fields=["status", "attempts", "job", "updated_at"])
+        return bytes(delivery.request_body)
+
+
+def payslip_delivery_finish(
+    *,
+    delivery_id: int,
+    status: str,
+    objkey: str = "",
+    correlation_id: str = "",
+    error_code: str = "",
+    error_message: str = "",
+) -> bool:
+    """SENDING/READY → a final status. False if the row had already moved on."""
+    with transaction.atomic():
+        delivery = PayslipDelivery.objects.select_for_update().get(pk=delivery_id)
+        # Kivra: READY → SENDING → final. Print: READY → PRINTED/FAILED (no call to make).
+        allowed = Status.SENDING if delivery.channel == Channel.KIVRA else Status.READY
+        if delivery.status != allowed:
+            return False
+        delivery.status = status
+        delivery.kivra_objkey = objkey
+        delivery.correlation_id = correlation_id
+        delivery.error_code = error_code
+        delivery.error_message = error_message
+        delivery.finished_at = timezone.now()
+        delivery.save(
+            update_fields=[
+                "status",
+                "kivra_objkey",
+                "correlation_id",
+                "error_code",
+                "error_message",
+                "finished_at",
+                "updated_at",
+            ]
+        )
+    return True
+
+
+def payslip_delivery_note_unconfirmed(*, delivery_id: int, error: OutsideSystemError) -> None:
+    """Kivra never confirmed the send: it stays SENDING so the next run resends its bytes."""
+    PayslipDelivery.objects.filter(pk=delivery_id, status=Status.SENDING).update(
+        error_code=error.code or "",
+        error_message=str(error)[:2000],
+        correlation_id=error.correlation_id or "",
+        updated_at=timezone.now(),
+    )
+
+
+# --- the dispatch ----------------------------------------------------------------------------
+
+
+class RecipientRateLimiter:
+    """At most ``limit`` sends per recipient in any ``window`` seconds (Kivra: 50 a minute)."""
+
+    def __init__(self, *, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._sent: dict[str, deque] = defaultdict(deque)
+
+    def reserve(self, key: str, now: float | None = None) -> float:
+        """0 and the slot is taken, or the seconds to wait before asking again."""
+        now = time.monotonic() if now is None else now
+        sent = self._sent[key]
+        while sent and sent[0] <= now - self.window:
+            sent.popleft()
+        if len(sent) >= self.limit:
+            return sent[0] + self.window - now
+        sent.append(now)
+        return 0.0
+
+
+@dataclass
+class _Item:
+    payslip: Payslip
+    delivery: PayslipDelivery
+    label: str
+
+    @property
+    def ssn(self) -> str:
+        return self.payslip.employee.personal_identity_number
+
+
+def _label(payslip: Payslip) -> str:
+    employee, run = payslip.employee, payslip.payroll_run
+    return (
+        f"{employee.employee_number} {employee.display_name}, "
+        f"payroll run {run.payment_date} #{run.pk}"
+    )
+
+
+def _pin_problem(employee: Employee) -> str | None:
+    from employees.validators import validate_personal_identity_number
+
+    pin = employee.personal_identity_number
+    if not pin:
+        return _("The employee has no personal identity number.")
+    try:
+        validate_personal_identity_number(pin)
+    except ValidationError:
+        return _("The personal identity number is not valid.")
+    if len(pin) != 12 or not pin.isdigit():
+        return _("The personal identity number is not valid.")
+    return None
+
+
+def _kivra_body(*, payslip: Payslip, link: KivraLink, retain: bool, created) -> bytes:
+    return KivraClient.content_build(
+        ssn=payslip.employee.personal_identity_number,
+        subject=payslip_subject(payslip),
+        generated_at=payslip.payroll_run.payment_date.isoformat(),
+        salaryslip=payslip_salaryslip(payslip=payslip, link=link, created=payslip.created_at),
+        pdf=payslip_render_pdf(payslip=payslip),
+        pdf_name=f"lonespecifikation-{payslip.payroll_run.payment_date}.pdf",
+        retain=retain,
+        retention_time=str(link.retroactive_delivery_days) if retain else None,
+    )
+
+
+def _print_body(payslip: Payslip) -> bytes:
+    employee = payslip.employee
+    address = {
+        "name": employee.display_name,
+        "care_of": employee.care_of,
+        "street_address": employee.street_address,
+        "postal_code": employee.postal_code,
+        "city": employee.city,
+        "country": employee.country,
+        "pdf_sha256": hashlib.sha256(payslip_render_pdf(payslip=payslip)).hexdigest(),
+    }
+    return json.dumps(address, sort_keys=True).encode()
+
+
+def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
+    """The handler of job kind ``kivra_dispatch``.
+
+    ``job.parameters``: ``payment_date`` (ISO date), ``status`` (``final`` default,
+    ``preliminary`` or ``any``), ``employees`` (ids; all when empty).
+    """
+    company = job.company
+    params = job.parameters
+    problems = kivra_link_problems(company=company)
+    if problems:
+        raise RuntimeError(" ".join(problems))
+    link = KivraLink.objects.get(company=company)
+    payment_date = datetime.date.fromisoformat(params["payment_date"])
+    payslips = selectors.payslips_for_dispatch(
+        company=company,
+        payment_date=payment_date,
+        status=params.get("status", "final"),
+        employee_ids=params.get("employees") or None,
+    )
+    ctx.set_total(len(payslips))
+    if not payslips:
+        ctx.warning(_("No payslips match the selection."))
+        return
+    print_allowed = link.print_handling
+    created = job.created_at
+    # A restarted job runs this again from the top: count everything afresh.
+    ctx.done, ctx.summary = 0, {}
+    ctx.set_total(len(payslips))
+    todo: list[Payslip] = []
+    for payslip in payslips:
+        label = _label(payslip)
+        finished = [d for d in payslip.deliveries.all() if d.is_done]
+        if finished:
+            if finished[0].job_id == job.pk:  # done by this job before it was interrupted
+                ctx.count(DONE_COUNTERS[finished[0].status])
+            else:
+                ctx.info(_("Already delivered earlier: not sent again."), item=label)
+                ctx.count("already_sent")
+            ctx.advance()
+            continue
+        if not payslip.employee.kivra_send_payslips:
+            ctx.warning(_("The employee does not get payslips via Kivra."), item=label)
+            ctx.count("skipped")
+            ctx.advance()
+            continue
+        problem = _pin_problem(payslip.employee)
+        if problem:
+            ctx.error(problem, item=label)
+            ctx.count("failed")
+            ctx.advance()
+            continue
+        todo.append(payslip)
+    if not todo:
+        return
+
+    client = kivra_client_for(link=link)
+    try:
+        users = client.usermatch_ssn([p.employee.personal_identity_number for p in todo])
+        kivra_items: list[_Item] = []
+        print_items: list[_Item] = []
+        for payslip in todo:
+            ctx.check_cancelled()
+            label = _label(payslip)
+            deliveries = {d.channel: d for d in payslip.deliveries.all()}
+            try:
+                item = _plan(
+                    payslip=payslip,
+                    deliveries=deliveries,
+                    users=users,
+                    link=link,
+                    print_allowed=print_allowed,
+                    created=created,
+                    job=job,
+                    label=label,
+                )
+            except KivraContentInvalid as exc:
+                ctx.error(str(exc), item=label)
+                ctx.count("failed")
+                ctx.advance()
+                continue
+            (print_items if item.delivery.channel == Channel.PRINT else kivra_items).append(item)
+        rerouted = _send_all(
+            items=kivra_items,
+            client=client,
+            job=job,
+            ctx=ctx,
+            link=link,
+            print_allowed=print_allowed,
+            created=created,
+        )
+        print_items += rerouted
+    finally:
+        client.close()
+    if print_items:
+        _print_batch(items=print_items, job=job, ctx=ctx)
+
+
+def _plan(
+    *,
+    payslip: Payslip,
+    deliveries: dict[str, PayslipDelivery],
+    users: set[str],
+    link: KivraLink,
+    print_allowed: bool,
+    created,
+    job: Job,
+    label: str,
+) -> _Item:
+    """The delivery a payslip goes out on: the existing one (same bytes) or a new one."""
+    if Channel.PRINT in deliveries:
+        printed = deliveries[Channel.PRINT]
+        if printed.status == Status.FAILED:  # e.g. the address was missing: try again
+            printed = payslip_delivery_rebuild(
+                delivery=printed, body=_print_body(payslip), retain=False
+            ) or PayslipDelivery.objects.get(pk=printed.pk)
+        return _Item(payslip, printed, label)
+    existing = deliveries.get(Channel.KIVRA)
+    if existing is not None and existing.status != Status.FAILED:
+        return _Item(payslip, existing, label)  # READY or SENDING: the stored bytes again
+    # New, or refused by Kivra (nothing was delivered): decide and build afresh.
+    non_user = payslip.employee.personal_identity_number not in users or (
+        existing is not None and existing.error_code == "40105"
+    )
+    if non_user and print_allowed and payslip.employee.kivra_allow_print:
+        delivery = payslip_delivery_create(
+            payslip=payslip, channel=Channel.PRINT, body=_print_body(payslip), job=job
+        )
+        return _Item(payslip, delivery, label)
+    body = _kivra_body(payslip=payslip, link=link, retain=non_user, created=created)
+    if existing is None:
+        delivery = payslip_delivery_create(
+            payslip=payslip, channel=Channel.KIVRA, body=body, retain=non_user, job=job
+        )
+    else:
+        delivery = payslip_delivery_rebuild(delivery=existing, body=body, retain=non_user)
+        delivery = delivery or PayslipDelivery.objects.get(pk=existing.pk)
+    return _Item(payslip, delivery, label)
+
+
+def _send_all(
+    *,
+    items: list[_Item],
+    client: KivraClient,
+    job: Job,
+    ctx: JobContext,
+    link: KivraLink,
+    print_allowed: bool,
+    created,
+) -> list[_Item]:
+    """Send in parallel (threads call Kivra; this thread writes every result). Returns the
+    items Kivra refused with 40105 that go to print instead."""
+    concurrency = max(
+        1, int(job.parameters.get("concurrency") or 0) or _setting("KIVRA_DISPATCH_CONCURRENCY", 16)
+    )
+    limiter = RecipientRateLimiter(
+        limit=_setting("KIVRA_RECIPIENT_LIMIT", 50),
+        window=_setting("KIVRA_RECIPIENT_WINDOW", 60.0),
+    )
+    pending: deque[_Item] = deque(items)
+    deferred: list[tuple[float, int, _Item]] = []
+    order = itertools.count()
+    in_flight: dict[Future, _Item] = {}
+    to_print: list[_Item] = []
+    cancelled = False
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kivra") as pool:
+        while pending or deferred or in_flight:
+            try:
+                ctx.check_cancelled()
+            except JobCancelled:
+                cancelled = True
+                pending.clear()
+                deferred.clear()
+            now = time.monotonic()
+            while deferred and deferred[0][0] <= now:
+                pending.appendleft(heapq.heappop(deferred)[2])
+            while pending and len(in_flight) < concurrency:
+                item = pending.popleft()
+                delay = limiter.reserve(item.ssn, now)
+                if delay > 0:
+                    heapq.heappush(deferred, (now + delay, next(order), item))
+                    continue
+                body = payslip_delivery_claim(delivery_id=item.delivery.pk, job=job)
+                if body is None:
+                    ctx.info(_("Already delivered or being sent by another job."), item=item.label)
+                    ctx.count("already_sent")
+                    ctx.advance()
+                    continue
+                in_flight[pool.submit(client.content_send, body)] = item
+            if not in_flight:
+                if deferred:
+                    time.sleep(max(0.0, min(deferred[0][0] - time.monotonic(), 1.0)))
+                continue
+            done, _running = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = in_flight.pop(future)
+                rerouted = _record_result(
+                    item=item,
+                    future=future,
+                    ctx=ctx,
+                    link=link,
+                    print_allowed=print_allowed,
+                    created=created,
+                    job=job,
+                )
+                if rerouted is not None:
+                    if rerouted.delivery.channel == Channel.PRINT:
+                        to_print.append(rerouted)
+                    else:
+                        pending.append(rerouted)
+    if cancelled:
+        raise JobCancelled
+    return to_print
+
+
+def _record_result(
+    *,
+    item: _Item,
+    future: Future,
+    ctx: JobContext,
+    link: KivraLink,
+    print_allowed: bool,
+    created,
+    job: Job,
+) -> _Item | None:
+    delivery_id = item.delivery.pk
+    try:
+        result = future.result()
+    except KivraError as error:
+        if error.code == "40105":
+            payslip_delivery_finish(
+                delivery_id=delivery_id,
+                status=Status.FAILED,
+                correlation_id=error.correlation_id or "",
+                error_code="40105",
+                error_message=str(error)[:2000],
+            )
+            item.delivery.refresh_from_db()
+            if item.delivery.retain:  # already a retain request: nothing else to try
+                ctx.error(str(error), item=item.label)
+                ctx.count("failed")
+                ctx.advance()
+                return None
+            ctx.warning(
+                _("No longer reachable in Kivra (40105): sent as for a non-user."),
+                item=item.label,
+            )
+            try:
+                return _plan(
+                    payslip=item.payslip,
+                    deliveries={Channel.KIVRA: item.delivery},
+                    users=set(),
+                    link=link,
+                    print_allowed=print_allowed,
+                    created=created,
+                    job=job,
+                    label=item.label,
+                )
+            except KivraContentInvalid as exc:
+                ctx.error(str(exc), item=item.label)
+                ctx.count("failed")
+                ctx.advance()
+                return None
+        payslip_delivery_finish(
+            delivery_id=delivery_id,
+            status=Status.FAILED,
+            correlation_id=error.correlation_id or "",
+            error_code=error.code or "",
+            error_message=str(error)[:2000],
+        )
+        ctx.error(str(error), item=item.label)
+        ctx.count("failed")
+    except OutsideSystemError as error:  # TransientError / AnswerLost: retries ran out
+        return _unconfirmed(item=item, error=error, ctx=ctx)
+    else:
+        status = Status.RETAINED if result.retained else Status.SENT
+        payslip_delivery_finish(
+            delivery_id=delivery_id,
+            status=status,
+            objkey=result.objkey,
+            correlation_id=result.correlation_id,
+        )
+        if result.retained:
+            ctx.info(
+                _("Retained by Kivra for %(days)s days (not a Kivra user yet).")
+                % {"days": link.retroactive_delivery_days},
+                item=item.label,
+            )
+            ctx.count("retained")
+        else:
+            ctx.info(_("Sent to Kivra."), item=item.label)
+            ctx.count("sent")
+    ctx.advance()
+    return None
+
+
+def _unconfirmed(*, item: _Item, error: OutsideSystemError, ctx: JobContext) -> None:
+    payslip_delivery_note_unconfirmed(delivery_id=item.delivery.pk, error=error)
+    ctx.error(
+        UNCONFIRMED % {"error": error},
+        item=item.label,
+    )
+    ctx.count("failed")
+    ctx.advance()
+    return None
+
+
+def _print_batch(*, items: list[_Item], job: Job, ctx: JobContext) -> None:
+    """One PDF with every payslip for posting, kept as the job's file; the deliveries become
+    PRINTED in the same transaction that stores it."""
+    ready = []
+    for item in items:
+        employee = item.payslip.employee
+        if not (employee.street_address and employee.postal_code and employee.city):
+            payslip_delivery_finish(
+                delivery_id=item.delivery.pk,
+                status=Status.FAILED,
+                error_code="no_address",
+                error_message="No postal address",
+            )
+            ctx.error(_("No postal address for print handling."), item=item.label)
+            ctx.count("failed")
+            ctx.advance()
+            continue
+        if PayslipDelivery.objects.filter(pk=item.delivery.pk, status=Status.READY).exists():
+            ready.append(item)
+        else:
+            ctx.info(_("Already in an earlier print batch."), item=item.label)
+            ctx.count("already_sent")
+            ctx.advance()
+    if not ready:
+        return
+    content = print_batch_render([item.payslip for item in ready])
+    with transaction.atomic():
+        for item in ready:
+            payslip_delivery_finish(delivery_id=item.delivery.pk, status=Status.PRINTED)
+        ctx.save_result_file(f"kivra-print-batch-{job.pk}.pdf", content)
+    for item in ready:
+        ctx.info(_("Added to the print batch for posting."), item=item.label)
+        ctx.count("printed")
+        ctx.advance()
+
+
+def kivra_dispatch_start(
+    *,
+    user,
+    company: Company,
+    payment_date: datetime.date,
+    status: str = "final",
+    employee_ids: list[int] | None = None,
+) -> Job:
+    """Start "Send payslips to Kivra" for a selection (checks permission, license, link)."""
+    from integrations.services import job_start
+
+    problems = kivra_link_problems(company=company)
+    if problems:
+        raise ValidationError(problems)
+    parameters = {"payment_date": payment_date.isoformat(), "status": status}
+    if employee_ids:
+        parameters["employees"] = sorted(employee_ids)
+    return job_start(user=user, company=company, kind="kivra_dispatch", parameters=parameters)
