@@ -13,6 +13,7 @@ from employees.api import (
     PositionViewSet,
 )
 from integrations.api import JobViewSet, SelftestView
+from paxml.api import PaxmlExportView, PaxmlImportView
 from projects.api import (
     AccountingDimensionViewSet,
     CostCenterViewSet,
@@ -43,6 +44,8 @@ router.register("work-schedules", WorkScheduleViewSet, basename="work-schedule")
 
 urlpatterns = [
     path("jobs/selftest/", SelftestView.as_view(), name="job-selftest"),
+    path("paxml/imports/", PaxmlImportView.as_view(), name="paxml-import"),
+    path("paxml/exports/", PaxmlExportView.as_view(), name="paxml-export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

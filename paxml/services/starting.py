@@ -1,0 +1,74 @@
+"""Starting the PAXml jobs from the API, the admin and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+
+from companies.models import Company
+from integrations.models import Job
+from integrations.services import job_start
+
+from .. import codes
+
+
+def _licensed(company: Company) -> None:
+    if not getattr(getattr(company, "license", None), "paxml", False):
+        raise PermissionDenied(_("PAXml is not licensed for %(c)s.") % {"c": company.name})
+
+
+def paxml_import_start(
+    *, user, company: Company, upload, dry_run: bool = False, profile: str = "standard"
+) -> Job:
+    """Store the uploaded file and start a ``paxml_import`` job on it."""
+    _licensed(company)
+    codes.profile_get(profile)
+    limit = getattr(settings, "PAXML_MAX_FILE_BYTES", 512 * 1024 * 1024)
+    if upload.size > limit:
+        raise ValidationError({"file": _("The file is larger than %(n)s bytes.") % {"n": limit}})
+    path = default_storage.save(f"paxml/uploads/{uuid.uuid4().hex}.pax", upload)
+    return job_start(
+        user=user,
+        company=company,
+        kind="paxml_import",
+        parameters={
+            "path": path,
+            "name": (upload.name or "")[:255],
+            "dry_run": bool(dry_run),
+            "profile": profile,
+        },
+    )
+
+
+def paxml_export_start(
+    *,
+    user,
+    company: Company,
+    date_from: dt.date,
+    date_to: dt.date,
+    employees: list[str] | None = None,
+    profile: str = "standard",
+    encoding: str = "iso-8859-1",
+) -> Job:
+    """Start a ``paxml_export`` job; its file is the job's result file."""
+    _licensed(company)
+    codes.profile_get(profile)
+    if date_to < date_from:
+        raise ValidationError({"date_to": _("The end of the period is before its start.")})
+    return job_start(
+        user=user,
+        company=company,
+        kind="paxml_export",
+        parameters={
+            "date_from": date_from.isoformat(),
+            "date_to": date_to.isoformat(),
+            "employees": list(employees or []),
+            "profile": profile,
+            "encoding": encoding,
+        },
+    )

@@ -1,0 +1,297 @@
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from paxml import codes
+from paxml.models import SalaryTransaction as SalaryRow
+from paxml.reader import read_records
+from paxml.records import ScheduleDay, TimeTransaction
+from paxml.services import paxml_export_run, paxml_import_run
+from paxml.validation import xsd_validate_document
+from projects.models import TimeCode, TimeRegistration
+from tests.factories import CompanyFactory
+from tests.paxml.factories import cost_centre, employee, project
+from tests.paxml.helpers import doc
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"date_from": dt.date(2024, 3, 1), "date_to": dt.date(2024, 3, 31)}
+
+
+def _reg(company, emp, day, code, hours, **fields):
+    return TimeRegistration.objects.create(
+        company=company,
+        employee=emp,
+        date=day,
+        time_code=TimeCode.objects.get(company=company, code=code),
+        hours=Decimal(hours),
+        **fields,
+    )
+
+
+def _export(company, **kwargs) -> tuple[bytes, object]:
+    out = io.BytesIO()
+    result = paxml_export_run(company=company, out=out, **{**MARCH, **kwargs})
+    return out.getvalue(), result
+
+
+def test_monthly_gets_deviations_hourly_gets_all_plus_schedule(company):
+    monthly = employee(company, "1")
+    hourly = employee(company, "2", pay_form="hourly")
+    kst = cost_centre(company, "100")
+    proj = project(company, "P1")
+    _reg(company, monthly, dt.date(2024, 3, 4), "ARB", "8")
+    _reg(company, monthly, dt.date(2024, 3, 5), "SJK", "8")
+    _reg(company, monthly, dt.date(2024, 3, 6), "ÖT1", "2", cost_center=kst, project=proj)
+    _reg(company, hourly, dt.date(2024, 3, 4), "ARB", "6")
+    _reg(company, hourly, dt.date(2024, 3, 5), "SEM", "7.5")
+    data, result = _export(company)
+    assert result.ok
+    assert xsd_validate_document(data) == []
+    records, reader = read_records(data)
+    assert reader.ok
+    times = [
+        (t.anstid, t.datum.day, t.tidkod, t.timmar, t.resenheter)
+        for t in records
+        if isinstance(t, TimeTransaction)
+    ]
+    assert times == [
+        ("1", 5, "SJK", Decimal("8.00"), ()),
+        ("1", 6, "ÖT1", Decimal("2.00"), ((1, "100"), (6, "P1"))),
+        ("2", 4, "ARB", Decimal("6.00"), ()),
+        ("2", 5, "SEM", Decimal("7.50"), ()),
+    ]
+    days = [(d.anstid, d.datum.day, d.timmar) for d in records if isinstance(d, ScheduleDay)]
+    assert days == [("2", 5, Decimal("7.50"))]
+    assert result.counts["left_out_worked_time_monthly"] == 1
+    header = records[0]
+    assert (header.format, header.foretagid, header.foretagnamn, header.programnamn) == (
+        "LÖNIN",
+        company.code,
+        company.name,
+        "flexbridge",
+    )
+    assert header.foretagorgnr == company.organisation_number
+    assert data.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
+
+
+def test_never_transfer_projects_are_left_out_and_logged(company):
+    emp = employee(company, "1", pay_form="hourly")
+    main = project(company, "M")
+    secret = project(company, "S", parent=main, never_transfer=True)
+    _reg(company, emp, dt.date(2024, 3, 4), "ARB", "8", project=main)
+    _reg(company, emp, dt.date(2024, 3, 5), "ARB", "8", project=secret)
+    data, result = _export(company)
+    times = [r for r in read_records(data)[0] if isinstance(r, TimeTransaction)]
+    assert [t.datum.day for t in times] == [4]
+    assert result.counts["left_out_never_transfer"] == 1
+    assert any("never transfer" in w for w in result.warnings)
+
+
+def test_semantic_checks_stop_the_export(company):
+    emp = employee(company, "1", start=dt.date(2024, 3, 10))
+    _reg(company, emp, dt.date(2024, 3, 4), "SJK", "8")
+    data, result = _export(company)
+    assert not result.ok and data == b""
+    assert "outside the employment period" in result.problems[0].message
+    assert result.problems[0].employee == "1"
+
+
+def test_fortnox_profile_and_utf8(company):
+    emp = employee(company, "1")
+    _reg(company, emp, dt.date(2024, 3, 4), "ÖT1", "2")
+    data, result = _export(company, profile="fortnox", encoding="utf-8")
+    assert "<tidkod>ÖB1</tidkod>".encode() in data
+    assert any("ÖB1" in w for w in result.warnings)
+    assert xsd_validate_document(data, profile=codes.FORTNOX) == []
+
+
+def test_salary_transactions_carry_amount_and_expense_code(company):
+    emp = employee(company, "1")
+    SalaryRow.objects.create(
+        company=company,
+        employee=emp,
+        salary_code="UTLÄGG",
+        date=dt.date(2024, 3, 8),
+        period_date=dt.date(2024, 3, 8),
+        amount=Decimal("249.90"),
+        product_group="TAXI",
+    )
+    data, _result = _export(company)
+    assert xsd_validate_document(data) == []
+    assert "<belopp>249.90</belopp>" in data.decode("iso-8859-1")
+    assert "<varugrupp>TAXI</varugrupp>" in data.decode("iso-8859-1")
+    assert "<antal>" not in data.decode("iso-8859-1")
+
+
+def _import_doc() -> bytes:
+    posts = "".join(
+        f'<tidtrans anstid="{n}" postid="{i}"><tidkod>{code}</tidkod><datum>2024-03-{d:02d}</datum>'
+        f'<timmar>{h}</timmar><resenheter><resenhet dim="1" id="100"/>'
+        f'<resenhet dim="6" id="P1"/></resenheter></tidtrans>\n'
+        for i, (n, code, d, h) in enumerate(
+            [
+                ("1", "SJK", 4, "8"),
+                ("1", "ÖT2", 5, "1.5"),
+                ("2", "ARB", 4, "6"),
+                ("2", "VAB", 6, "4"),
+            ]
+        )
+    )
+    salary = (
+        '<lonetrans anstid="1" postid="50"><lonkod>BONUS</lonkod><datum>2024-03-20</datum>'
+        "<belopp>1000.00</belopp></lonetrans>\n"
+    )
+    return doc(
+        f"<tidtransaktioner>\n{posts}</tidtransaktioner>\n"
+        f"<lonetransaktioner>\n{salary}</lonetransaktioner>\n"
+    )
+
+
+def _setup(company):
+    employee(company, "1")
+    employee(company, "2", pay_form="hourly")
+    cost_centre(company, "100")
+    project(company, "P1")
+
+
+def _snapshot(company):
+    times = sorted(
+        TimeRegistration.objects.filter(company=company).values_list(
+            "employee__employee_number",
+            "date",
+            "time_code__code",
+            "hours",
+            "cost_center__code",
+            "project__code",
+        )
+    )
+    salaries = sorted(
+        SalaryRow.objects.filter(company=company).values_list(
+            "employee__employee_number", "salary_code", "period_date", "amount"
+        )
+    )
+    return times, salaries
+
+
+def test_round_trip_import_export_import(company):
+    _setup(company)
+    assert paxml_import_run(company=company, source=_import_doc()).ok
+    data, result = _export(company)
+    assert result.ok and xsd_validate_document(data) == []
+    other = CompanyFactory(code="copy")
+    _setup(other)
+    imported = paxml_import_run(company=other, source=data)
+    assert imported.ok, [str(p) for p in imported.problems]
+    assert _snapshot(other) == _snapshot(company)
+    assert len(_snapshot(company)[0]) == 4
+    # and back into the first company: postids make it replace, not duplicate
+    assert paxml_import_run(company=company, source=data).ok
+    assert len(_snapshot(company)[0]) == 4
+
+
+def test_management_commands(company, tmp_path, capsys):
+    _setup(company)
+    source = tmp_path / "in.pax"
+    source.write_bytes(_import_doc())
+    call_command("paxml_import", str(source), "--company", company.code, "--dry-run")
+    assert "dry run" in capsys.readouterr().out
+    assert TimeRegistration.objects.filter(company=company).count() == 0
+    call_command("paxml_import", str(source), "--company", company.code)
+    assert TimeRegistration.objects.filter(company=company).count() == 4
+    out = tmp_path / "out.pax"
+    call_command(
+        "paxml_export",
+        "--company",
+        company.code,
+        "--from",
+        "2024-03-01",
+        "--to",
+        "2024-03-31",
+        "--profile",
+        "fortnox",
+        "--encoding",
+        "utf-8",
+        "--out",
+        str(out),
+    )
+    assert "<tidkod>ÖB2</tidkod>".encode() in out.read_bytes()
+    bad = tmp_path / "bad.pax"
+    bad.write_bytes(
+        doc(
+            '<tidtransaktioner><tidtrans anstid="404"><tidkod>SJK</tidkod>'
+            "<datum>2024-03-04</datum></tidtrans></tidtransaktioner>"
+        )
+    )
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("paxml_import", str(bad), "--company", company.code)
+    assert "unknown employee number" in capsys.readouterr().err
+
+
+def test_api_import_and_export_start_jobs(api, company, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _setup(company)
+    response = api.post(
+        "/api/v1/paxml/imports/",
+        {
+            "company": company.pk,
+            "file": SimpleUploadedFile("t.pax", _import_doc()),
+            "dry_run": "true",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["kind"] == "paxml_import"
+    assert response.json()["parameters"]["dry_run"] is True
+    response = api.post(
+        "/api/v1/paxml/exports/",
+        {"company": company.pk, "date_from": "2024-03-01", "date_to": "2024-03-31"},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["kind"] == "paxml_export"
+
+
+def test_jobs_run_import_then_export_with_result_file(api, company, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from integrations.models import JobLogLine
+    from integrations.services import job_execute
+
+    settings.MEDIA_ROOT = tmp_path
+    _setup(company)
+    response = api.post(
+        "/api/v1/paxml/imports/",
+        {"company": company.pk, "file": SimpleUploadedFile("t.pax", _import_doc())},
+        format="multipart",
+    )
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "succeeded", job.message
+    assert job.summary["time_registrations"] == 4
+    response = api.post(
+        "/api/v1/paxml/exports/",
+        {"company": company.pk, "date_from": "2024-03-01", "date_to": "2024-03-31"},
+        format="json",
+    )
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "succeeded", job.message
+    download = api.get(f"/api/v1/jobs/{job.pk}/file/")
+    assert download.status_code == 200
+    data = b"".join(download.streaming_content)
+    assert xsd_validate_document(data) == []
+    bad = SimpleUploadedFile("bad.pax", b"<paxml><header><version>2.0</version></header>")
+    response = api.post(
+        "/api/v1/paxml/imports/", {"company": company.pk, "file": bad}, format="multipart"
+    )
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "failed"
+    assert JobLogLine.objects.filter(
+        job=job, level="error", message__contains="well-formed"
+    ).exists()
