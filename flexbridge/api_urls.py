@@ -13,6 +13,7 @@ from employees.api import (
     PositionViewSet,
 )
 from integrations.api import JobViewSet, SelftestView
+from ledger.api import SieExportView, VismaTransferView
 from paxml.api import PaxmlExportView, PaxmlImportView
 from projects.api import (
     AccountingDimensionViewSet,
@@ -44,6 +45,8 @@ router.register("work-schedules", WorkScheduleViewSet, basename="work-schedule")
 
 urlpatterns = [
     path("jobs/selftest/", SelftestView.as_view(), name="job-selftest"),
+    path("ledger/exports/", SieExportView.as_view(), name="ledger-export"),
+    path("ledger/transfers/", VismaTransferView.as_view(), name="ledger-transfer"),
     path("paxml/imports/", PaxmlImportView.as_view(), name="paxml-import"),
     path("paxml/exports/", PaxmlExportView.as_view(), name="paxml-export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,3 +6,30 @@ from .services import selftest_run
 register_job_kind(
     "selftest", _("System self-test"), handler=selftest_run, permission="integrations.add_job"
 )
+
+
+def _register_payroll_kinds() -> None:
+    from . import payroll_sync, switchover
+
+    for step, handler in switchover.HANDLERS.items():
+        register_job_kind(
+            f"switchover_{step}",
+            _("Switchover: %(step)s") % {"step": switchover.STEP_LABELS[step]},
+            handler=handler,
+            permission=switchover.PERMISSION,
+        )
+    register_job_kind(
+        "payroll_sync",
+        _("Sync to the payroll system"),
+        handler=payroll_sync.payroll_sync_run,
+        permission="companies.run_payroll_sync",
+    )
+    register_job_kind(
+        "payroll_accounting_send",
+        _("Send home accountings to the payroll system"),
+        handler=payroll_sync.payroll_accounting_send_run,
+        permission="companies.run_payroll_sync",
+    )
+
+
+_register_payroll_kinds()

@@ -1,0 +1,114 @@
+"""``python manage.py switchover --company CODE --step preflight``: a switchover step from
+the shell.
+
+Runs the step as a job (in this process), prints its log (the preflight prints its
+checklist) and exits 1 when the step fails. ``--step approve`` approves the test export,
+``--step override --reason ...`` overrides the current failed step, ``--step abort`` aborts,
+``--step status`` prints where the switchover stands.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from companies.models import Company
+from integrations import switchover as sw
+from integrations.models import Job
+from integrations.selectors import job_log_lines
+from integrations.services import job_execute
+
+MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}
+
+
+class Command(BaseCommand):
+    help = "Run a step of the master switchover (payroll → HR) for a company."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--company", required=True, help="company code")
+        parser.add_argument(
+            "--step",
+            required=True,
+            choices=[*sw.STEPS, "approve", "override", "abort", "status"],
+        )
+        parser.add_argument("--user", help="username acting (default: the first superuser)")
+        parser.add_argument("--reason", default="", help="why (override, abort)")
+        parser.add_argument("--employee-number", help="test_export / verify: which employee")
+        parser.add_argument("--template", help="export_all: employment template code")
+        parser.add_argument(
+            "--selection", help='export_all / hr_on: JSON, e.g. {"employment_forms": ["TV"]}'
+        )
+        parser.add_argument("--transfer", choices=["all", "selection"], default="all", help="hr_on")
+
+    def handle(self, *args, company, step, user, reason, **options):
+        try:
+            company_obj = Company.objects.select_related("license").get(code=company)
+        except Company.DoesNotExist as exc:
+            raise CommandError(f"No company {company!r}.") from exc
+        users = get_user_model().objects
+        actor = users.get(username=user) if user else users.filter(is_superuser=True).first()
+        current = sw.switchover_current(company=company_obj)
+        try:
+            if step == "status":
+                self._status(current)
+                return
+            if step in ("approve", "override", "abort"):
+                if current is None:
+                    raise CommandError("No switchover has started for this company.")
+                if step == "approve":
+                    sw.switchover_approve(user=actor, switchover=current)
+                elif step == "abort":
+                    sw.switchover_abort(user=actor, switchover=current, reason=reason)
+                else:
+                    nxt = sw.STEPS[sw.step_index(current.state) + 1]
+                    sw.switchover_override(user=actor, switchover=current, step=nxt, reason=reason)
+                current.refresh_from_db()
+                self._status(current)
+                return
+            parameters = {}
+            if options.get("employee_number"):
+                parameters["employee_number"] = options["employee_number"]
+            if options.get("template"):
+                parameters["template"] = options["template"]
+            if options.get("selection"):
+                parameters["selection"] = json.loads(options["selection"])
+            if step == "hr_on":
+                parameters["transfer_employment_data"] = options["transfer"]
+            job = sw.switchover_step_start(
+                user=actor, company=company_obj, step=step, parameters=parameters
+            )
+        except (sw.SwitchoverRefused, Exception) as exc:
+            if isinstance(exc, CommandError):
+                raise
+            raise CommandError(str(exc)) from exc
+        job = Job.objects.get(pk=job.pk)
+        if not job.is_finished:  # no broker or eager: run it here
+            job = job_execute(job_id=job.pk)
+        current = sw.switchover_current(company=company_obj)
+        result = current.results.get(step, {}) if current else {}
+        if step == "preflight":
+            for item in result.get("items", []):
+                strong = " (STRONG WARNING)" if item["strong"] else ""
+                self.stdout.write(
+                    f"{MARK[item['status']]} {item['label']}{strong}: {item['message']}"
+                )
+                if item["offenders"]:
+                    self.stdout.write("       " + ", ".join(map(str, item["offenders"][:30])))
+        else:
+            for line in job_log_lines(job=job)[:200]:
+                self.stdout.write(f"{line.level:<7} {line.item:<12} {line.message}")
+        outcome = result.get("outcome", job.status)
+        self.stdout.write(f"Step {step}: {outcome} (job #{job.pk}, {job.status})")
+        if outcome in ("failed", "strong_warning") or job.status == Job.Status.FAILED:
+            raise SystemExit(1)
+
+    def _status(self, current) -> None:
+        if current is None:
+            self.stdout.write("No switchover yet.")
+            return
+        self.stdout.write(f"Switchover #{current.pk}: {current.get_state_display()}")
+        for step in sw.STEPS:
+            result = current.results.get(step, {})
+            self.stdout.write(f"  {step:<12} {result.get('outcome', '-')}")

@@ -1,0 +1,1013 @@
+"""The master switchover of personal data, payroll → HR, as the seed describes it.
+
+Steps, in the seed's order, each a job (kind ``switchover_<step>``):
+
+1. ``preflight`` — the checklist, pass / warning / fail per item with the offenders listed,
+   and a field-level diff per employee of what the sync will change;
+2. ``test_export`` — one employee from payroll into HR, side by side, for approval;
+3. ``export_all`` — every employee, ended ones included, with the default template (or a
+   chosen one and a selection, in rounds), then the count check;
+4. ``payroll_off`` — payroll's "export personal data" off, "export balances" left on;
+5. ``hr_on`` — HR master, "transfer employment data" all or a selection;
+6. ``verify`` — a temporary address change in HR seen in payroll, then reverted.
+
+Nothing advances past a failed check (or the strong warning about hourly/monthly wage
+salary codes) without an explicit override, kept with who, when and why. Abort is possible
+until step 5 and puts both systems' switches back. Every step can run again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from companies.models import Company
+from companies.selectors import user_has_company_perm
+from employees.models import (
+    Employee,
+    EmploymentForm,
+    EmploymentRate,
+    EmploymentTemplate,
+    PersonnelCategory,
+    Position,
+)
+
+from .clients.payroll import PayrollClient, PayrollEmployee
+from .models import Job, PayrollLink, Switchover, SwitchoverEvent
+from .payroll_backend import payroll_client_for
+from .payroll_mapping import (
+    Registers,
+    employees_import_page,
+    field_diff,
+    hr_employee_payload,
+    payroll_view,
+)
+from .services import JobContext, job_start
+
+STEPS = ("preflight", "test_export", "export_all", "payroll_off", "hr_on", "verify")
+STEP_LABELS = {
+    "preflight": _("1. Preflight report"),
+    "test_export": _("2. Test export of one employee"),
+    "export_all": _("3. Export of all employees and count check"),
+    "payroll_off": _("4. Turn payroll off as master"),
+    "hr_on": _("5. Turn HR on as master"),
+    "verify": _("6. Verification"),
+}
+PERMISSION = "companies.run_switchover"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASS, WARNING, FAIL = "pass", "warning", "fail"
+
+# Other apps may report active onboarding flows: ``func(*, company) -> list[str]``.
+ONBOARDING_FLOW_PROVIDERS: list[Callable[..., list[str]]] = []
+
+
+class SwitchoverRefused(Exception):
+    """The step may not run now (order, a failed check without override, finished ...)."""
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+def switchover_current(*, company: Company) -> Switchover | None:
+    return (
+        Switchover.objects.filter(company=company).exclude(state__in=Switchover.FINISHED).first()
+    ) or Switchover.objects.filter(company=company).first()
+
+
+def _link(company: Company) -> PayrollLink:
+    link = PayrollLink.objects.filter(company=company).first()
+    if link is None:
+        raise SwitchoverRefused(_("Set up the payroll link first."))
+    return link
+
+
+def _check_perm(user, company: Company) -> None:
+    if user is not None and not user_has_company_perm(user=user, perm=PERMISSION, company=company):
+        raise PermissionDenied(_("You may not run the switchover in this company."))
+
+
+def _open_switchover(*, company: Company, user) -> Switchover:
+    switchover = (
+        Switchover.objects.select_for_update()
+        .filter(company=company)
+        .exclude(state__in=Switchover.FINISHED)
+        .first()
+    )
+    if switchover is None:
+        link = _link(company)
+        switchover = Switchover.objects.create(
+            company=company,
+            started_by=user,
+            link_before={
+                "master": link.master,
+                "transfer_employment_data": link.transfer_employment_data,
+                "selection": link.selection,
+            },
+        )
+    return switchover
+
+
+def step_index(state: str) -> int:
+    return STEPS.index(state) if state in STEPS else -1
+
+
+def step_allowed(*, switchover: Switchover, step: str) -> str | None:
+    """Why the step may not start now, or None."""
+    if step not in STEPS:
+        return _("Unknown step %(step)s.") % {"step": step}
+    if switchover.state == Switchover.State.ABORTED:
+        return _("The switchover was aborted.")
+    if switchover.state == Switchover.State.VERIFY and step != "verify":
+        return _("The switchover is done.")
+    wanted, reached = STEPS.index(step), step_index(switchover.state)
+    if wanted > reached + 1:
+        previous = STEPS[wanted - 1]
+        outcome = switchover.results.get(previous, {}).get("outcome")
+        if outcome == "failed" or outcome == "strong_warning":
+            return _("%(step)s failed: fix it and run it again, or override it.") % {
+                "step": STEP_LABELS[previous]
+            }
+        if outcome == "awaiting_approval":
+            return _("Approve the test export first.")
+        return _("Run %(step)s first.") % {"step": STEP_LABELS[previous]}
+    if reached >= STEPS.index("hr_on") and wanted < STEPS.index("hr_on"):
+        return _("HR is master now: the earlier steps cannot run again.")
+    running = switchover.results.get(step, {}).get("job")
+    if (
+        running
+        and Job.objects.filter(
+            pk=running, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).exists()
+    ):
+        return _("This step is already running.")
+    return None
+
+
+def switchover_step_start(
+    *, user, company: Company, step: str, parameters: dict | None = None
+) -> Job:
+    """Start a step as a job (after the checks of order and overrides)."""
+    _check_perm(user, company)
+    if not getattr(getattr(company, "license", None), "payroll_sync", False):
+        raise SwitchoverRefused(_("The payroll web service add-on is not licensed."))
+    with transaction.atomic():
+        switchover = _open_switchover(company=company, user=user)
+        refusal = step_allowed(switchover=switchover, step=step)
+        if refusal:
+            raise SwitchoverRefused(refusal)
+        job = job_start(
+            user=user,
+            company=company,
+            kind=f"switchover_{step}",
+            parameters={**(parameters or {}), "switchover": switchover.pk},
+        )
+        switchover.results[step] = {"job": job.pk, "outcome": "running"}
+        switchover.save(update_fields=["results", "updated_at"])
+        SwitchoverEvent.objects.create(
+            switchover=switchover,
+            kind=SwitchoverEvent.Kind.STEP_STARTED,
+            step=step,
+            job=job,
+            user=user,
+            details=parameters or {},
+        )
+    return job
+
+
+def switchover_override(*, user, switchover: Switchover, step: str, reason: str) -> Switchover:
+    """Let the switchover past a failed step: explicit, with a reason, logged."""
+    _check_perm(user, switchover.company)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the failed check may be overridden.")})
+    with transaction.atomic():
+        switchover = Switchover.objects.select_for_update().get(pk=switchover.pk)
+        result = switchover.results.get(step, {})
+        if result.get("outcome") not in ("failed", "strong_warning"):
+            raise SwitchoverRefused(_("Only a failed step can be overridden."))
+        if STEPS.index(step) != step_index(switchover.state) + 1:
+            raise SwitchoverRefused(_("Only the current step can be overridden."))
+        result["overridden"] = {
+            "by": getattr(user, "username", None),
+            "at": timezone.now().isoformat(),
+            "reason": reason,
+        }
+        switchover.results[step] = result
+        switchover.state = step
+        switchover.save(update_fields=["results", "state", "updated_at"])
+        SwitchoverEvent.objects.create(
+            switchover=switchover,
+            kind=SwitchoverEvent.Kind.OVERRIDE,
+            step=step,
+            user=user,
+            reason=reason,
+            details={"failed": result.get("failed_items", [])},
+        )
+    return switchover
+
+
+def switchover_approve(*, user, switchover: Switchover, step: str = "test_export") -> Switchover:
+    """Approve the test export after looking at it side by side."""
+    _check_perm(user, switchover.company)
+    with transaction.atomic():
+        switchover = Switchover.objects.select_for_update().get(pk=switchover.pk)
+        result = switchover.results.get(step, {})
+        if result.get("outcome") != "awaiting_approval":
+            raise SwitchoverRefused(_("There is nothing to approve."))
+        result["outcome"] = "passed"
+        result["approved_by"] = getattr(user, "username", None)
+        switchover.results[step] = result
+        switchover.state = step
+        switchover.save(update_fields=["results", "state", "updated_at"])
+        SwitchoverEvent.objects.create(
+            switchover=switchover, kind=SwitchoverEvent.Kind.APPROVED, step=step, user=user
+        )
+    return switchover
+
+
+def switchover_abort(*, user, switchover: Switchover, reason: str = "") -> Switchover:
+    """Abort before HR is master: payroll's switches and the link go back to how they were."""
+    _check_perm(user, switchover.company)
+    with transaction.atomic():
+        switchover = Switchover.objects.select_for_update().get(pk=switchover.pk)
+        if switchover.is_finished:
+            raise SwitchoverRefused(_("The switchover is already finished."))
+        if step_index(switchover.state) >= STEPS.index("hr_on"):
+            raise SwitchoverRefused(_("HR is master already: the switchover cannot be aborted."))
+        link = _link(switchover.company)
+        restored = {}
+        if switchover.payroll_settings_before:
+            before = switchover.payroll_settings_before
+            switches = {k: before[k] for k in ("export_personal_data", "export_balances")}
+            with payroll_client_for(link=link) as client:
+                restored = client.settings_set(**switches).__dict__
+        for name, value in (switchover.link_before or {}).items():
+            setattr(link, name, value)
+        link.save()
+        switchover.state = Switchover.State.ABORTED
+        switchover.finished_at = timezone.now()
+        switchover.save(update_fields=["state", "finished_at", "updated_at"])
+        SwitchoverEvent.objects.create(
+            switchover=switchover,
+            kind=SwitchoverEvent.Kind.ABORTED,
+            user=user,
+            reason=reason,
+            details={"payroll_settings": restored, "link": switchover.link_before},
+        )
+    return switchover
+
+
+def _finish_step(
+    *, job: Job, step: str, outcome: str, report: dict | None = None, advance: bool = True
+) -> Switchover:
+    """Record a step's outcome; a passed (or warned) step moves the state to it."""
+    with transaction.atomic():
+        switchover = Switchover.objects.select_for_update().get(pk=job.parameters["switchover"])
+        result = {"job": job.pk, "outcome": outcome, "at": timezone.now().isoformat()}
+        result.update(report or {})
+        switchover.results[step] = result
+        index = STEPS.index(step)
+        if outcome in ("passed", "warning") and advance:
+            switchover.state = step
+            if step == "verify":
+                switchover.finished_at = timezone.now()
+        elif step_index(switchover.state) >= index:
+            # A re-run that no longer passes takes the switchover back before this step.
+            switchover.state = STEPS[index - 1] if index else Switchover.State.NEW
+        switchover.save()
+        SwitchoverEvent.objects.create(
+            switchover=switchover,
+            kind=SwitchoverEvent.Kind.STEP_FINISHED,
+            step=step,
+            job=job,
+            details={"outcome": outcome},
+        )
+    return switchover
+
+
+def _client(job: Job) -> PayrollClient:
+    return payroll_client_for(link=_link(job.company))
+
+
+# --- 1. preflight -----------------------------------------------------------------------------
+
+
+def _item(key: str, label: str, status: str, message: str, offenders=None, strong=False) -> dict:
+    return {
+        "key": key,
+        "label": label,
+        "status": status,
+        "message": message,
+        "offenders": list(offenders or [])[:200],
+        "offender_count": len(offenders or []),
+        "strong": strong,
+    }
+
+
+def _payroll_employees(
+    client: PayrollClient, ctx: JobContext | None = None
+) -> list[PayrollEmployee]:
+    people: list[PayrollEmployee] = []
+    for page in client.employees_iter(page_size=1000, include_ended=True):
+        if ctx:
+            ctx.check_cancelled()
+        people.extend(page.items)
+    return people
+
+
+def preflight_report(
+    *, company: Company, client: PayrollClient, ctx: JobContext | None = None
+) -> dict:
+    """The checklist and the field-level diff (as JSON-able data)."""
+    link = _link(company)
+    items: list[dict] = []
+    settings = client.settings_get()
+    people = _payroll_employees(client, ctx)
+    hr_employees = {
+        e.employee_number: e
+        for e in Employee.objects.filter(company=company).select_related(
+            "personnel_category", "employment_form", "template", "position"
+        )
+    }
+
+    # The seed's "Observera!" comes first: hourly/monthly wage salary codes.
+    wage_codes = [
+        f"{c['code']} {c['name']}"
+        for c in client.salary_codes_list()
+        if c.get("kind") in ("hourly_wage", "monthly_wage") and c.get("in_use")
+    ]
+    items.append(
+        _item(
+            "salary_codes",
+            _("Salary codes for hourly or monthly wage"),
+            WARNING if wage_codes else PASS,
+            _(
+                "Switching is NOT recommended: these salary codes are in use and are removed "
+                "when the flow turns."
+            )
+            if wage_codes
+            else _("No hourly or monthly wage salary codes in use."),
+            wage_codes,
+            strong=bool(wage_codes),
+        )
+    )
+
+    hr_categories = set(
+        PersonnelCategory.objects.filter(company=company).values_list("code", flat=True)
+    )
+    payroll_categories = {c["code"] for c in client.personnel_categories_list()}
+    missing_in_payroll = sorted(hr_categories - payroll_categories)
+    missing_in_hr = sorted({p.personnel_category for p in people} - hr_categories)
+    items.append(
+        _item(
+            "personnel_categories",
+            _("Personnel categories match by code"),
+            FAIL if missing_in_hr else WARNING if missing_in_payroll else PASS,
+            "; ".join(
+                filter(
+                    None,
+                    [
+                        _("Missing in HR: %(codes)s.") % {"codes": ", ".join(missing_in_hr)}
+                        if missing_in_hr
+                        else "",
+                        _("Missing in payroll (employees would fall back to STD): %(codes)s.")
+                        % {"codes": ", ".join(missing_in_payroll)}
+                        if missing_in_payroll
+                        else "",
+                    ],
+                )
+            )
+            or _("The registers match."),
+            missing_in_hr + missing_in_payroll,
+        )
+    )
+
+    hr_forms = set(EmploymentForm.objects.filter(company=company).values_list("code", flat=True))
+    payroll_forms = client.employment_forms_list()
+    forms_missing_payroll = sorted(hr_forms - {f["code"] for f in payroll_forms})
+    forms_missing_hr = sorted({p.employment_form for p in people if p.employment_form} - hr_forms)
+    without_las = sorted(f["code"] for f in payroll_forms if not f.get("las_settings"))
+    problems = []
+    if forms_missing_hr:
+        problems.append(_("Missing in HR: %(codes)s.") % {"codes": ", ".join(forms_missing_hr)})
+    if forms_missing_payroll:
+        problems.append(
+            _("Missing in payroll (would be created without LAS/AVA settings): %(codes)s.")
+            % {"codes": ", ".join(forms_missing_payroll)}
+        )
+    if without_las:
+        problems.append(
+            _("Without LAS settings in payroll: %(codes)s.") % {"codes": ", ".join(without_las)}
+        )
+    items.append(
+        _item(
+            "employment_forms",
+            _("Employment forms match"),
+            FAIL if forms_missing_hr else WARNING if problems else PASS,
+            " ".join(problems) or _("The registers match."),
+            forms_missing_hr + forms_missing_payroll + without_las,
+        )
+    )
+
+    malformed = [
+        f"{p.employee_number} ({p.email})"
+        for p in people
+        if p.email and not EMAIL_RE.match(p.email)
+    ]
+    missing_email = [p.employee_number for p in people if not p.email]
+    only_in_hr = [n for n in missing_email if n in hr_employees and hr_employees[n].work_email]
+    email_status = FAIL if malformed or only_in_hr else WARNING if missing_email else PASS
+    email_message = []
+    if malformed:
+        email_message.append(
+            _("Malformed in payroll (the export would fail): %(n)s.") % {"n": len(malformed)}
+        )
+    if only_in_hr:
+        email_message.append(
+            _("Only in HR (the final export would overwrite them): %(n)s.") % {"n": len(only_in_hr)}
+        )
+    if missing_email and not only_in_hr:
+        email_message.append(_("Missing in payroll: %(n)s.") % {"n": len(missing_email)})
+    items.append(
+        _item(
+            "emails",
+            _("Emails present in payroll and well-formed"),
+            email_status,
+            " ".join(email_message) or _("All employees have a well-formed email."),
+            malformed + missing_email,
+        )
+    )
+
+    hr_positions = {
+        t.casefold()
+        for t in Position.objects.filter(company=company).values_list("title", flat=True)
+    }
+    no_position = [p.employee_number for p in people if not p.position]
+    unknown_positions = sorted(
+        {p.position for p in people if p.position and p.position.casefold() not in hr_positions}
+    )
+    items.append(
+        _item(
+            "position",
+            _("Position present on both sides"),
+            WARNING if no_position or unknown_positions else PASS,
+            " ".join(
+                filter(
+                    None,
+                    [
+                        _("Employees without a position in payroll: %(n)s.")
+                        % {"n": len(no_position)}
+                        if no_position
+                        else "",
+                        _("Positions missing in HR (created by the export): %(p)s.")
+                        % {"p": ", ".join(unknown_positions)}
+                        if unknown_positions
+                        else "",
+                    ],
+                )
+            )
+            or _("Every employee has a position known on both sides."),
+            no_position + unknown_positions,
+        )
+    )
+
+    no_bank = [
+        p.employee_number for p in people if not (p.clearing_number and p.bank_account_number)
+    ]
+    items.append(
+        _item(
+            "bank_accounts",
+            _("Clearing and bank account present"),
+            WARNING if no_bank else PASS,
+            _("Employees without clearing or account number in payroll: %(n)s.")
+            % {"n": len(no_bank)}
+            if no_bank
+            else _("Every employee has clearing and account number."),
+            no_bank,
+        )
+    )
+
+    name_problem = []
+    if settings.name_order == "undefined":
+        name_problem.append(_("The payroll system's name order is 'undefined'."))
+    if company.name_order == Company.NameOrder.UNDEFINED:
+        name_problem.append(_("HR's name order is 'undefined'."))
+    elif settings.name_order != "undefined" and settings.name_order != company.name_order:
+        name_problem.append(
+            _("Payroll uses %(p)s, HR uses %(h)s.")
+            % {"p": settings.name_order, "h": company.name_order}
+        )
+    items.append(
+        _item(
+            "name_order",
+            _("Name order set and the same"),
+            FAIL if name_problem else PASS,
+            " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
+        )
+    )
+
+    hr_templates = {t.code: t.name for t in EmploymentTemplate.objects.filter(company=company)}
+    payroll_templates = {t["code"]: t["name"] for t in client.person_templates_list()}
+    template_mismatch = sorted(
+        f"{code}: HR '{name}' / payroll '{payroll_templates[code]}'"
+        for code, name in hr_templates.items()
+        if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
+    )
+    template_missing = sorted(
+        [f"{c} (HR only)" for c in hr_templates if c not in payroll_templates]
+        + [f"{c} (payroll only)" for c in payroll_templates if c not in hr_templates]
+    )
+    items.append(
+        _item(
+            "templates",
+            _("Person templates match employment templates by code and name"),
+            FAIL if template_mismatch else WARNING if template_missing else PASS,
+            _("Templates differ: %(n)s; on one side only: %(m)s.")
+            % {"n": len(template_mismatch), "m": len(template_missing)}
+            if template_mismatch or template_missing
+            else _("The templates match."),
+            template_mismatch + template_missing,
+        )
+    )
+
+    rates_without_start = [
+        p.employee_number
+        for p in people
+        if any(not r.get("start_date") for r in p.employment_rates)
+    ]
+    hr_without_start = list(
+        EmploymentRate.objects.filter(
+            employee__company=company, valid_from__isnull=True
+        ).values_list("employee__employee_number", flat=True)
+    )
+    items.append(
+        _item(
+            "employment_rates",
+            _("Employment rates have start dates"),
+            FAIL if rates_without_start or hr_without_start else PASS,
+            _("Employment rates without a start date: %(n)s employees.")
+            % {"n": len(rates_without_start) + len(hr_without_start)}
+            if rates_without_start or hr_without_start
+            else _("Every employment rate has a start date."),
+            rates_without_start + hr_without_start,
+        )
+    )
+
+    flows = [name for provider in ONBOARDING_FLOW_PROVIDERS for name in provider(company=company)]
+    items.append(
+        _item(
+            "onboarding_flows",
+            _("Onboarding flows paused"),
+            FAIL if flows else PASS,
+            _("Pause these onboarding flows during the export.")
+            if flows
+            else _("No active onboarding flows."),
+            flows,
+        )
+    )
+
+    users = {u["username"]: u for u in client.users_list()}
+    wanted_user = link.integration_username or settings.integration_username
+    integration = []
+    if not settings.use_hr_web_service:
+        integration.append(_("'Use HR web service' is off in payroll."))
+    if wanted_user not in users:
+        integration.append(_("The user %(u)s does not exist.") % {"u": wanted_user})
+    elif not users[wanted_user].get("active"):
+        integration.append(_("The user %(u)s is not active.") % {"u": wanted_user})
+    items.append(
+        _item(
+            "web_service",
+            _("'Use HR web service' on and the integration user active"),
+            FAIL if integration else PASS,
+            " ".join(integration) or _("On, and %(u)s is active.") % {"u": wanted_user},
+        )
+    )
+
+    split = [p.employee_number for p in people if len(p.home_accounting) > 1]
+    items.append(
+        _item(
+            "accountings",
+            _("Accountings to send"),
+            WARNING if link.send_home_accounting and split else PASS,
+            _("Sending accountings overwrites %(n)s accounting distributions in payroll.")
+            % {"n": len(split)}
+            if link.send_home_accounting and split
+            else _("Accountings are sent: %(on)s.")
+            % {"on": _("yes") if link.send_home_accounting else _("no")},
+            split if link.send_home_accounting else [],
+        )
+    )
+
+    # The field-level diff: what the sync would change in payroll, per employee.
+    rates: dict[int, list] = {}
+    for rate in EmploymentRate.objects.filter(employee__company=company):
+        rates.setdefault(rate.employee_id, []).append(rate)
+    diff = []
+    for person in people:
+        employee = hr_employees.get(person.employee_number)
+        if employee is None:
+            diff.append(
+                {
+                    "employee_number": person.employee_number,
+                    "change": "only_in_payroll",
+                    "fields": [],
+                }
+            )
+            continue
+        changes = field_diff(
+            hr=hr_employee_payload(employee, rates=rates.get(employee.pk, [])),
+            payroll=payroll_view(person),
+        )
+        if changes:
+            diff.append(
+                {"employee_number": person.employee_number, "change": "differs", "fields": changes}
+            )
+    payroll_numbers = {p.employee_number for p in people}
+    for number in sorted(set(hr_employees) - payroll_numbers):
+        diff.append({"employee_number": number, "change": "only_in_hr", "fields": []})
+    differing = sum(1 for d in diff if d["change"] == "differs")
+    items.append(
+        _item(
+            "field_diff",
+            _("Fields the sync will change"),
+            WARNING if differing else PASS,
+            _("%(d)s employees differ, %(p)s only in payroll, %(h)s only in HR.")
+            % {
+                "d": differing,
+                "p": sum(1 for d in diff if d["change"] == "only_in_payroll"),
+                "h": sum(1 for d in diff if d["change"] == "only_in_hr"),
+            },
+            [d["employee_number"] for d in diff if d["change"] == "differs"],
+        )
+    )
+    items.append(
+        _item(
+            "termination_reason",
+            _("Termination reason reminder"),
+            PASS,
+            _("Ending an employment creates a task to enter the termination reason in payroll."),
+        )
+    )
+    return {
+        "items": items,
+        "diff": diff,
+        "payroll_total": len(people),
+        "hr_total": len(hr_employees),
+    }
+
+
+def report_outcome(items: list[dict]) -> str:
+    if any(i["status"] == FAIL for i in items):
+        return "failed"
+    if any(i["strong"] for i in items):
+        return "strong_warning"
+    if any(i["status"] == WARNING for i in items):
+        return "warning"
+    return "passed"
+
+
+def switchover_preflight_run(*, job: Job, ctx: JobContext) -> None:
+    with _client(job) as client:
+        report = preflight_report(company=job.company, client=client, ctx=ctx)
+    ctx.set_total(len(report["items"]))
+    for item in report["items"]:
+        message = f"{item['label']}: {item['message']}"
+        if item["offenders"]:
+            message += " — " + ", ".join(item["offenders"][:50])
+        if item["status"] == FAIL:
+            ctx.error(message, item=item["key"])
+        elif item["status"] == WARNING:
+            ctx.warning(message, item=item["key"])
+        else:
+            ctx.info(message, item=item["key"])
+        ctx.count(item["status"])
+        ctx.advance()
+    for entry in report["diff"][:500]:
+        if entry["fields"]:
+            ctx.info(
+                "; ".join(f"{f['field']}: {f['hr']!r} → {f['payroll']!r}" for f in entry["fields"]),
+                item=entry["employee_number"],
+            )
+    ctx.save_result_file("preflight.json", json.dumps(report, indent=1, default=str).encode())
+    outcome = report_outcome(report["items"])
+    _finish_step(
+        job=job,
+        step="preflight",
+        outcome=outcome,
+        report={
+            "items": report["items"],
+            "failed_items": [
+                i["key"] for i in report["items"] if i["status"] == FAIL or i["strong"]
+            ],
+            "diff_count": len(report["diff"]),
+        },
+    )
+    # A failed check is the report's answer, not a failed job: the job itself succeeded
+    # unless it logged errors, which it did for each failed item.
+
+
+# --- 2. test export ---------------------------------------------------------------------------
+
+
+def switchover_test_export_run(*, job: Job, ctx: JobContext) -> None:
+    company = job.company
+    with _client(job) as client:
+        number = job.parameters.get("employee_number")
+        if not number:
+            first = client.employees_page(page=1, page_size=1, include_ended=False).items
+            if not first:
+                raise SwitchoverRefused(_("The payroll system has no employees."))
+            number = first[0].employee_number
+        record = client.employee_get(employee_number=number)
+    if record is None:
+        ctx.error(_("The payroll system has no employee %(n)s.") % {"n": number}, item=number)
+        _finish_step(job=job, step="test_export", outcome="failed")
+        return
+    ctx.set_total(1)
+    registers = Registers.load(company)
+    outcome = employees_import_page(
+        company=company,
+        records=[record],
+        registers=registers,
+        template=_template(company, job.parameters.get("template")),
+        change_reason=f"switchover {job.parameters['switchover']}: test export",
+        user=job.started_by,
+    )
+    for warning in outcome.warnings:
+        ctx.warning(warning[1], item=warning[0])
+    if outcome.failed:
+        for failed in outcome.failed:
+            ctx.error(failed[1], item=failed[0])
+        _finish_step(
+            job=job, step="test_export", outcome="failed", report={"employee_number": number}
+        )
+        return
+    employee = Employee.objects.select_related(
+        "personnel_category", "employment_form", "template", "position"
+    ).get(company=company, employee_number=number)
+    hr = hr_employee_payload(employee)
+    payroll = payroll_view(record)
+    side_by_side = [
+        {
+            "field": name,
+            "payroll": payroll.get(name),
+            "hr": hr.get(name),
+            "same": (payroll.get(name) or None) == (hr.get(name) or None),
+        }
+        for name in hr
+    ]
+    for row in side_by_side:
+        if row["field"] == "personal_identity_number":
+            from flexbridge.masking import mask_personal_identity_number
+
+            row["payroll"] = mask_personal_identity_number(row["payroll"] or "")
+            row["hr"] = mask_personal_identity_number(row["hr"] or "")
+    ctx.info(_("Imported; waiting for approval."), item=number)
+    ctx.advance()
+    _finish_step(
+        job=job,
+        step="test_export",
+        outcome="awaiting_approval",
+        report={"employee_number": number, "side_by_side": side_by_side},
+        advance=False,
+    )
+
+
+def _template(company: Company, code: str | None) -> EmploymentTemplate | None:
+    if not code:
+        return None
+    template = EmploymentTemplate.objects.filter(company=company, code=code).first()
+    if template is None:
+        raise SwitchoverRefused(_("There is no employment template %(code)s.") % {"code": code})
+    return template
+
+
+# --- 3. export all ----------------------------------------------------------------------------
+
+
+def _selected(record: PayrollEmployee, selection: dict) -> bool:
+    numbers = selection.get("employee_numbers")
+    if numbers and record.employee_number not in numbers:
+        return False
+    forms = selection.get("employment_forms")
+    if forms and record.employment_form not in forms:
+        return False
+    categories = selection.get("personnel_categories")
+    return not (categories and record.personnel_category not in categories)
+
+
+def count_check(*, company: Company, client: PayrollClient) -> dict:
+    """The same number of employees on both sides, or the difference listed."""
+    payroll_total = client.employees_page(page=1, page_size=1, include_ended=True).total
+    hr_total = Employee.objects.filter(company=company).count()
+    result = {"payroll": payroll_total, "hr": hr_total, "only_in_payroll": [], "only_in_hr": []}
+    if payroll_total != hr_total:
+        numbers = {p.employee_number for p in _payroll_employees(client)}
+        hr_numbers = set(
+            Employee.objects.filter(company=company).values_list("employee_number", flat=True)
+        )
+        result["only_in_payroll"] = sorted(numbers - hr_numbers)[:1000]
+        result["only_in_hr"] = sorted(hr_numbers - numbers)[:1000]
+    return result
+
+
+def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
+    """Page by page, resumable: ``pages_done`` in the job's summary is where a restarted
+    job carries on; each page's import is idempotent."""
+    company = job.company
+    page_size = int(job.parameters.get("page_size", 500))
+    selection = job.parameters.get("selection") or {}
+    template = _template(company, job.parameters.get("template"))
+    registers = Registers.load(company)
+    reason = f"switchover {job.parameters['switchover']}: export"
+    with _client(job) as client:
+        start = int(ctx.summary.get("pages_done", 0)) + 1
+        for page in client.employees_iter(
+            page_size=page_size, include_ended=True, start_page=start
+        ):
+            ctx.check_cancelled()
+            if ctx.total != page.total:
+                ctx.set_total(page.total)
+            records = [r for r in page.items if _selected(r, selection)]
+            outcome = employees_import_page(
+                company=company,
+                records=records,
+                registers=registers,
+                template=template,
+                change_reason=reason,
+                user=job.started_by,
+            )
+            for number, message in outcome.warnings:
+                ctx.warning(message, item=number)
+            for number, message in outcome.failed:
+                ctx.error(message, item=number)
+            ctx.count("created", outcome.created)
+            ctx.count("updated", outcome.updated)
+            ctx.count("unchanged", outcome.unchanged)
+            ctx.count("failed", len(outcome.failed))
+            ctx.count("skipped", len(page.items) - len(records))
+            ctx.summary["pages_done"] = page.page
+            ctx.advance(len(page.items))
+            ctx.flush(force=True)
+        for created in registers.created:
+            ctx.warning(_("Created in HR: %(what)s.") % {"what": created})
+        counts = count_check(company=company, client=client)
+    ctx.summary["count_check"] = {k: counts[k] for k in ("payroll", "hr")}
+    if counts["payroll"] != counts["hr"]:
+        ctx.error(
+            _("Count check: %(p)s employees in payroll, %(h)s in HR.")
+            % {"p": counts["payroll"], "h": counts["hr"]},
+            item="count",
+        )
+        for number in counts["only_in_payroll"][:200]:
+            ctx.error(_("Only in payroll."), item=number)
+        for number in counts["only_in_hr"][:200]:
+            ctx.error(_("Only in HR."), item=number)
+        outcome = "failed"
+    else:
+        ctx.info(
+            _("Count check: %(n)s employees on both sides.") % {"n": counts["hr"]}, item="count"
+        )
+        outcome = "passed"
+    _finish_step(
+        job=job,
+        step="export_all",
+        outcome=outcome,
+        report={
+            "count_check": counts,
+            "failed_items": ["count_check"] if outcome == "failed" else [],
+        },
+    )
+
+
+# --- 4. payroll off / 5. HR on ----------------------------------------------------------------
+
+
+def switchover_payroll_off_run(*, job: Job, ctx: JobContext) -> None:
+    with _client(job) as client:
+        before = client.settings_get()
+        with transaction.atomic():
+            switchover = Switchover.objects.select_for_update().get(pk=job.parameters["switchover"])
+            if not switchover.payroll_settings_before:  # a re-run keeps the first snapshot
+                switchover.payroll_settings_before = dict(before.__dict__)
+                switchover.save(update_fields=["payroll_settings_before", "updated_at"])
+        after = client.settings_set(export_personal_data=False, export_balances=True)
+        counts = count_check(company=job.company, client=client)
+    ok = not after.export_personal_data and after.export_balances
+    if ok:
+        ctx.info(_("Payroll: 'export personal data' off, 'export balances' on."))
+    else:
+        ctx.error(_("Payroll did not take the switches: %(s)s") % {"s": after.__dict__})
+    if counts["payroll"] != counts["hr"]:
+        ctx.warning(
+            _("Count check: %(p)s employees in payroll, %(h)s in HR.")
+            % {"p": counts["payroll"], "h": counts["hr"]}
+        )
+    _finish_step(
+        job=job,
+        step="payroll_off",
+        outcome="passed" if ok else "failed",
+        report={"settings": after.__dict__, "count_check": counts},
+    )
+
+
+def switchover_hr_on_run(*, job: Job, ctx: JobContext) -> None:
+    mode = job.parameters.get("transfer_employment_data", PayrollLink.TransferEmploymentData.ALL)
+    if mode not in (
+        PayrollLink.TransferEmploymentData.ALL,
+        PayrollLink.TransferEmploymentData.SELECTION,
+    ):
+        raise ValidationError(_("Transfer employment data must be 'all' or 'selection'."))
+    link = _link(job.company)
+    link.master = "hr"
+    link.transfer_employment_data = mode
+    if mode == PayrollLink.TransferEmploymentData.SELECTION:
+        link.selection = job.parameters.get("selection") or {}
+    link._history_user = job.started_by
+    link.save()
+    ctx.info(_("HR is master of personal data; transfer employment data: %(m)s.") % {"m": mode})
+    _finish_step(job=job, step="hr_on", outcome="passed", report={"transfer_employment_data": mode})
+
+
+# --- 6. verification --------------------------------------------------------------------------
+
+
+def switchover_verify_run(*, job: Job, ctx: JobContext) -> None:
+    """Change one employee's address in HR, see it in payroll, change it back."""
+    from employees.services import employee_update
+
+    from .models import PayrollSyncChange
+    from .payroll_sync import (
+        employee_in_transfer,
+        payroll_deliveries_send,
+        payroll_sync_coalesce,
+        payroll_sync_enqueue,
+    )
+
+    company = job.company
+    link = _link(company)
+    number = job.parameters.get("employee_number")
+    candidates = Employee.objects.filter(company=company).select_related(
+        "personnel_category", "employment_form"
+    )
+    if number:
+        candidates = candidates.filter(employee_number=number)
+    employee = next(
+        (
+            e
+            for e in candidates.filter(employment_end_date__isnull=True)
+            if employee_in_transfer(link=link, employee=e)
+        ),
+        None,
+    )
+    if employee is None:
+        ctx.error(_("No employee in the transfer to verify with."))
+        _finish_step(job=job, step="verify", outcome="failed")
+        return
+    original = employee.street_address
+    temporary = f"{original} (test {job.pk})".strip()[:200]
+    ok = True
+    with payroll_client_for(link=link) as client:
+        for value in (temporary, original):
+            employee_update(employee=employee, data={"street_address": value})
+            if not PayrollSyncChange.objects.filter(
+                employee=employee, delivery__isnull=True
+            ).exists():
+                payroll_sync_enqueue(employee=employee, fields=["street_address"])
+            payroll_sync_coalesce(company=company)
+            payroll_deliveries_send(company=company, job=job)
+            seen = client.employee_get(employee_number=employee.employee_number)
+            seen_value = seen.street_address if seen else None
+            if seen_value == value:
+                ctx.info(
+                    _("Payroll shows the address %(v)r.") % {"v": value},
+                    item=employee.employee_number,
+                )
+            else:
+                ctx.error(
+                    _("Payroll shows %(s)r, expected %(v)r.") % {"s": seen_value, "v": value},
+                    item=employee.employee_number,
+                )
+                ok = False
+    _finish_step(
+        job=job,
+        step="verify",
+        outcome="passed" if ok else "failed",
+        report={"employee_number": employee.employee_number},
+    )
+
+
+HANDLERS = {
+    "preflight": switchover_preflight_run,
+    "test_export": switchover_test_export_run,
+    "export_all": switchover_export_all_run,
+    "payroll_off": switchover_payroll_off_run,
+    "hr_on": switchover_hr_on_run,
+    "verify": switchover_verify_run,
+}
