@@ -167,17 +167,6 @@ CELERY_BEAT_SCHEDULE["payroll-accounting-nightly"] = {
     "task": "integrations.payroll_accounting_nightly",
     "schedule": crontab(hour=1, minute=30),
 }
-# The payroll sync: retries of the outbox, and the nightly home accounting in force that day.
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["payroll-sync-retry"] = {
-    "task": "integrations.payroll_sync_retry",
-    "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["payroll-accounting-nightly"] = {
-    "task": "integrations.payroll_accounting_nightly",
-    "schedule": crontab(hour=1, minute=30),
-}
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -248,5 +237,4 @@ LOGGING = {
 # Sandboxes of outside systems that `make run` starts beside the app: {name: port}.
 # Apps add theirs as their issues land (kivra 8701, visma 8702, payroll 8703).
 EMBEDDED_SANDBOXES: dict[str, int] = {}
-EMBEDDED_SANDBOXES["payroll"] = 8703
 EMBEDDED_SANDBOXES["payroll"] = 8703
