@@ -15,6 +15,7 @@ from employees.api import (
 from integrations.api import JobViewSet, SelftestView
 from ledger.api import SieExportView, VismaTransferView
 from paxml.api import PaxmlExportView, PaxmlImportView
+from payslips.api import KivraDispatchView, PayrollRunViewSet, PayslipViewSet
 from projects.api import (
     AccountingDimensionViewSet,
     CostCenterViewSet,
@@ -42,6 +43,8 @@ router.register("time-codes", TimeCodeViewSet, basename="time-code")
 router.register("time-registrations", TimeRegistrationViewSet, basename="time-registration")
 router.register("home-accountings", HomeAccountingViewSet, basename="home-accounting")
 router.register("work-schedules", WorkScheduleViewSet, basename="work-schedule")
+router.register("payroll-runs", PayrollRunViewSet, basename="payroll-run")
+router.register("payslips", PayslipViewSet, basename="payslip")
 
 urlpatterns = [
     path("jobs/selftest/", SelftestView.as_view(), name="job-selftest"),
@@ -49,6 +52,7 @@ urlpatterns = [
     path("ledger/transfers/", VismaTransferView.as_view(), name="ledger-transfer"),
     path("paxml/imports/", PaxmlImportView.as_view(), name="paxml-import"),
     path("paxml/exports/", PaxmlExportView.as_view(), name="paxml-export"),
+    path("payslips/kivra-dispatches/", KivraDispatchView.as_view(), name="kivra-dispatch"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
