@@ -238,3 +238,9 @@ LOGGING = {
 # Apps add theirs as their issues land (kivra 8701, visma 8702, payroll 8703).
 EMBEDDED_SANDBOXES: dict[str, int] = {}
 EMBEDDED_SANDBOXES["payroll"] = 8703
+EMBEDDED_SANDBOXES["kivra"] = 8701
+
+# Kivra dispatch (payslips): parallel sends, and Kivra's limit per recipient.
+KIVRA_DISPATCH_CONCURRENCY = env.int("KIVRA_DISPATCH_CONCURRENCY", default=16)
+KIVRA_RECIPIENT_LIMIT = 50  # contents per recipient ...
+KIVRA_RECIPIENT_WINDOW = 60.0  # ... per this many seconds
