@@ -1,0 +1,40 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from integrations.models import Job
+from tests.paxml.helpers import doc
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_upload_and_export_pages_start_jobs(client, user, company, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(user)
+    assert client.get("/admin/paxml/paxmlfile/upload/").status_code == 200
+    response = client.post(
+        "/admin/paxml/paxmlfile/upload/",
+        {
+            "company": company.pk,
+            "file": SimpleUploadedFile("x.pax", doc("<personal/>")),
+            "dry_run": "on",
+            "profile": "standard",
+        },
+    )
+    assert response.status_code == 302
+    job = Job.objects.get(kind="paxml_import")
+    assert job.parameters["dry_run"] is True and job.company == company
+    response = client.post(
+        "/admin/paxml/paxmlfile/export/",
+        {
+            "company": company.pk,
+            "date_from": "2024-03-01",
+            "date_to": "2024-03-31",
+            "employees": "1, 2",
+            "profile": "fortnox",
+            "encoding": "utf-8",
+        },
+    )
+    assert response.status_code == 302
+    job = Job.objects.get(kind="paxml_export")
+    assert job.parameters["employees"] == ["1", "2"]
+    assert job.parameters["profile"] == "fortnox"
