@@ -45,7 +45,7 @@ def _company() -> Company:
 
 def _pin(n: int) -> str:
     birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=n % 18000)
-    body = f"{birth:%y%m%d}{n % 1000:03d}"
+    body = f"{birth:%y%m%d}{n // 18000:03d}"  # (day, serial) unique per n
     return f"{birth.year // 100}{body}{luhn.calc_check_digit(body)}"
 
 
