@@ -100,7 +100,7 @@ class VismaLink(CompanyOwned):
     automatically on every transfer)."""
 
     DEFAULT_BASE_URL = "https://api.finance.visma.net"
-    DEFAULT_TOKEN_URL = "https://connect.visma.com/connect/token"
+    DEFAULT_TOKEN_URL = "https://connect.visma.com/connect/token"  # noqa: S105 (a URL)
 
     base_url = models.URLField(_("API address"), default=DEFAULT_BASE_URL)
     token_url = models.URLField(_("Visma Connect token address"), default=DEFAULT_TOKEN_URL)

@@ -520,6 +520,21 @@ def ledger_transfer_send(
     )
 
 
+def _transfers_and_vouchers(*, company, runs, selection, job, resend):
+    transfers = {
+        run.pk: ledger_transfer_prepare(
+            company=company, run_id=run.pk, job=job, user=job.started_by, resend=resend
+        )
+        for run in runs
+    }
+    vouchers = voucher_build(
+        company=company,
+        **selection,
+        generations={run_id: t.generation for run_id, t in transfers.items()},
+    )
+    return transfers, vouchers
+
+
 def visma_transfer_run(*, job, ctx) -> None:
     """Job ``visma_transfer``: post the selection's vouchers to Visma.Net."""
     company = job.company
@@ -542,17 +557,10 @@ def visma_transfer_run(*, job, ctx) -> None:
                 ]
             )
         resend = bool(parameters.get("resend"))
-        transfers = {
-            run.pk: ledger_transfer_prepare(
-                company=company, run_id=run.pk, job=job, user=job.started_by, resend=resend
+        with transaction.atomic():  # a voucher that cannot be built leaves no outbox rows
+            transfers, vouchers = _transfers_and_vouchers(
+                company=company, runs=runs, selection=selection, job=job, resend=resend
             )
-            for run in runs
-        }
-        vouchers = voucher_build(
-            company=company,
-            **selection,
-            generations={run_id: t.generation for run_id, t in transfers.items()},
-        )
     except (VoucherError, TransferRefused) as exc:
         for problem in getattr(exc, "problems", [str(exc)]):
             ctx.error(problem)

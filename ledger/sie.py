@@ -204,8 +204,11 @@ def _tokens(text: str, line_no: int) -> list:
 
 
 def _parse_date(value: str, line_no: int) -> datetime.date:
+    value = value.strip()
     try:
-        return datetime.datetime.strptime(value.strip(), "%Y%m%d").date()
+        if len(value) != 8 or not value.isdigit():
+            raise ValueError
+        return datetime.datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
         raise SieError(f"invalid date {value!r}", line=line_no) from None
 
