@@ -166,6 +166,11 @@ class Project(CompanyOwned):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("projects:detail", args=[self.pk])
+
     @property
     def segment(self) -> str:
         return self.code.rsplit(CODE_SEPARATOR, 1)[-1]

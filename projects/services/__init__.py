@@ -17,7 +17,13 @@ from .registration import (
     time_registration_validate,
     time_registrations_release,
 )
-from .tree import project_copy, project_create, project_set_status, project_update
+from .tree import (
+    project_check,
+    project_copy,
+    project_create,
+    project_set_status,
+    project_update,
+)
 
 __all__ = [
     "Finding",
@@ -30,6 +36,7 @@ __all__ = [
     "project_attachment_create",
     "project_attachment_delete",
     "project_attachment_update",
+    "project_check",
     "project_copy",
     "project_create",
     "project_set_status",

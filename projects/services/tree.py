@@ -98,6 +98,16 @@ def _check_project(*, project: Project, ancestors: list[Project]) -> None:
     project.full_clean(exclude=["path"])
 
 
+def project_check(*, project: Project) -> None:
+    """Run the tree's rules on an unsaved project (the admin form shows the errors)."""
+    parent = project.parent
+    if parent is not None:
+        project.code = _full_code(parent=parent, code=project.code)
+        project.level = parent.level + 1
+    ancestors = [*project_ancestors(project=parent), parent] if parent else []
+    _check_project(project=project, ancestors=ancestors)
+
+
 @transaction.atomic
 def project_create(
     *,

@@ -289,9 +289,9 @@ def test_deviating_time_code_replaces_a_replaceable_code(company, employee):
     AccountingDimension.objects.filter(company=company, sie_number=SIE_PROJECT).update(
         use_deviating_time_codes=True
     )
-    travel = TimeCodeFactory(company=company, code="RES", name="Restid")
-    worked = TimeCodeFactory(company=company, code="ARB", replaceable_by_accounting=True)
-    fixed = TimeCodeFactory(company=company, code="OB", replaceable_by_accounting=False)
+    travel = TimeCodeFactory(company=company, code="XRES", name="Restid")
+    worked = TimeCodeFactory(company=company, code="XARB", replaceable_by_accounting=True)
+    fixed = TimeCodeFactory(company=company, code="XOB", replaceable_by_accounting=False)
     leaf = make_project(company, "A", time_code=travel)
     registration, warnings = register(employee, leaf, time_code=worked)
     assert registration.time_code == travel
@@ -302,6 +302,6 @@ def test_deviating_time_code_replaces_a_replaceable_code(company, employee):
 def test_deviating_time_code_needs_the_dimension_setting(company):
     from django.core.exceptions import ValidationError
 
-    code = TimeCodeFactory(company=company, code="RES")
+    code = TimeCodeFactory(company=company, code="XRES")
     with pytest.raises(ValidationError, match="Deviating time codes"):
         make_project(company, "A", time_code=code)

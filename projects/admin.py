@@ -1,0 +1,375 @@
+"""Admin of the accounting registers, the project register and time registration.
+
+Project writes go through the services (tree path, budget rules, locking); time
+registrations are created through the validating service only, so the admin shows them
+read-only apart from review and release.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
+from companies.selectors import user_has_company_perm
+
+from . import selectors, services
+from .models import (
+    AccountingDimension,
+    AccountingDimensionValue,
+    Competence,
+    CompetenceGroup,
+    CostCenter,
+    EmployeeCompetence,
+    HomeAccounting,
+    Place,
+    Project,
+    ProjectAccountingDefault,
+    ProjectAttachment,
+    ProjectAuthorization,
+    ProjectCompetence,
+    ProjectControl,
+    ProjectParticipant,
+    ProjectPrice,
+    ProjectRegisterSettings,
+    ProjectReviewer,
+    ProjectShift,
+    TimeCode,
+    TimeCodeDimensionRule,
+    TimeRegistration,
+    WorkSchedule,
+)
+
+
+class ScopedInline(CompanyScopedAdminMixin, admin.TabularInline):
+    extra = 0
+
+
+class AccountingDefaultInline(ScopedInline):
+    model = ProjectAccountingDefault
+    fields = ["dimension", "value", "leave_blank", "rule"]
+
+
+class ControlInline(ScopedInline):
+    model = ProjectControl
+    fields = ["kind", "action", "threshold_percent", "threshold_amount"]
+
+
+class PriceInline(ScopedInline):
+    model = ProjectPrice
+    fields = ["value", "hourly_price"]
+
+
+class AttachmentInline(ScopedInline):
+    model = ProjectAttachment
+    fields = ["file", "description", "show_at_registration", "size", "uploaded_at"]
+    readonly_fields = ["size", "uploaded_at"]
+
+
+class ShiftInline(ScopedInline):
+    model = ProjectShift
+    fields = ["weekday", "start_time", "end_time", "people", "repeat_weeks", "comment"]
+
+
+class CompetenceInline(ScopedInline):
+    model = ProjectCompetence
+    fields = ["competence", "level"]
+
+
+class ParticipantInline(ScopedInline):
+    model = ProjectParticipant
+    fields = ["employee", "role"]
+    autocomplete_fields: list = []
+
+
+class ReviewerInline(ScopedInline):
+    model = ProjectReviewer
+    fields = ["user"]
+
+
+class AuthorizationInline(ScopedInline):
+    """Shown only with "view project authorization"; editable with "change"."""
+
+    model = ProjectAuthorization
+    fields = ["user", "role"]
+
+    def _may(self, request, obj, action: str) -> bool:
+        if obj is None:
+            return False
+        return user_has_company_perm(
+            user=request.user, perm=f"companies.{action}_project_authorization", company=obj
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, obj, "view") or self._may(request, obj, "change")
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, obj, "change")
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+PROJECT_FIELDSETS = [
+    (None, {"fields": ["company", "parent", "code", "name", "registrable"]}),
+    (
+        _("General"),
+        {
+            "fields": [
+                "start_date",
+                "end_date",
+                "status",
+                "budget_hours",
+                "budget_amount",
+                "internal_comment_required",
+                "never_transfer",
+                "time_code",
+            ]
+        },
+    ),
+    (_("Comments"), {"fields": ["internal_comment", "external_comment"]}),
+    (
+        _("Staffing"),
+        {
+            "fields": [
+                "color",
+                "text_color",
+                "inherit_color",
+                "followup_unit",
+                "sales_value_per_hour",
+                "staffing_comment",
+            ]
+        },
+    ),
+    (
+        _("Competences and participants"),
+        {
+            "fields": [
+                "inherit_competences",
+                "all_employees_participate",
+                "inherit_participants",
+            ]
+        },
+    ),
+    (_("Billing"), {"fields": ["billing", "hourly_price", "billing_model", "fixed_price"]}),
+    (_("Places"), {"fields": ["places"]}),
+]
+
+
+class ProjectAdminForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [name for _title, opts in PROJECT_FIELDSETS for name in opts["fields"]]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or self.instance.pk:
+            return
+        try:
+            services.project_check(project=self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+@admin.register(Project)
+class ProjectAdmin(CompanyScopedAdmin):
+    form = ProjectAdminForm
+    list_display = ["code", "name", "level", "registrable", "status", "budget_hours", "swatch"]
+    list_filter = ("status", "registrable", "level", ("company", admin.RelatedOnlyFieldListFilter))
+    search_fields = ["code", "name"]
+    ordering = ["company", "path"]
+    list_select_related = ["company"]
+    filter_horizontal = ["places"]
+    actions = ["copy_projects", "copy_branches"]
+    fieldsets = PROJECT_FIELDSETS
+    inlines = [
+        AccountingDefaultInline,
+        ControlInline,
+        AttachmentInline,
+        ShiftInline,
+        CompetenceInline,
+        ParticipantInline,
+        PriceInline,
+        ReviewerInline,
+        AuthorizationInline,
+    ]
+
+    @admin.display(description=_("colour"))
+    def swatch(self, obj):
+        color, text = selectors.project_effective_color(project=obj)
+        if not color:
+            return "–"
+        return format_html(
+            '<span style="background:{};color:{};padding:0 .5em">{}</span>', color, text, color
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not self._obj_perm(request, obj, "change" if change else "add"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        data = {
+            name: form.cleaned_data[name]
+            for name in (form.changed_data if change else form.cleaned_data)
+            if name != "places"
+        }
+        if change:
+            status = data.pop("status", None)
+            saved = services.project_update(project=obj, **data) if data else obj
+            if status:
+                saved = services.project_set_status(project=saved, status=status)
+        else:
+            data.pop("company", None)
+            data.pop("parent", None)
+            saved = services.project_create(
+                company=form.cleaned_data["company"],
+                parent=form.cleaned_data.get("parent"),
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                **{k: v for k, v in data.items() if k not in ("code", "name")},
+            )
+        obj.pk, obj.path, obj.level, obj.code = saved.pk, saved.path, saved.level, saved.code
+        obj._state.adding = False
+
+    @admin.action(description=_("Copy the selected projects"))
+    def copy_projects(self, request, queryset):
+        self._copy(request, queryset, with_children=False)
+
+    @admin.action(description=_("Copy the selected projects with their sub projects"))
+    def copy_branches(self, request, queryset):
+        self._copy(request, queryset, with_children=True)
+
+    def _copy(self, request, queryset, *, with_children: bool) -> None:
+        for project in queryset:
+            try:
+                copy = services.project_copy(
+                    project=project,
+                    code=f"{project.segment}-copy",
+                    with_children=with_children,
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"{project.code}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, _("Copied to %(code)s.") % {"code": copy.code})
+
+
+@admin.register(AccountingDimension)
+class AccountingDimensionAdmin(CompanyScopedAdmin):
+    list_display = ["sie_number", "code", "name", "rule", "company"]
+    ordering = ["company", "sie_number"]
+
+
+@admin.register(AccountingDimensionValue)
+class DimensionValueAdmin(CompanyScopedAdmin):
+    list_display = ["code", "name", "dimension", "valid_from", "valid_to", "company"]
+    list_filter = ("dimension__sie_number", ("company", admin.RelatedOnlyFieldListFilter))
+    search_fields = ["code", "name"]
+
+
+@admin.register(CostCenter)
+class CostCenterAdmin(DimensionValueAdmin):
+    list_filter = (("company", admin.RelatedOnlyFieldListFilter),)
+
+
+class TimeCodeRuleInline(ScopedInline):
+    model = TimeCodeDimensionRule
+    fields = ["dimension", "rule"]
+
+
+@admin.register(TimeCode)
+class TimeCodeAdmin(CompanyScopedAdmin):
+    list_display = ["code", "name", "kind", "paxml_code", "salary_type_code", "company"]
+    list_filter = ("kind", ("company", admin.RelatedOnlyFieldListFilter))
+    search_fields = ["code", "name"]
+    inlines = [TimeCodeRuleInline]
+
+
+@admin.register(TimeRegistration)
+class TimeRegistrationAdmin(CompanyScopedAdmin):
+    list_display = [
+        "date",
+        "employee",
+        "time_code",
+        "hours",
+        "project",
+        "cost_center",
+        "billable",
+        "reviewed",
+        "released_for_billing",
+    ]
+    list_filter = ("reviewed", "billable", "released_for_billing", "time_code")
+    list_select_related = ["employee", "time_code", "project", "cost_center"]
+    date_hierarchy = "date"
+    actions = ["mark_reviewed", "release"]
+    readonly_fields = [
+        f.name
+        for f in TimeRegistration._meta.get_fields()
+        if f.concrete and f.name not in ("id", "reviewed")
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Mark as reviewed"))
+    def mark_reviewed(self, request, queryset):
+        for registration in queryset:
+            services.time_registration_set_reviewed(registration=registration, reviewed=True)
+
+    @admin.action(description=_("Release for billing"))
+    def release(self, request, queryset):
+        try:
+            count = services.time_registrations_release(registrations=queryset)
+        except services.TimeRegistrationRejected as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("%(n)s registrations released.") % {"n": count})
+
+
+@admin.register(HomeAccounting)
+class HomeAccountingAdmin(CompanyScopedAdmin):
+    list_display = ["employee", "valid_from", "cost_center", "project"]
+    list_filter = ()
+    list_select_related = ["employee", "cost_center", "project"]
+    search_fields = ["employee__employee_number", "employee__last_name"]
+
+
+@admin.register(WorkSchedule)
+class WorkScheduleAdmin(CompanyScopedAdmin):
+    list_display = ["employee", "valid_from", *WorkSchedule.WEEKDAYS]
+    list_filter = ()
+    list_select_related = ["employee"]
+
+
+@admin.register(EmployeeCompetence)
+class EmployeeCompetenceAdmin(CompanyScopedAdmin):
+    list_display = ["employee", "competence", "level"]
+    list_filter = ()
+
+
+class CompetenceInlineOfGroup(ScopedInline):
+    model = Competence
+    fields = ["company", "code", "name"]
+
+
+@admin.register(CompetenceGroup)
+class CompetenceGroupAdmin(CompanyScopedAdmin):
+    list_display = ["code", "name", "company"]
+    inlines = [CompetenceInlineOfGroup]
+
+
+@admin.register(Competence)
+class CompetenceAdmin(CompanyScopedAdmin):
+    list_display = ["code", "name", "group", "company"]
+
+
+@admin.register(Place)
+class PlaceAdmin(CompanyScopedAdmin):
+    list_display = ["name", "latitude", "longitude", "radius_m", "company"]
+
+
+@admin.register(ProjectRegisterSettings)
+class ProjectRegisterSettingsAdmin(CompanyScopedAdmin):
+    list_display = ["company", "default_place_radius_m", "normal_sales_value_per_hour"]

@@ -1,0 +1,159 @@
+"""The purpose-built pages: the project tree (``/projects/``) and a project's page with
+its tabs."""
+
+from __future__ import annotations
+
+from django import forms
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from companies.selectors import companies_for_user, user_has_company_perm
+
+from . import selectors, services
+from .models import Project, ProjectAttachment
+
+TABS = [
+    ("general", gettext_lazy("General")),
+    ("comments", gettext_lazy("Comments")),
+    ("attachments", gettext_lazy("Attachments")),
+    ("staffing", gettext_lazy("Staffing")),
+    ("competences", gettext_lazy("Competences")),
+    ("participants", gettext_lazy("Participants")),
+    ("status", gettext_lazy("Status")),
+    ("billing", gettext_lazy("Billing")),
+    ("review", gettext_lazy("Review")),
+    ("places", gettext_lazy("Places")),
+    ("authorization", gettext_lazy("Authorization")),
+]
+
+
+class StatusFilterForm(forms.Form):
+    employee = forms.ModelChoiceField(queryset=None, required=False, label=gettext_lazy("Employee"))
+    date_from = forms.DateField(required=False, label=gettext_lazy("From"))
+    date_to = forms.DateField(required=False, label=gettext_lazy("To"))
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        employee_model = apps.get_model("employees", "Employee")
+        self.fields["employee"].queryset = employee_model.objects.filter(company=company)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File"))
+    description = forms.CharField(max_length=255, required=False, label=gettext_lazy("Description"))
+    show_at_registration = forms.BooleanField(
+        required=False, label=gettext_lazy("Show at registration")
+    )
+
+
+def _perm(request, project, perm: str) -> bool:
+    return user_has_company_perm(user=request.user, perm=perm, company=project)
+
+
+@login_required
+def project_tree(request):
+    """Every company of the user, with its projects as an expandable tree."""
+    companies = list(companies_for_user(user=request.user))
+    trees = [
+        (company, selectors.project_tree(company=company, user=request.user))
+        for company in companies
+    ]
+    return render(request, "projects/tree.html", {"trees": trees})
+
+
+@login_required
+def project_detail(request, pk: int):
+    project = get_object_or_404(
+        Project.objects.for_user(request.user).select_related("company", "parent", "time_code"),
+        pk=pk,
+    )
+    chain = selectors.project_chain(project=project)
+    budget_hours, budget_amount, summed = selectors.project_budget(project=project)
+    color, text_color = selectors.project_effective_color(project=project, chain=chain)
+    status_form = StatusFilterForm(request.GET or None, company=project.company)
+    filters = status_form.cleaned_data if status_form.is_valid() else {}
+    status = selectors.project_status(project=project, **{k: v for k, v in filters.items() if v})
+    may_see_authorization = _perm(request, project, "companies.view_project_authorization")
+    context = {
+        "project": project,
+        "chain": chain[:-1],
+        "tabs": [t for t in TABS if t[0] != "authorization" or may_see_authorization],
+        "tab": request.GET.get("tab", "general"),
+        "budget_hours": budget_hours,
+        "budget_amount": budget_amount,
+        "budget_summed": summed,
+        "color": color,
+        "text_color": text_color,
+        "staffing_comment": selectors.project_effective_staffing_comment(
+            project=project, chain=chain
+        ),
+        "competences": sorted(
+            selectors.project_effective_competences(project=project, chain=chain).items(),
+            key=lambda item: item[0].name,
+        ),
+        "participants": selectors.project_effective_participants(project=project, chain=chain),
+        "status": status,
+        "status_form": status_form,
+        "bar_max": max(status.rollup.worked_hours, status.rollup.budget_hours or 0, 1),
+        "billing_basis": selectors.project_billing_basis(project=project),
+        "attachments": project.attachments.all(),
+        "attachment_form": AttachmentForm(),
+        "may_change": _perm(request, project, "projects.change_project"),
+        "children": project.children.order_by("code"),
+        "authorizations": (
+            selectors.project_authorizations(project=project) if may_see_authorization else []
+        ),
+    }
+    return render(request, "projects/detail.html", context)
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk: int):
+    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    if not _perm(request, project, "projects.add_projectattachment"):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.project_attachment_create(project=project, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The attachment was added."))
+    else:
+        messages.error(request, _("Choose a file to upload."))
+    return redirect(f"{project.get_absolute_url()}?tab=attachments")
+
+
+def _attachment(request, pk: int) -> ProjectAttachment:
+    return get_object_or_404(
+        ProjectAttachment.objects.for_user(request.user).select_related("project"), pk=pk
+    )
+
+
+@login_required
+def attachment_download(request, pk: int):
+    attachment = _attachment(request, pk)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    )
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk: int):
+    attachment = _attachment(request, pk)
+    if not _perm(request, attachment.project, "projects.delete_projectattachment"):
+        raise PermissionDenied
+    project = attachment.project
+    services.project_attachment_delete(attachment=attachment)
+    messages.success(request, _("The attachment was deleted."))
+    return redirect(f"{project.get_absolute_url()}?tab=attachments")
