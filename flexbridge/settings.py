@@ -239,6 +239,7 @@ LOGGING = {
 EMBEDDED_SANDBOXES: dict[str, int] = {}
 EMBEDDED_SANDBOXES["payroll"] = 8703
 EMBEDDED_SANDBOXES["kivra"] = 8701
+EMBEDDED_SANDBOXES["visma"] = 8702
 
 # Kivra dispatch (payslips): parallel sends, and Kivra's limit per recipient.
 KIVRA_DISPATCH_CONCURRENCY = env.int("KIVRA_DISPATCH_CONCURRENCY", default=16)
