@@ -319,6 +319,10 @@ def _employee_save(*, employee: Employee, previous: Employee | None, user) -> Em
     employee.full_clean()
     employee.save()
     _termination_task(employee=employee, previous=previous)
+    # The payroll sync when HR is master: an outbox row per change, sent after commit.
+    from integrations.services import payroll_sync_employee_saved
+
+    payroll_sync_employee_saved(employee=employee, previous=previous)
     if previous is not None and (
         previous.personal_identity_number != employee.personal_identity_number
     ):
@@ -460,7 +464,7 @@ def employment_rate_set(
     *, employee: Employee, valid_from: datetime.date, rate_percent: Decimal, user=None
 ) -> EmploymentRate:
     """Set the employment rate from a date (start date required: payroll needs it)."""
-    return _dated_set(
+    row = _dated_set(
         EmploymentRate,
         employee=employee,
         valid_from=valid_from,
@@ -468,6 +472,10 @@ def employment_rate_set(
         value=rate_percent,
         user=user,
     )
+    from integrations.services import payroll_sync_enqueue
+
+    payroll_sync_enqueue(employee=employee, fields=["employment_rates"])
+    return row
 
 
 @transaction.atomic
