@@ -13,6 +13,7 @@ from employees.api import (
     PositionViewSet,
 )
 from integrations.api import JobViewSet, SelftestView
+from integrations.switchover_api import SwitchoverViewSet
 from ledger.api import SieExportView, VismaTransferView
 from paxml.api import PaxmlExportView, PaxmlImportView
 from payslips.api import KivraDispatchView, PayrollRunViewSet, PayslipViewSet
@@ -30,6 +31,7 @@ from projects.api import (
 router = DefaultRouter()
 router.register("companies", CompanyViewSet, basename="company")
 router.register("jobs", JobViewSet, basename="job")
+router.register("switchovers", SwitchoverViewSet, basename="switchover")
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("personnel-categories", PersonnelCategoryViewSet, basename="personnel-category")
 router.register("employment-forms", EmploymentFormViewSet, basename="employment-form")

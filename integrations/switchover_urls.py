@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import switchover_views
+
+app_name = "switchover"
+urlpatterns = [
+    path("", switchover_views.switchover_page, name="page"),
+]

@@ -1,0 +1,148 @@
+"""The switchover page: ``/integrations/switchover/`` walks an admin through the steps."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from companies.models import Company
+from companies.selectors import user_has_company_perm
+
+from . import switchover as sw
+from .models import Job, PayrollLink
+from .payroll_links import ACCOUNTING_WARNING
+
+COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
+OUTCOME_COLOURS = {
+    "passed": "green",
+    "warning": "yellow",
+    "awaiting_approval": "yellow",
+    "running": "yellow",
+    "failed": "red",
+    "strong_warning": "red",
+}
+
+
+def _companies(user):
+    return [
+        c
+        for c in Company.objects.for_user(user).select_related("license")
+        if user_has_company_perm(user=user, perm=sw.PERMISSION, company=c)
+    ]
+
+
+@login_required
+def switchover_page(request):
+    companies = _companies(request.user)
+    if not companies:
+        raise PermissionDenied(_("You may not run the switchover in any company."))
+    code = request.GET.get("company") or request.POST.get("company") or companies[0].code
+    company = next((c for c in companies if c.code == code), None)
+    if company is None:
+        raise Http404
+    if request.method == "POST":
+        return _post(request, company)
+    switchover = sw.switchover_current(company=company)
+    link = PayrollLink.objects.filter(company=company).first()
+    steps = []
+    results = switchover.results if switchover else {}
+    job_ids = [r.get("job") for r in results.values() if r.get("job")]
+    jobs = Job.objects.in_bulk(job_ids)
+    for step in sw.STEPS:
+        result = results.get(step, {})
+        refusal = sw.step_allowed(switchover=switchover, step=step) if switchover else None
+        if switchover is None and step != "preflight":
+            refusal = _("Run the preflight report first.")
+        outcome = result.get("outcome", "")
+        steps.append(
+            {
+                "name": step,
+                "label": sw.STEP_LABELS[step],
+                "outcome": outcome,
+                "colour": "grey" if result.get("overridden") else OUTCOME_COLOURS.get(outcome, ""),
+                "overridden": result.get("overridden"),
+                "job": jobs.get(result.get("job")),
+                "refusal": refusal,
+            }
+        )
+    preflight = results.get("preflight", {})
+    checklist = [{**item, "colour": COLOURS[item["status"]]} for item in preflight.get("items", [])]
+    for item in checklist:
+        if item["strong"]:
+            item["colour"] = "red"
+    nxt = sw.step_index(switchover.state) + 1 if switchover else 0
+    return render(
+        request,
+        "integrations/switchover.html",
+        {
+            "companies": companies,
+            "company": company,
+            "link": link,
+            "switchover": switchover,
+            "steps": steps,
+            "checklist": checklist,
+            "test_export": results.get("test_export", {}),
+            "export_all": results.get("export_all", {}),
+            "can_abort": switchover
+            and not switchover.is_finished
+            and sw.step_index(switchover.state) < sw.STEPS.index("hr_on"),
+            "overridable": switchover
+            and nxt < len(sw.STEPS)
+            and results.get(sw.STEPS[nxt], {}).get("outcome") in ("failed", "strong_warning"),
+            "next_step": sw.STEP_LABELS.get(sw.STEPS[nxt]) if nxt < len(sw.STEPS) else "",
+            "accounting_warning": ACCOUNTING_WARNING,
+            "events": switchover.events.select_related("user").order_by("-pk")[:30]
+            if switchover
+            else [],
+        },
+    )
+
+
+def _post(request, company: Company):
+    action = request.POST.get("action", "")
+    url = reverse("switchover:page") + f"?company={company.code}"
+    switchover = sw.switchover_current(company=company)
+    try:
+        if action in sw.STEPS:
+            parameters = {}
+            for name in ("employee_number", "template"):
+                if request.POST.get(name):
+                    parameters[name] = request.POST[name].strip()
+            if action == "hr_on":
+                parameters["transfer_employment_data"] = request.POST.get("transfer", "all")
+            job = sw.switchover_step_start(
+                user=request.user, company=company, step=action, parameters=parameters
+            )
+            messages.info(request, _("Started: %(job)s") % {"job": job})
+        elif switchover is None:
+            raise sw.SwitchoverRefused(_("No switchover has started."))
+        elif action == "approve":
+            sw.switchover_approve(user=request.user, switchover=switchover)
+            messages.success(request, _("The test export is approved."))
+        elif action == "override":
+            step = sw.STEPS[sw.step_index(switchover.state) + 1]
+            sw.switchover_override(
+                user=request.user,
+                switchover=switchover,
+                step=step,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.warning(request, _("Overridden; the override is logged."))
+        elif action == "abort":
+            sw.switchover_abort(
+                user=request.user, switchover=switchover, reason=request.POST.get("reason", "")
+            )
+            messages.warning(request, _("The switchover is aborted; payroll's switches are back."))
+        else:
+            messages.error(request, _("Unknown action."))
+    except (sw.SwitchoverRefused, ValidationError, PermissionDenied) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+    except Exception as exc:  # an outside system's error, in its own words
+        messages.error(request, str(exc))
+    return redirect(url)
