@@ -25,9 +25,10 @@ def payslips_for_dispatch(
     ``status``: ``final`` (default), ``preliminary``, or ``any`` — any run on that payment
     date, for older periods (the seed's "Valfritt utbetalningsdatum").
     """
+    # The PDFs are sent, so they are loaded with the rows (not deferred).
     queryset = payslips_with_details(
         Payslip.objects.filter(company=company, payroll_run__payment_date=payment_date)
-    )
+    ).defer(None)
     if status in ("final", "preliminary"):
         queryset = queryset.filter(payroll_run__status=status)
     if employee_ids:

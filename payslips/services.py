@@ -21,6 +21,7 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from decimal import Decimal
@@ -532,14 +533,24 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
     client = kivra_client_for(link=link)
     try:
         users = client.usermatch_ssn([p.employee.personal_identity_number for p in todo])
-        kivra_items: list[_Item] = []
         print_items: list[_Item] = []
-        for payslip in todo:
-            ctx.check_cancelled()
+
+        def planned():
+            """Kivra items, built one at a time while earlier ones are in flight."""
+            for payslip in todo:
+                item = _plan_or_log(payslip)
+                if item is None:
+                    continue
+                if item.delivery.channel == Channel.PRINT:
+                    print_items.append(item)
+                else:
+                    yield item
+
+        def _plan_or_log(payslip):
             label = _label(payslip)
             deliveries = {d.channel: d for d in payslip.deliveries.all()}
             try:
-                item = _plan(
+                return _plan(
                     payslip=payslip,
                     deliveries=deliveries,
                     users=users,
@@ -553,10 +564,10 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
                 ctx.error(str(exc), item=label)
                 ctx.count("failed")
                 ctx.advance()
-                continue
-            (print_items if item.delivery.channel == Channel.PRINT else kivra_items).append(item)
+                return None
+
         rerouted = _send_all(
-            items=kivra_items,
+            items=planned(),
             client=client,
             job=job,
             ctx=ctx,
@@ -615,7 +626,7 @@ def _plan(
 
 def _send_all(
     *,
-    items: list[_Item],
+    items: Iterator[_Item],
     client: KivraClient,
     job: Job,
     ctx: JobContext,
@@ -632,25 +643,34 @@ def _send_all(
         limit=_setting("KIVRA_RECIPIENT_LIMIT", 50),
         window=_setting("KIVRA_RECIPIENT_WINDOW", 60.0),
     )
-    pending: deque[_Item] = deque(items)
+    source = iter(items)
+    exhausted = False
+    pending: deque[_Item] = deque()
     deferred: list[tuple[float, int, _Item]] = []
     order = itertools.count()
     in_flight: dict[Future, _Item] = {}
     to_print: list[_Item] = []
     cancelled = False
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kivra") as pool:
-        while pending or deferred or in_flight:
+        while pending or deferred or in_flight or not exhausted:
             try:
                 ctx.check_cancelled()
             except JobCancelled:
                 cancelled = True
+                exhausted = True
                 pending.clear()
                 deferred.clear()
             now = time.monotonic()
             while deferred and deferred[0][0] <= now:
                 pending.appendleft(heapq.heappop(deferred)[2])
-            while pending and len(in_flight) < concurrency:
-                item = pending.popleft()
+            while len(in_flight) < concurrency and (pending or not exhausted):
+                if pending:
+                    item = pending.popleft()
+                else:
+                    item = next(source, None)
+                    if item is None:
+                        exhausted = True
+                        break
                 delay = limiter.reserve(item.ssn, now)
                 if delay > 0:
                     heapq.heappush(deferred, (now + delay, next(order), item))
