@@ -116,6 +116,7 @@ from .payroll_links import ACCOUNTING_WARNING  # noqa: E402
 
 
 class PayrollLinkForm(forms.ModelForm):
+    base_url = forms.URLField(label=_("base URL"), required=False, assume_scheme="https")
     api_token = forms.CharField(
         label=_("API token"),
         required=False,
