@@ -1,0 +1,90 @@
+"""The switchover's full export: every employee from the payroll sandbox into HR over real
+HTTP (the ``switchover_export_all`` job: pages, validation, bulk writes with history, rates,
+count check) vs. a baseline that fetches the same pages and bulk-inserts bare rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bench.common import Figure, timed
+from companies.models import Company
+from employees.models import Employee, EmploymentRate, PersonnelCategory
+
+
+def _company(code: str, orgnr: str) -> Company:
+    company = Company.objects.filter(code=code).first()
+    if company is None:
+        from companies.services import company_create
+
+        company = company_create(
+            name=f"Bench {code} AB", organisation_number=orgnr, code=code, payroll_sync=True
+        )
+    return company
+
+
+def _reset(company: Company) -> None:
+    EmploymentRate.objects.filter(employee__company=company).delete()
+    Employee.history.model.objects.filter(company_id=company.pk).delete()
+    Employee.objects.filter(company=company).delete()
+
+
+def run(*, quick: bool) -> list[Figure]:
+    from integrations import switchover as sw
+    from integrations.clients.payroll import PayrollClient
+    from integrations.models import Job, PayrollLink, Switchover
+    from integrations.sandboxes.payroll import PayrollSandbox
+    from integrations.services import job_execute
+    from tests.integrations.test_payroll_helpers import match_hr_registers
+
+    count = 5_000 if quick else 50_000
+    page_size = 1000
+    sandbox = PayrollSandbox(differences=False, employees=count)
+    company = _company("bench-sw", "556000-0019")
+    baseline_company = _company("bench-swb", "556000-0027")
+    for target in (company, baseline_company):
+        _reset(target)
+    Switchover.objects.filter(company=company).delete()
+    with sandbox.serving() as url:
+        match_hr_registers(company, sandbox)
+        PayrollLink.objects.update_or_create(
+            company=company, defaults={"base_url": url, "api_token": "sandbox-token"}
+        )
+        switchover = Switchover.objects.create(company=company, state="test_export")
+        job = Job.objects.create(
+            company=company,
+            kind="switchover_export_all",
+            parameters={"switchover": switchover.pk, "page_size": page_size},
+        )
+
+        def export():
+            finished = job_execute(job_id=job.pk)
+            assert finished.status == Job.Status.SUCCEEDED, finished.message
+
+        value = timed(export)
+        assert Employee.objects.filter(company=company).count() == count
+        assert sw.switchover_current(company=company).results["export_all"]["outcome"] == "passed"
+
+        std = PersonnelCategory.objects.get(company=baseline_company, code="STD")
+
+        def baseline():
+            with PayrollClient(url, token="sandbox-token") as client:
+                for page in client.employees_iter(page_size=page_size, include_ended=True):
+                    Employee.objects.bulk_create(
+                        [
+                            Employee(
+                                company=baseline_company,
+                                employee_number=r.employee_number,
+                                first_name=r.first_name,
+                                last_name=r.last_name,
+                                personnel_category=std,
+                                employment_start_date=dt.date.fromisoformat(r.employment_start),
+                            )
+                            for r in page.items
+                        ],
+                        batch_size=1000,
+                    )
+
+        base = timed(baseline)
+    for target in (company, baseline_company):
+        _reset(target)
+    return [Figure(f"switchover export, {count} employees", value, base, "s")]
