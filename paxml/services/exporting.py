@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,21 +129,20 @@ def paxml_export_run(
 
     # semantic checks ---------------------------------------------------------------------
     def outside(model_rows, date_field: str, label: str) -> None:
-        for emp_id, (number, _pin, _pay, start, end) in emp_info.items():
-            bad = model_rows.filter(employee_id=emp_id).filter(
-                Q(**{f"{date_field}__lt": start})
-                | (Q(**{f"{date_field}__gt": end}) if end else Q(pk__in=[]))
-            )
-            for day in bad.values_list(date_field, flat=True)[:20]:
-                result.problems.append(
-                    Problem(
-                        line=0,
-                        employee=number,
-                        element=label,
-                        field=date_field,
-                        message=_("registration outside the employment period: %(d)s") % {"d": day},
-                    )
+        bad = model_rows.filter(
+            Q(**{f"{date_field}__lt": F("employee__employment_start_date")})
+            | Q(**{f"{date_field}__gt": F("employee__employment_end_date")})
+        ).values_list("employee__employee_number", date_field)
+        for number, day in bad[:200]:
+            result.problems.append(
+                Problem(
+                    line=0,
+                    employee=number,
+                    element=label,
+                    field=date_field,
+                    message=_("registration outside the employment period: %(d)s") % {"d": day},
                 )
+            )
 
     outside(regs, "date", "tidtrans")
     outside(salaries, "period_date", "lonetrans")
