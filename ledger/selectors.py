@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.expressions import RawSQL
 
 from payslips.models import PayrollRun, Payslip, PayslipLine
@@ -40,9 +40,12 @@ def _dimension_sql(number: int) -> str:
 
 @dataclass(frozen=True)
 class LineGroup:
-    """Payslip lines of one payslip with the same salary type, account and dimensions."""
+    """Payslip lines of a run with the same salary type, account and dimensions — and the
+    same employee where the employee matters (a dimension to fill from home accounting, or
+    a salary type that carries the employee)."""
 
-    payslip_id: int
+    payroll_run_id: int
+    employee_id: int | None
     salary_type: str
     account: str
     cost_center: str
@@ -52,19 +55,30 @@ class LineGroup:
     lines: int
 
 
-def payslip_line_groups(*, run_ids: list[int]) -> list[LineGroup]:
-    """One SQL ``GROUP BY`` over the runs' lines: per payslip, salary type, line account,
-    cost centre (SIE 1) and project (SIE 6)."""
-    payslip_ids = Payslip.objects.filter(payroll_run_id__in=run_ids).values("pk")
+def payslip_line_groups(*, run_ids: list[int], employee_types: list[str]) -> list[LineGroup]:
+    """One SQL ``GROUP BY`` over the runs' lines: per run, salary type, line account, cost
+    centre (SIE 1) and project (SIE 6); per employee only where it is needed."""
+    # The SQL is built from constants only (table name, dimension number).
+    dim1, dim6 = RawSQL(_dimension_sql(1), ()), RawSQL(_dimension_sql(6), ())  # noqa: S611
+    needs_employee = Q(dim1__isnull=True) | Q(dim1="") | Q(dim6__isnull=True) | Q(dim6="")
+    if employee_types:
+        needs_employee |= Q(salary_type__in=employee_types)
     rows = (
-        PayslipLine.objects.filter(payslip_id__in=payslip_ids)
-        # The SQL is built from constants only (table name, dimension number).
-        .annotate(dim1=RawSQL(_dimension_sql(1), ()), dim6=RawSQL(_dimension_sql(6), ()))  # noqa: S611
-        .values("payslip_id", "salary_type", "account", "dim1", "dim6")
+        PayslipLine.objects.filter(payslip__payroll_run_id__in=run_ids)
+        .annotate(dim1=dim1, dim6=dim6)
+        .annotate(
+            employee=Case(
+                When(needs_employee, then=F("payslip__employee_id")),
+                default=Value(None),
+                output_field=IntegerField(),
+            )
+        )
+        .values("payslip__payroll_run_id", "employee", "salary_type", "account", "dim1", "dim6")
         .annotate(total=Sum("amount"), quantity_total=Sum("quantity"), lines=Count("pk"))
         .order_by()
         .values_list(
-            "payslip_id",
+            "payslip__payroll_run_id",
+            "employee",
             "salary_type",
             "account",
             "dim1",
@@ -76,17 +90,34 @@ def payslip_line_groups(*, run_ids: list[int]) -> list[LineGroup]:
     )
     return [
         LineGroup(
-            payslip_id=payslip_id,
+            payroll_run_id=run_id,
+            employee_id=employee,
             salary_type=salary_type,
             account=account or "",
-            cost_center=str(dim1) if dim1 not in (None, "") else "",
-            project=str(dim6) if dim6 not in (None, "") else "",
+            cost_center=str(d1) if d1 not in (None, "") else "",
+            project=str(d6) if d6 not in (None, "") else "",
             amount=total,
             quantity=quantity,
             lines=lines,
         )
-        for payslip_id, salary_type, account, dim1, dim6, total, quantity, lines in rows
+        for run_id, employee, salary_type, account, d1, d6, total, quantity, lines in rows
     ]
+
+
+def payslip_paid_totals(*, run_ids: list[int], self_balanced_types: list[str]) -> dict:
+    """payslip id → sum of its lines settled through the payslip's pay (every salary type
+    without its own credit account): the basis of the per-payslip rounding proof."""
+    rows = (
+        PayslipLine.objects.filter(
+            payslip_id__in=Payslip.objects.filter(payroll_run_id__in=run_ids).values("pk")
+        )
+        .exclude(salary_type__in=self_balanced_types)
+        .values("payslip_id")
+        .annotate(paid=Sum("amount"))
+        .order_by()
+        .values_list("payslip_id", "paid")
+    )
+    return dict(rows)
 
 
 @dataclass(frozen=True)
@@ -134,10 +165,6 @@ def payslip_lines_of(*, payslip_ids: list[int]) -> list[PayslipLine]:
         .select_related("payslip__employee")
         .order_by("payslip_id", "line_number")
     )
-
-
-def payslip_line_first(*, payslip_id: int) -> int | None:
-    return PayslipLine.objects.filter(payslip_id=payslip_id).aggregate(m=Min("line_number"))["m"]
 
 
 def ledger_transfers_for_run(*, payroll_run, target: str) -> QuerySet[LedgerTransfer]:

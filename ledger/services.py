@@ -108,8 +108,16 @@ def voucher_build(
         )
     }
     run_ids = [run.pk for run in runs]
-    groups = selectors.payslip_line_groups(run_ids=run_ids)
+    groups = selectors.payslip_line_groups(
+        run_ids=run_ids,
+        employee_types=[code for code, st in salary_types.items() if st.carries_employee],
+    )
     payslips = selectors.payslip_totals(run_ids=run_ids)
+    paid = selectors.payslip_paid_totals(
+        run_ids=run_ids,
+        self_balanced_types=[code for code, st in salary_types.items() if st.credit_account_id],
+    )
+    employee_numbers = {p.employee_id: p.employee_number for p in payslips.values()}
     problems: list[str] = []
     runs_by_id = {run.pk: run for run in runs}
     home: dict[int, dict[int, tuple[str, str]]] = {}
@@ -123,9 +131,8 @@ def voucher_build(
 
     # Fold the SQL groups into postings per run, account and objects.
     sums: dict[int, dict[tuple, list]] = {run.pk: defaultdict(lambda: [ZERO, None]) for run in runs}
-    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
     line_counts: dict[int, int] = defaultdict(int)
-    unmapped: dict[tuple[int, str], list[int]] = defaultdict(list)
+    unmapped: dict[tuple[int, str], int] = defaultdict(int)
 
     def add(run_id: int, account: str, objects: tuple, amount: Decimal, quantity) -> None:
         entry = sums[run_id][(account, objects)]
@@ -134,14 +141,14 @@ def voucher_build(
             entry[1] = (entry[1] or ZERO) + quantity
 
     for group in groups:
-        slip = payslips[group.payslip_id]
-        run_id = slip.payroll_run_id
+        run_id = group.payroll_run_id
         line_counts[run_id] += group.lines
         salary_type = salary_types.get(group.salary_type)
         if salary_type is None and not group.account:
-            unmapped[(run_id, group.salary_type)].append(group.payslip_id)
+            unmapped[(run_id, group.salary_type)] += group.lines
             continue
-        home_cc, home_project = home[run_id].get(slip.employee_id, ("", ""))
+        home_cc, home_project = home[run_id].get(group.employee_id, ("", ""))
+        employee_number = employee_numbers.get(group.employee_id, "")
         flags = (
             (
                 salary_type.carries_cost_center,
@@ -163,7 +170,7 @@ def voucher_build(
                 account=debit,
                 cost_center=cost_center,
                 project=project,
-                employee=slip.employee_number,
+                employee=employee_number,
                 flags=flags,
             ),
             amount,
@@ -178,20 +185,16 @@ def voucher_build(
                     account=credit.number,
                     cost_center=cost_center,
                     project=project,
-                    employee=slip.employee_number,
+                    employee=employee_number,
                     flags=flags,
                 ),
                 -amount,
                 None,
             )
-        else:
-            paid[group.payslip_id] += amount
 
-    for (run_id, code), slip_ids in sorted(unmapped.items()):
+    for (run_id, code), count in sorted(unmapped.items()):
         problems.append(
-            f"Payroll run {run_id}: salary type {code!r} has no accounting "
-            f"(payslips of employees "
-            f"{', '.join(sorted({payslips[s].employee_number for s in slip_ids}))})."
+            f"Payroll run {run_id}: salary type {code!r} has no accounting ({count} lines)."
         )
 
     # The payslips' own totals, and the rounding proof per payslip.
@@ -224,7 +227,7 @@ def voucher_build(
                 -slip.employer_contributions,
                 None,
             )
-        residual = paid[slip.payslip_id] - slip.tax - slip.net_pay
+        residual = paid.get(slip.payslip_id, ZERO) - slip.tax - slip.net_pay
         if abs(residual) > MAX_ROUNDING:
             too_large.append(slip.payslip_id)
         residuals[run_id] += residual
@@ -234,7 +237,7 @@ def voucher_build(
             lines_by_slip[line.payslip_id].append(line)
         for slip_id in too_large:
             slip = payslips[slip_id]
-            residual = paid[slip_id] - slip.tax - slip.net_pay
+            residual = paid.get(slip_id, ZERO) - slip.tax - slip.net_pay
             named = ", ".join(
                 f"{line.line_number} {line.salary_type} {line.amount}"
                 for line in lines_by_slip[slip_id]
