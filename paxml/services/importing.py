@@ -502,6 +502,8 @@ class _Importer:
 
     def scheduled_hours(self, emp: _Emp, day: dt.date) -> Decimal | None:
         hours = self.file_days.get((emp.number, day))
+        if hours is None and emp.pin:
+            hours = self.file_days.get((f"pnr:{emp.pin}", day))
         if hours is not None:
             return hours
         found = None
@@ -670,7 +672,7 @@ def paxml_import_run(
                 units.append(record)
             elif isinstance(record, ScheduleRecord):
                 if record.timmar is not None:
-                    key = (record.anstid or record.persnr, record.datum)
+                    key = (record.anstid or f"pnr:{record.persnr}", record.datum)
                     importer.file_days[key] = record.timmar
                 posts += 1
             elif isinstance(record, TimeTransaction | SalaryTransaction):
