@@ -193,7 +193,8 @@ def test_bad_credentials_fail_the_job_and_send_nothing(company, employees, sandb
     assert sandbox.received == []
 
 
-def test_429_storm(company, employees, sandbox, link):
+def test_429_storm(company, employees, sandbox, link, settings):
+    settings.KIVRA_RETRY_ATTEMPTS = 16  # more than the storm: no content can run out
     make_run(company, employees)
     sandbox.options["rate_limit_content_next"] = 15  # with 4 threads: many 429s per content
     job = dispatch(company)
