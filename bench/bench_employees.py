@@ -209,12 +209,15 @@ def run(*, quick: bool) -> list[Figure]:
 
     def baseline_list():
         page = rng.randrange(1, pages + 1)
-        queryset = _baseline_queryset(company)
-        n = queryset.count()
+        plain = Employee.objects.filter(company=company).order_by("company_id", "employee_number")
+        n = plain.count()
+        ids = list(plain.values_list("pk", flat=True)[(page - 1) * PAGE : page * PAGE])
         rows = list(
-            queryset.values(
+            _baseline_queryset(company)
+            .filter(pk__in=ids)
+            .values(
                 *FIELDS, "current_employment_rate", "current_monthly_salary", "current_hourly_wage"
-            )[(page - 1) * PAGE : page * PAGE]
+            )
         )
         json.dumps({"count": n, "results": rows}, default=str).encode()
 

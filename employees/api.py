@@ -453,12 +453,32 @@ class EmployeeViewSet(
     ordering = ["company_id", "employee_number"]
 
     def get_queryset(self):
-        queryset = selectors.employees_with_values_in_force(super().get_queryset())
+        queryset = super().get_queryset()
+        if self.action == "list":
+            # The page is cut from plain rows first (see list); the values in force are
+            # computed only for the rows of the page.
+            return queryset
+        queryset = selectors.employees_with_values_in_force(queryset)
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
                 "employment_rates", "monthly_salaries", "hourly_wages"
             )
         return queryset
+
+    def list(self, request, *args, **kwargs):
+        """A page of employees in three queries whatever the page number: the count, the
+        page's ids (an index scan), and those rows with registers and values in force.
+
+        Annotating before paginating would make the database compute the values in force
+        for every row skipped by the offset too.
+        """
+        queryset = self.filter_queryset(self.get_queryset())
+        page_ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
+        rows = selectors.employees_with_values_in_force(Employee.objects.filter(pk__in=page_ids))
+        by_id = {row.pk: row for row in rows}
+        page = [by_id[pk] for pk in page_ids if pk in by_id]
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
