@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -204,6 +204,113 @@ def _payslip_total_errors(data: dict) -> list[str]:
             % {"net": net, "expected": expected_net}
         )
     return problems
+
+
+def payroll_run_from_payroll_system(data: dict) -> dict:
+    """The keyword arguments of :func:`payroll_run_create` for a run as the payroll system's
+    ``GET /v1/payroll-runs`` gives it (docs/payroll-api.md)."""
+    return {
+        "payment_date": datetime.date.fromisoformat(data["payment_date"]),
+        "period_start": datetime.date.fromisoformat(data["period_start"]),
+        "period_end": datetime.date.fromisoformat(data["period_end"]),
+        "status": data.get("status") or PayrollRun.Status.PRELIMINARY,
+        "external_id": str(data["id"]),
+        "description": str(data.get("description") or "")[:200],
+        "source": PayrollRun.Source.PAYROLL_SYSTEM,
+        "payslips": [
+            {
+                "employee_number": str(slip["employee_number"]),
+                "gross_pay": slip["gross"],
+                "tax": slip.get("tax") or "0.00",
+                "net_pay": slip["net"],
+                "lines": [
+                    {
+                        "salary_type": line["salary_type"],
+                        "text": line.get("description") or line.get("text") or "",
+                        "kind": line.get("kind") or PayslipLine.Kind.GROSS,
+                        "quantity": line.get("quantity"),
+                        "unit_price": line.get("unit_price"),
+                        "amount": line["amount"],
+                    }
+                    for line in slip.get("lines") or []
+                ],
+            }
+            for slip in data.get("payslips") or []
+        ],
+    }
+
+
+def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
+    """The handler of job kind ``payroll_run_fetch``: the payroll system's runs for
+    ``job.parameters["payment_date"]`` stored through :func:`payroll_run_create`.
+
+    Idempotent: a run whose payroll-system id is already stored is left exactly as it is.
+    """
+    from integrations.models import PayrollLink
+    from integrations.payroll_backend import payroll_client_for
+
+    company = job.company
+    payment_date = datetime.date.fromisoformat(job.parameters["payment_date"])
+    link = PayrollLink.objects.filter(company=company).first()
+    if link is None:
+        raise RuntimeError(_("The company has no payroll link."))
+    with payroll_client_for(link=link) as client:
+        runs = client.payroll_runs_list(payment_date=payment_date)
+    ctx.set_total(len(runs))
+    if not runs:
+        ctx.warning(
+            _("The payroll system has no payroll run on %(date)s.") % {"date": payment_date}
+        )
+        return
+    for data in runs:
+        ctx.check_cancelled()
+        label = _("payroll run %(id)s (%(date)s)") % {
+            "id": data.get("id", "?"),
+            "date": data.get("payment_date", payment_date),
+        }
+        try:
+            kwargs = payroll_run_from_payroll_system(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            ctx.error(_("The payroll system sent an unreadable run: %(error)s") % {"error": exc})
+            ctx.count("failed")
+            ctx.advance()
+            continue
+        if PayrollRun.objects.filter(company=company, external_id=kwargs["external_id"]).exists():
+            ctx.info(_("Already fetched: left unchanged."), item=label)
+            ctx.count("unchanged")
+            ctx.advance()
+            continue
+        try:
+            with transaction.atomic():
+                run = payroll_run_create(company=company, **kwargs)
+        except IntegrityError:  # fetched by a parallel job a moment ago
+            ctx.info(_("Already fetched: left unchanged."), item=label)
+            ctx.count("unchanged")
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    ctx.error(f"{field}: {message}", item=label)
+            ctx.count("failed")
+        else:
+            ctx.info(
+                _("Stored with %(count)s payslips (%(status)s).")
+                % {"count": len(kwargs["payslips"]), "status": run.get_status_display()},
+                item=label,
+            )
+            ctx.count("fetched")
+        ctx.advance()
+
+
+def payroll_run_fetch_start(*, user, company: Company, payment_date: datetime.date) -> Job:
+    """Start "Fetch payroll run" (checks the permission to add payroll runs)."""
+    from integrations.services import job_start
+
+    return job_start(
+        user=user,
+        company=company,
+        kind="payroll_run_fetch",
+        parameters={"payment_date": payment_date.isoformat()},
+    )
 
 
 # --- PDFs ------------------------------------------------------------------------------------
