@@ -39,18 +39,88 @@ def payroll_client_for(*, link: PayrollLink) -> PayrollClient:
     )
 
 
-class PaxmlFileBackend:
-    """The file-based variant: the personnel register in and out as PAXml.
+# PAXml ``person`` element ↔ the payroll employee's fields (docs/payroll-api.md).
+PAXML_PERSON_FIELDS = {
+    "fornamn": "first_name",
+    "efternamn": "last_name",
+    "epostarb": "email",
+    "eposthem": "private_email",
+    "mobiltelefon": "phone",
+    "postadress": "street_address",
+    "postnr": "postal_code",
+    "ort": "city",
+    "bankclearing": "clearing_number",
+    "bankkonto": "bank_account_number",
+    "befattning": "position",
+    "kategori": "personnel_category",
+    "anstform": "employment_form",
+}
 
-    Reading parses an uploaded PAXml file's ``<personal>`` records; writing collects the
-    upserts and renders one PAXml personnel file (a job's result file) for the payroll
-    system to import. The switches and registers a web service has do not exist for a file:
-    the switchover's checks that need them report "not available for file-based links".
+
+# The order of ``personTYPE``'s elements in the PAXml 2.0 schema (a sequence).
+PAXML_PERSON_ORDER = [
+    "fornamn", "efternamn", "extraadress", "postadress", "postnr", "ort", "land",
+    "mobiltelefon", "hemtelefon", "arbetstelefon", "epostarb", "eposthem", "personaltyp",
+    "kategori", "befattning", "befattningskod", "anstform", "semesteravtal", "bankclearing",
+    "bankkonto", "anstdatum", "avgdatum", "lonform", "innevarande", "timlon", "manlon",
+    "personbelopp", "persontexter", "sysgrad",
+]  # fmt: skip
+
+
+class PaxmlFileBackend:
+    """The file-based variant: the personnel register in and out as PAXml, through the
+    PAXml module's reader and writer (``paxml.reader`` / ``paxml.writer``).
+
+    Reading parses a personnel file exported from the payroll system (``<personal>``
+    posts); writing collects upserts and renders one personnel file for the payroll system
+    to import. Switches, users and salary codes do not exist in a file, so the switchover's
+    web-service checks and steps 4–6 do not apply to this variant.
     """
 
     def __init__(self, *, content: bytes | None = None) -> None:
         self.content = content
         self.pending: list[dict] = []
+
+    def _read(self) -> list[PayrollEmployee]:
+        from paxml.reader import read_records
+        from paxml.records import Person
+
+        if not self.content:
+            return []
+        records, reader = read_records(self.content)
+        if not reader.ok:
+            raise PayrollLinkMissing(
+                _("The PAXml file could not be read: %(problems)s")
+                % {"problems": "; ".join(str(p) for p in reader.problems[:5])}
+            )
+        people = []
+        for record in records:
+            if not isinstance(record, Person) or record.delete:
+                continue
+            values = record.values
+            data = {
+                "employee_number": record.anstid,
+                "personal_identity_number": record.persnr,
+                **{
+                    name: str(values[tag])
+                    for tag, name in PAXML_PERSON_FIELDS.items()
+                    if values.get(tag) not in (None, "")
+                },
+            }
+            if values.get("anstdatum"):
+                data["employment_start"] = values["anstdatum"].isoformat()
+            if values.get("avgdatum"):
+                data["employment_end"] = values["avgdatum"].isoformat()
+            rate = values.get("sysgrad")
+            if rate is not None:
+                data["employment_rates"] = [
+                    {
+                        "start_date": rate.datum.isoformat() if rate.datum else None,
+                        "percent": f"{rate.value:.2f}",
+                    }
+                ]
+            people.append(PayrollEmployee.from_json(data))
+        return people
 
     def employees_page(
         self, *, page: int = 1, page_size: int = 500, include_ended: bool = True
@@ -68,34 +138,48 @@ class PaxmlFileBackend:
     def employee_upsert(self, *, employee_number: str, data: dict) -> None:
         self.pending.append({"employee_number": employee_number, **data})
 
-    def _read(self) -> list[PayrollEmployee]:
-        try:
-            from paxml.reader import PaxmlReader
-        except ImportError as exc:  # pragma: no cover - the PAXml app is always installed
-            raise PayrollLinkMissing(_("The PAXml module is not available.")) from exc
-        if not self.content:
-            return []
+    def render(self, *, company_name: str = "", organisation_number: str = "") -> bytes:
+        """The collected upserts as one PAXml personnel file."""
+        import datetime as dt
         import io
+        from decimal import Decimal
 
-        reader = PaxmlReader(io.BytesIO(self.content))
-        people = []
-        for person in getattr(reader, "persons", lambda: [])():
-            people.append(
-                PayrollEmployee(
-                    employee_number=str(getattr(person, "employee_id", "")),
-                    personal_identity_number=str(getattr(person, "personal_identity_number", "")),
-                    first_name=str(getattr(person, "first_name", "")),
-                    last_name=str(getattr(person, "last_name", "")),
+        from paxml.records import DatedValue, Header, Person
+        from paxml.writer import PaxmlWriter
+
+        reverse = {name: tag for tag, name in PAXML_PERSON_FIELDS.items()}
+        out = io.BytesIO()
+        with PaxmlWriter(out, encoding="utf-8") as writer:
+            writer.header(
+                Header(
+                    format="LÖNIN",
+                    datum=dt.datetime.now(),
+                    foretagnamn=company_name,
+                    foretagorgnr=organisation_number,
                 )
             )
-        return people
-
-    def render(self) -> bytes:
-        """The collected upserts as a PAXml personnel file (needs the PAXml writer)."""
-        try:
-            from paxml import writer  # type: ignore[attr-defined]
-        except ImportError as exc:
-            raise NotImplementedError(
-                "The PAXml writer (issue 5) is not there yet; the file variant cannot export."
-            ) from exc
-        return writer.personnel_file(self.pending)  # pragma: no cover
+            with writer.section("personal"):
+                for row in self.pending:
+                    values: dict[str, object] = {
+                        reverse[k]: v for k, v in row.items() if k in reverse and v is not None
+                    }
+                    if row.get("employment_start"):
+                        values["anstdatum"] = dt.date.fromisoformat(row["employment_start"])
+                    if row.get("employment_end"):
+                        values["avgdatum"] = dt.date.fromisoformat(row["employment_end"])
+                    rates = row.get("employment_rates") or []
+                    if rates:
+                        last = rates[-1]
+                        values["sysgrad"] = DatedValue(
+                            Decimal(str(last["percent"])),
+                            dt.date.fromisoformat(last["start_date"]),
+                        )
+                    ordered = {tag: values[tag] for tag in PAXML_PERSON_ORDER if tag in values}
+                    writer.write(
+                        Person(
+                            anstid=row["employee_number"],
+                            persnr=(row.get("personal_identity_number") or "").replace("-", ""),
+                            values=ordered,
+                        )
+                    )
+        return out.getvalue()
