@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
@@ -9,18 +10,35 @@ from .constants import DEFAULT_ROLES
 from .models import Company, CompanyLicense, Membership, Role
 
 
+def _model_codenames(app_label: str, actions: tuple[str, ...]) -> set[str]:
+    """The default model permissions (``add_x``, ``view_x`` ...) of an app's models.
+
+    Only these follow an app rule; named capabilities such as
+    ``view_personal_identity_number`` are granted one by one through ``extra``.
+    """
+    try:
+        models = django_apps.get_app_config(app_label).get_models()
+    except LookupError:
+        return set()
+    return {f"{action}_{model._meta.model_name}" for model in models for action in actions}
+
+
+_ACTIONS = {"all": ("add", "change", "delete", "view"), "view": ("view",)}
+
+
 def _role_permissions(*, app_rules: dict[str, str], extra: list[str], app_label: str | None):
     perms = Permission.objects.select_related("content_type")
     if app_label is not None:
         perms = perms.filter(content_type__app_label=app_label)
+    allowed: dict[str, set[str]] = {}
     wanted = []
     for perm in perms:
         label = perm.content_type.app_label
         rule = app_rules.get(label)
-        if (
-            rule == "all"
-            or (rule == "view" and perm.codename.startswith("view_"))
-            or (label == "companies" and perm.codename in extra)
+        if rule and label not in allowed:
+            allowed[label] = _model_codenames(label, _ACTIONS[rule])
+        if (rule and perm.codename in allowed[label]) or (
+            label == "companies" and perm.codename in extra
         ):
             wanted.append(perm)
     return wanted

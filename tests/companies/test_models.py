@@ -35,3 +35,20 @@ def test_default_roles_exist_with_named_permissions():
     )
     viewer = Role.objects.get(code="viewer")
     assert all(c.startswith("view_") for c in viewer.permissions.values_list("codename", flat=True))
+
+
+@pytest.mark.django_db
+def test_view_rules_never_grant_named_capabilities():
+    """Read-only access to an app is not the right to see personal identity numbers."""
+    roles_sync()
+    viewer = set(Role.objects.get(code="viewer").permissions.values_list("codename", flat=True))
+    assert "view_company" in viewer
+    assert not viewer & {
+        "view_personal_identity_number",
+        "view_bank_account",
+        "view_project_authorization",
+    }
+    payroll = Role.objects.get(code="payroll")
+    codes = set(payroll.permissions.values_list("codename", flat=True))
+    assert "view_bank_account" in codes
+    assert "view_personal_identity_number" not in codes
