@@ -927,8 +927,8 @@ def switchover_hr_on_run(*, job: Job, ctx: JobContext) -> None:
     link = _link(job.company)
     link.master = "hr"
     link.transfer_employment_data = mode
-    if mode == PayrollLink.TransferEmploymentData.SELECTION:
-        link.selection = job.parameters.get("selection") or {}
+    if mode == PayrollLink.TransferEmploymentData.SELECTION and "selection" in job.parameters:
+        link.selection = job.parameters["selection"] or {}
     link._history_user = job.started_by
     link.save()
     ctx.info(_("HR is master of personal data; transfer employment data: %(m)s.") % {"m": mode})
