@@ -16,6 +16,8 @@ from projects.models import HomeAccounting
 
 from .models import LedgerTransfer
 
+CENT = Decimal("0.01")
+
 
 def payroll_runs_for_selection(
     *, company, payroll_run_id: int | None = None, payment_date: datetime.date | None = None
@@ -96,7 +98,7 @@ def payslip_line_groups(*, run_ids: list[int], employee_types: list[str]) -> lis
             account=account or "",
             cost_center=str(d1) if d1 not in (None, "") else "",
             project=str(d6) if d6 not in (None, "") else "",
-            amount=total,
+            amount=Decimal(total).quantize(CENT),
             quantity=quantity,
             lines=lines,
         )
@@ -117,7 +119,9 @@ def payslip_paid_totals(*, run_ids: list[int], self_balanced_types: list[str]) -
         .order_by()
         .values_list("payslip_id", "paid")
     )
-    return dict(rows)
+    # SQLite sums DECIMAL columns as floats: the columns hold öre, so rounding each sum
+    # back to öre restores the exact value.
+    return {pk: Decimal(paid).quantize(CENT) for pk, paid in rows}
 
 
 @dataclass(frozen=True)
