@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jobs/", include("integrations.urls")),
     path("integrations/switchover/", include("integrations.switchover_urls")),
+    path("payroll/accounting/", include("ledger.urls")),
     path("payslips/", include("payslips.urls")),
     path("projects/", include("projects.urls")),
     path("admin/", admin.site.urls),

@@ -13,7 +13,8 @@ from ledger.sie import SieDocument, SieError, SieTransaction, SieVoucher, sie_re
 
 from .factories import make_payslip, make_run
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "sie" / "samples"
+# Copies of ../shared/contracts/sie/samples, so the suite runs from any checkout.
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
 D = Decimal
 
 
