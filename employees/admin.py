@@ -172,6 +172,7 @@ EMPLOYMENT = [
 ]
 PAY = ["pay_form", "tax_table", "tax_column", "clearing_number", "bank_account_number"]
 KIVRA = ["kivra_send_payslips", "kivra_allow_print"]
+LOGIN = ["user"]
 
 
 class EmployeeForm(forms.ModelForm):
@@ -186,7 +187,7 @@ class EmployeeForm(forms.ModelForm):
         model = Employee
         fields = [
             name
-            for name in (*PERSONAL, *EMPLOYMENT, *PAY, *KIVRA)
+            for name in (*PERSONAL, *EMPLOYMENT, *PAY, *KIVRA, *LOGIN)
             if name != "is_coordination_number"
         ]
 
@@ -225,6 +226,20 @@ class EmployeeAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
     search_help_text = _("Employee number, name, or the date part of the identity number.")
     inlines = [EmploymentRateInline, MonthlySalaryInline, HourlyWageInline]
     ordering = ["company", "employee_number"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            from django.contrib.auth import get_user_model
+
+            from companies.selectors import company_ids_for_user
+
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(memberships__company_id__in=company_ids_for_user(user=request.user))
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, obj: Employee) -> str:
@@ -272,6 +287,7 @@ class EmployeeAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
             (_("Employment"), {"fields": EMPLOYMENT}),
             (_("Pay"), {"fields": pay}),
             (_("Kivra"), {"fields": kivra}),
+            (_("Login"), {"fields": LOGIN}),
         ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -227,6 +227,23 @@ class HourlyWageSerializer(serializers.ModelSerializer):
         fields = ["id", "valid_from", "amount"]
 
 
+class CompanyUserField(serializers.PrimaryKeyRelatedField):
+    """A user who belongs to one of the requesting user's companies (the service checks
+    that it is the employee's company)."""
+
+    def get_queryset(self):
+        from django.contrib.auth import get_user_model
+
+        from companies.selectors import company_ids_for_user
+
+        request = self.context.get("request")
+        users = get_user_model().objects.all()
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return users.none()
+        return users.filter(memberships__company_id__in=company_ids_for_user(user=user)).distinct()
+
+
 def mask_bank_account(value: str) -> str:
     return f"****{value[-4:]}" if value else ""
 
@@ -254,6 +271,7 @@ class EmployeeSerializer(serializers.ModelSerializer):
     position = ScopedPrimaryKeyRelatedField(
         queryset=Position.objects.all(), required=False, allow_null=True
     )
+    user = CompanyUserField(required=False, allow_null=True)
     name = serializers.CharField(source="display_name", read_only=True)
     active = serializers.SerializerMethodField()
     current_employment_rate = serializers.DecimalField(
@@ -302,6 +320,7 @@ class EmployeeSerializer(serializers.ModelSerializer):
             "bank_account_number",
             "kivra_send_payslips",
             "kivra_allow_print",
+            "user",
             "current_employment_rate",
             "current_monthly_salary",
             "current_hourly_wage",

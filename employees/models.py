@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -318,6 +319,17 @@ class Employee(CompanyOwned):
     # Kivra
     kivra_send_payslips = models.BooleanField(_("send payslips via Kivra"), default=False)
     kivra_allow_print = models.BooleanField(_("allow Kivra print handling"), default=False)
+    # The login of the person, if they have one: "projects I take part in", "only
+    # participants may register" and accounting-based authorization ask who the user is.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="employee",
+        verbose_name=_("user"),
+        help_text=_("The login of this employee (a user of the employee's company)."),
+    )
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

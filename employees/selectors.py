@@ -95,6 +95,14 @@ def employees_for_user(*, user) -> QuerySet[Employee]:
     return employees_with_values_in_force(Employee.objects.for_user(user))
 
 
+def employee_for_user(*, user, company: Company | int) -> Employee | None:
+    """The employee ``user`` is linked to in ``company`` (``None``: none there)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    company_id = company if isinstance(company, int) else company.pk
+    return Employee.objects.filter(user_id=user.pk, company_id=company_id).first()
+
+
 def companies_with_perm(*, user, perm: str) -> set[int] | None:
     """Ids of the companies where ``user`` holds ``perm``; ``None`` means all (superuser)."""
     if getattr(user, "is_superuser", False):

@@ -79,6 +79,7 @@ EMPLOYEE_FIELDS = frozenset(
         "bank_account_number",
         "kivra_send_payslips",
         "kivra_allow_print",
+        "user",
     }
 )
 
@@ -301,9 +302,30 @@ def _termination_task(*, employee: Employee, previous: Employee | None) -> None:
     )
 
 
+def _check_user_link(employee: Employee) -> None:
+    """A linked user must belong to the employee's company and have no other employee."""
+    if employee.user_id is None:
+        return
+    from companies.models import Membership
+
+    if (
+        not employee.user.is_superuser
+        and not Membership.objects.filter(
+            user_id=employee.user_id, company_id=employee.company_id
+        ).exists()
+    ):
+        _refuse("user", _("The user does not belong to the employee's company."), "company")
+    taken = Employee.objects.filter(user_id=employee.user_id)
+    if employee.pk:
+        taken = taken.exclude(pk=employee.pk)
+    if taken.exists():
+        _refuse("user", _("The user is already linked to another employee."), "unique")
+
+
 def _employee_save(*, employee: Employee, previous: Employee | None, user) -> Employee:
     _normalise(employee)
     _check_field_permissions(employee=employee, previous=previous, user=user)
+    _check_user_link(employee)
     _check_unique(
         employee,
         field="employee_number",
