@@ -499,6 +499,97 @@ def payslip_delivery_note_unconfirmed(*, delivery_id: int, error: OutsideSystemE
     )
 
 
+def payslip_deliveries_claim(*, delivery_ids: list[int], job: Job) -> dict[int, bytes]:
+    """:func:`payslip_delivery_claim` for a chunk in one transaction: the rows locked
+    together, the claims written with one bulk update. Returns ``{id: bytes to send}`` for
+    the rows claimed; the others must not be sent now."""
+    if not delivery_ids:
+        return {}
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            PayslipDelivery.objects.select_for_update()
+            .filter(pk__in=delivery_ids, status__in=(Status.READY, Status.SENDING))
+            .order_by("pk")
+        )
+        others = {
+            d.job_id
+            for d in rows
+            if d.status == Status.SENDING
+            and d.job_id not in (None, job.pk)
+            and d.updated_at > now - STALE_CLAIM
+        }
+        live = (
+            set(
+                Job.objects.filter(pk__in=others, status=Job.Status.RUNNING).values_list(
+                    "pk", flat=True
+                )
+            )
+            if others
+            else set()
+        )
+        claimed = [
+            d
+            for d in rows
+            if not (
+                d.status == Status.SENDING and d.job_id in live and d.updated_at > now - STALE_CLAIM
+            )
+        ]
+        for delivery in claimed:
+            delivery.status = Status.SENDING
+            delivery.attempts += 1
+            delivery.job = job
+            delivery.updated_at = now
+        PayslipDelivery.objects.bulk_update(
+            claimed, ["status", "attempts", "job", "updated_at"], batch_size=500
+        )
+    return {d.pk: bytes(d.request_body) for d in claimed}
+
+
+def payslip_deliveries_finish(*, results: list[dict]) -> set[int]:
+    """:func:`payslip_delivery_finish` for a chunk (dicts of its keyword arguments) in one
+    transaction, under one row lock, with one bulk update. Returns the ids that moved."""
+    if not results:
+        return set()
+    now = timezone.now()
+    by_id = {r["delivery_id"]: r for r in results}
+    with transaction.atomic():
+        rows = list(
+            PayslipDelivery.objects.select_for_update()
+            .filter(pk__in=list(by_id))
+            .only("pk", "channel", "status")
+            .order_by("pk")
+        )
+        moved = []
+        for delivery in rows:
+            allowed = Status.SENDING if delivery.channel == Channel.KIVRA else Status.READY
+            if delivery.status != allowed:
+                continue
+            result = by_id[delivery.pk]
+            delivery.status = result["status"]
+            delivery.kivra_objkey = result.get("objkey", "")
+            delivery.correlation_id = result.get("correlation_id", "")
+            delivery.error_code = result.get("error_code", "")
+            delivery.error_message = result.get("error_message", "")
+            delivery.finished_at = now
+            delivery.updated_at = now
+            moved.append(delivery)
+        PayslipDelivery.objects.bulk_update(
+            moved,
+            [
+                "status",
+                "kivra_objkey",
+                "correlation_id",
+                "error_code",
+                "error_message",
+                "finished_at",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
+    return {d.pk for d in moved}
+
+
 # --- the dispatch ----------------------------------------------------------------------------
 
 
@@ -757,9 +848,12 @@ def _send_all(
     order = itertools.count()
     in_flight: dict[Future, _Item] = {}
     to_print: list[_Item] = []
+    # Claimed (SENDING) with their stored bytes, waiting for a free sender thread.
+    ready: deque[tuple[_Item, bytes]] = deque()
+    chunk = max(8, concurrency * 4)
     cancelled = False
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kivra") as pool:
-        while pending or deferred or in_flight or not exhausted:
+        while pending or deferred or in_flight or ready or not exhausted:
             try:
                 ctx.check_cancelled()
             except JobCancelled:
@@ -767,49 +861,76 @@ def _send_all(
                 exhausted = True
                 pending.clear()
                 deferred.clear()
+                ready.clear()  # claimed, not sent: the next dispatch sends their bytes
             now = time.monotonic()
             while deferred and deferred[0][0] <= now:
                 pending.appendleft(heapq.heappop(deferred)[2])
-            while len(in_flight) < concurrency and (pending or not exhausted):
-                if pending:
-                    item = pending.popleft()
-                else:
-                    item = next(source, None)
-                    if item is None:
-                        exhausted = True
+            while len(in_flight) < concurrency:
+                if not ready:
+                    # Plan and claim a chunk at once: the delivery rows in one transaction,
+                    # the claims in another (bulk), the log lines of skipped ones in a third.
+                    batch: list[_Item] = []
+                    with transaction.atomic():
+                        while len(batch) < chunk and (pending or not exhausted):
+                            if pending:
+                                item = pending.popleft()
+                            else:
+                                item = next(source, None)
+                                if item is None:
+                                    exhausted = True
+                                    break
+                            delay = limiter.reserve(item.ssn, now)
+                            if delay > 0:
+                                heapq.heappush(deferred, (now + delay, next(order), item))
+                                continue
+                            batch.append(item)
+                    if not batch:
                         break
-                delay = limiter.reserve(item.ssn, now)
-                if delay > 0:
-                    heapq.heappush(deferred, (now + delay, next(order), item))
+                    bodies = payslip_deliveries_claim(
+                        delivery_ids=[item.delivery.pk for item in batch], job=job
+                    )
+                    with transaction.atomic():
+                        for item in batch:
+                            body = bodies.get(item.delivery.pk)
+                            if body is None:
+                                ctx.info(
+                                    _("Already delivered or being sent by another job."),
+                                    item=item.label,
+                                )
+                                ctx.count("already_sent")
+                                ctx.advance()
+                            else:
+                                ready.append((item, body))
                     continue
-                body = payslip_delivery_claim(delivery_id=item.delivery.pk, job=job)
-                if body is None:
-                    ctx.info(_("Already delivered or being sent by another job."), item=item.label)
-                    ctx.count("already_sent")
-                    ctx.advance()
-                    continue
+                item, body = ready.popleft()
                 in_flight[pool.submit(client.content_send, body)] = item
             if not in_flight:
                 if deferred:
                     time.sleep(max(0.0, min(deferred[0][0] - time.monotonic(), 1.0)))
                 continue
             done, _running = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
-            for future in done:
-                item = in_flight.pop(future)
-                rerouted = _record_result(
-                    item=item,
-                    future=future,
-                    ctx=ctx,
-                    link=link,
-                    print_allowed=print_allowed,
-                    created=created,
-                    job=job,
-                )
-                if rerouted is not None:
-                    if rerouted.delivery.channel == Channel.PRINT:
-                        to_print.append(rerouted)
-                    else:
-                        pending.append(rerouted)
+            # Every answer that arrived is written in one transaction: the statuses with one
+            # bulk update under the row lock, the log lines with them.
+            with transaction.atomic():
+                finishes: list[dict] = []
+                for future in done:
+                    item = in_flight.pop(future)
+                    rerouted = _record_result(
+                        item=item,
+                        future=future,
+                        ctx=ctx,
+                        link=link,
+                        print_allowed=print_allowed,
+                        created=created,
+                        job=job,
+                        finishes=finishes,
+                    )
+                    if rerouted is not None:
+                        if rerouted.delivery.channel == Channel.PRINT:
+                            to_print.append(rerouted)
+                        else:
+                            pending.append(rerouted)
+                payslip_deliveries_finish(results=finishes)
     if cancelled:
         raise JobCancelled
     return to_print
@@ -824,8 +945,18 @@ def _record_result(
     print_allowed: bool,
     created,
     job: Job,
+    finishes: list[dict] | None = None,
 ) -> _Item | None:
+    """Log one answer. Final statuses go to ``finishes`` (written together by the caller)
+    or, without it, straight to the row."""
     delivery_id = item.delivery.pk
+
+    def finish(**kwargs) -> None:
+        if finishes is None:
+            payslip_delivery_finish(delivery_id=delivery_id, **kwargs)
+        else:
+            finishes.append({"delivery_id": delivery_id, **kwargs})
+
     try:
         result = future.result()
     except KivraError as error:
@@ -863,8 +994,7 @@ def _record_result(
                 ctx.count("failed")
                 ctx.advance()
                 return None
-        payslip_delivery_finish(
-            delivery_id=delivery_id,
+        finish(
             status=Status.FAILED,
             correlation_id=error.correlation_id or "",
             error_code=error.code or "",
@@ -876,12 +1006,7 @@ def _record_result(
         return _unconfirmed(item=item, error=error, ctx=ctx)
     else:
         status = Status.RETAINED if result.retained else Status.SENT
-        payslip_delivery_finish(
-            delivery_id=delivery_id,
-            status=status,
-            objkey=result.objkey,
-            correlation_id=result.correlation_id,
-        )
+        finish(status=status, objkey=result.objkey, correlation_id=result.correlation_id)
         if result.retained:
             ctx.info(
                 _("Retained by Kivra for %(days)s days (not a Kivra user yet).")

@@ -254,7 +254,16 @@ def test_worker_killed_mid_run_then_restarted(company, employees, sandbox, link,
             raise WorkerKilled
         return real_finish(**kwargs)
 
+    real_batch = services.payslip_deliveries_finish
+
+    def dying_batch(*, results):
+        calls["n"] += len(results)
+        if calls["n"] > 2:  # the worker dies once two answers were recorded
+            raise WorkerKilled
+        return real_batch(results=results)
+
     monkeypatch.setattr(services, "payslip_delivery_finish", dying_finish)
+    monkeypatch.setattr(services, "payslip_deliveries_finish", dying_batch)
     job = job_create(
         company=company, kind="kivra_dispatch", parameters={"payment_date": "2026-01-25"}
     )
@@ -267,6 +276,7 @@ def test_worker_killed_mid_run_then_restarted(company, employees, sandbox, link,
     assert delivered_before >= 3
 
     monkeypatch.setattr(services, "payslip_delivery_finish", real_finish)
+    monkeypatch.setattr(services, "payslip_deliveries_finish", real_batch)
     job = job_execute(job_id=job.pk)  # the redelivered task
     assert job.status == Job.Status.SUCCEEDED, job.message
     assert job.attempts == 2
