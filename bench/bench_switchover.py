@@ -23,9 +23,15 @@ def _company(code: str, orgnr: str) -> Company:
 
 
 def _reset(company: Company) -> None:
-    EmploymentRate.objects.filter(employee__company=company).delete()
-    Employee.history.model.objects.filter(company_id=company.pk).delete()
-    Employee.objects.filter(company=company).delete()
+    """Remove a previous run's rows without a history row per deleted employee."""
+    from django.db import connection
+
+    ids = list(Employee.objects.filter(company=company).values_list("pk", flat=True))
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        EmploymentRate.objects.filter(employee_id__in=chunk)._raw_delete(connection.alias)
+    Employee.history.model.objects.filter(company_id=company.pk)._raw_delete(connection.alias)
+    Employee.objects.filter(company=company)._raw_delete(connection.alias)
 
 
 def run(*, quick: bool) -> list[Figure]:
