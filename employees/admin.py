@@ -110,24 +110,83 @@ class EmploymentTemplateAdmin(RegisterAdmin):
 # --- employees ------------------------------------------------------------------------------
 
 
-class DatedInline(CompanyScopedAdminMixin, admin.TabularInline):
+class ServiceSavedInlineMixin:
+    """An inline of the employee page whose rows are written by services, not by the
+    formset: :meth:`EmployeeAdmin.save_formset` calls ``save_row`` for every new or changed
+    row and ``delete_row`` for every deleted one."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.service_inline = self
+        return formset
+
+    def save_row(self, *, request, employee, obj, form) -> None:
+        raise NotImplementedError
+
+    def delete_row(self, *, request, obj) -> None:
+        raise NotImplementedError
+
+
+class DatedInline(ServiceSavedInlineMixin, CompanyScopedAdminMixin, admin.TabularInline):
+    """A dated value: the service replaces the row of a day; moving a row to another day
+    removes the old one."""
+
     extra = 0
     ordering = ["-valid_from"]
+    value_field = "amount"
+
+    def _set(self, **kwargs):
+        raise NotImplementedError
+
+    def save_row(self, *, request, employee, obj, form) -> None:
+        if obj.pk and "valid_from" in form.changed_data:
+            services.dated_value_delete(row=type(obj).objects.get(pk=obj.pk), user=request.user)
+        self._set(
+            employee=employee,
+            valid_from=obj.valid_from,
+            user=request.user,
+            **{self.value_field: getattr(obj, self.value_field)},
+        )
+
+    def delete_row(self, *, request, obj) -> None:
+        services.dated_value_delete(row=obj, user=request.user)
 
 
 class EmploymentRateInline(DatedInline):
     model = EmploymentRate
     fields = ["valid_from", "rate_percent"]
+    value_field = "rate_percent"
+
+    def _set(self, **kwargs):
+        return services.employment_rate_set(**kwargs)
 
 
 class MonthlySalaryInline(DatedInline):
     model = MonthlySalary
     fields = ["valid_from", "amount"]
 
+    def _set(self, **kwargs):
+        return services.monthly_salary_set(**kwargs)
+
 
 class HourlyWageInline(DatedInline):
     model = HourlyWage
     fields = ["valid_from", "amount"]
+
+    def _set(self, **kwargs):
+        return services.hourly_wage_set(**kwargs)
+
+
+# Inlines other apps add to the employee page (e.g. home accounting from projects).
+_extra_employee_inlines: list[type] = []
+
+
+def employee_admin_inline_register(inline: type) -> type:
+    """Add an inline to the employee page; use a :class:`ServiceSavedInlineMixin` inline
+    so that its rows are written by the owning app's services."""
+    if inline not in _extra_employee_inlines:
+        _extra_employee_inlines.append(inline)
+    return inline
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -226,6 +285,23 @@ class EmployeeAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
     search_help_text = _("Employee number, name, or the date part of the identity number.")
     inlines = [EmploymentRateInline, MonthlySalaryInline, HourlyWageInline]
     ordering = ["company", "employee_number"]
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), *_extra_employee_inlines]
+
+    def save_formset(self, request, form, formset, change):
+        inline = getattr(formset, "service_inline", None)
+        if inline is None:
+            return super().save_formset(request, form, formset, change)
+        employee = form.instance
+        deleted = [row for row in formset.deleted_forms if row.instance.pk]
+        for row in deleted:
+            inline.delete_row(request=request, obj=row.instance)
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            inline.save_row(request=request, employee=employee, obj=row.instance, form=row)
+        return None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":

@@ -526,3 +526,17 @@ def hourly_wage_set(
         value=amount,
         user=user,
     )
+
+
+@transaction.atomic
+def dated_value_delete(*, row: DatedValue, user=None) -> None:
+    """Remove a dated row (employment rate, monthly salary, hourly wage); the history keeps it."""
+    if user is not None:
+        row._history_user = user
+    employee = row.employee
+    is_rate = isinstance(row, EmploymentRate)
+    row.delete()
+    if is_rate:
+        from integrations.services import payroll_sync_enqueue
+
+        payroll_sync_enqueue(employee=employee, fields=["employment_rates"])

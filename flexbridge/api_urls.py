@@ -21,6 +21,7 @@ from projects.api import (
     AccountingDimensionViewSet,
     CostCenterViewSet,
     DimensionValueViewSet,
+    ExpenseCodeViewSet,
     HomeAccountingViewSet,
     ProjectViewSet,
     TimeCodeViewSet,
@@ -42,6 +43,7 @@ router.register("accounting-dimensions", AccountingDimensionViewSet, basename="d
 router.register("dimension-values", DimensionValueViewSet, basename="dimension-value")
 router.register("cost-centers", CostCenterViewSet, basename="cost-center")
 router.register("time-codes", TimeCodeViewSet, basename="time-code")
+router.register("expense-codes", ExpenseCodeViewSet, basename="expense-code")
 router.register("time-registrations", TimeRegistrationViewSet, basename="time-registration")
 router.register("home-accountings", HomeAccountingViewSet, basename="home-accounting")
 router.register("work-schedules", WorkScheduleViewSet, basename="work-schedule")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
 from companies.selectors import user_has_company_perm
+from employees.admin import ServiceSavedInlineMixin, employee_admin_inline_register
 
 from . import selectors, services
 from .models import (
@@ -24,6 +25,8 @@ from .models import (
     CompetenceGroup,
     CostCenter,
     EmployeeCompetence,
+    ExpenseCode,
+    ExpenseCodeDimensionRule,
     HomeAccounting,
     Place,
     Project,
@@ -334,6 +337,57 @@ class HomeAccountingAdmin(CompanyScopedAdmin):
     list_filter = ()
     list_select_related = ["employee", "cost_center", "project"]
     search_fields = ["employee__employee_number", "employee__last_name"]
+
+    def save_model(self, request, obj, form, change):
+        if change and "valid_from" in form.changed_data:
+            services.home_accounting_delete(row=HomeAccounting.objects.get(pk=obj.pk))
+        saved = services.home_accounting_set(
+            employee=obj.employee,
+            valid_from=obj.valid_from,
+            cost_center=obj.cost_center,
+            project=obj.project,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.home_accounting_delete(row=obj)
+
+
+class HomeAccountingInline(ServiceSavedInlineMixin, ScopedInline):
+    """Home accounting on the employee page, written by ``home_accounting_set``."""
+
+    model = HomeAccounting
+    fields = ["valid_from", "cost_center", "project"]
+    ordering = ["-valid_from"]
+
+    def save_row(self, *, request, employee, obj, form) -> None:
+        if obj.pk and "valid_from" in form.changed_data:
+            services.home_accounting_delete(row=HomeAccounting.objects.get(pk=obj.pk))
+        services.home_accounting_set(
+            employee=employee,
+            valid_from=obj.valid_from,
+            cost_center=obj.cost_center,
+            project=obj.project,
+        )
+
+    def delete_row(self, *, request, obj) -> None:
+        services.home_accounting_delete(row=obj)
+
+
+employee_admin_inline_register(HomeAccountingInline)
+
+
+class ExpenseCodeRuleInline(ScopedInline):
+    model = ExpenseCodeDimensionRule
+    fields = ["dimension", "rule"]
+
+
+@admin.register(ExpenseCode)
+class ExpenseCodeAdmin(CompanyScopedAdmin):
+    list_display = ["code", "name", "paxml_code", "salary_type_code", "active", "company"]
+    list_filter = ("active", ("company", admin.RelatedOnlyFieldListFilter))
+    search_fields = ["code", "name"]
+    inlines = [ExpenseCodeRuleInline]
 
 
 @admin.register(WorkSchedule)

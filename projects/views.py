@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from companies.selectors import companies_for_user, user_has_company_perm
+from employees.selectors import employee_for_user
 
 from . import selectors, services
 from .models import Project, ProjectAttachment
@@ -61,18 +62,38 @@ def _perm(request, project, perm: str) -> bool:
 def project_tree(request):
     """Every company of the user, with its projects as an expandable tree."""
     companies = list(companies_for_user(user=request.user))
+    show_all = request.GET.get("all") == "1"
     trees = [
-        (company, selectors.project_tree(company=company, user=request.user))
+        (company, selectors.project_tree(company=company, user=request.user, show_all=show_all))
         for company in companies
     ]
-    return render(request, "projects/tree.html", {"trees": trees})
+    mine_applies = any(_shows_only_mine(request.user, company) for company in companies)
+    return render(
+        request,
+        "projects/tree.html",
+        {"trees": trees, "show_all": show_all, "mine_applies": mine_applies},
+    )
+
+
+def _shows_only_mine(user, company) -> bool:
+    dimension = selectors.project_dimension(company=company)
+    return bool(
+        dimension is not None
+        and dimension.show_only_my_projects
+        and employee_for_user(user=user, company=company) is not None
+    )
+
+
+def _visible_projects(request):
+    return Project.objects.for_user(request.user).filter(
+        selectors.projects_visible_q(user=request.user)
+    )
 
 
 @login_required
 def project_detail(request, pk: int):
     project = get_object_or_404(
-        Project.objects.for_user(request.user).select_related("company", "parent", "time_code"),
-        pk=pk,
+        _visible_projects(request).select_related("company", "parent", "time_code"), pk=pk
     )
     chain = selectors.project_chain(project=project)
     budget_hours, budget_amount, summed = selectors.project_budget(project=project)
@@ -117,7 +138,7 @@ def project_detail(request, pk: int):
 @login_required
 @require_POST
 def attachment_upload(request, pk: int):
-    project = get_object_or_404(Project.objects.for_user(request.user), pk=pk)
+    project = get_object_or_404(_visible_projects(request), pk=pk)
     if not _perm(request, project, "projects.add_projectattachment"):
         raise PermissionDenied
     form = AttachmentForm(request.POST, request.FILES)
@@ -135,7 +156,10 @@ def attachment_upload(request, pk: int):
 
 def _attachment(request, pk: int) -> ProjectAttachment:
     return get_object_or_404(
-        ProjectAttachment.objects.for_user(request.user).select_related("project"), pk=pk
+        ProjectAttachment.objects.for_user(request.user)
+        .filter(project__in=_visible_projects(request))
+        .select_related("project"),
+        pk=pk,
     )
 
 

@@ -12,7 +12,9 @@ from companies.scoping import ScopedPrimaryKeyRelatedField
 from ..models import (
     AccountingDimension,
     AccountingDimensionValue,
+    AccountingRule,
     CostCenter,
+    ExpenseCode,
     HomeAccounting,
     Place,
     Project,
@@ -87,6 +89,61 @@ class TimeCodeSerializer(serializers.ModelSerializer):
             "salary_type_code",
             "replaceable_by_accounting",
         ]
+
+
+class ExpenseCodeRuleSerializer(serializers.Serializer):
+    dimension = ScopedPrimaryKeyRelatedField(queryset=AccountingDimension.objects.all())
+    rule = serializers.ChoiceField(choices=AccountingRule.choices)
+
+
+class ExpenseCodeSerializer(serializers.ModelSerializer):
+    """An expense code with its rule per dimension (``rules`` replaces them when sent)."""
+
+    company = CompanyField()
+    rules = ExpenseCodeRuleSerializer(many=True, required=False)
+
+    class Meta:
+        model = ExpenseCode
+        fields = [
+            "id",
+            "company",
+            "code",
+            "name",
+            "paxml_code",
+            "salary_type_code",
+            "active",
+            "rules",
+        ]
+        validators = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["rules"] = [
+            {"dimension": row.dimension_id, "rule": row.rule} for row in instance.rules.all()
+        ]
+        return data
+
+    def validate_company(self, company):
+        if self.instance is not None and company.pk != self.instance.company_id:
+            raise serializers.ValidationError("The company of an expense code cannot be changed.")
+        return company
+
+
+class AccountingCheckSerializer(serializers.Serializer):
+    """A travel (expense) or pay registration's accounting, to be laid out and checked."""
+
+    employee = ScopedPrimaryKeyRelatedField(queryset=_employees())
+    date = serializers.DateField()
+    kind = serializers.ChoiceField(choices=["travel", "pay"], default="travel")
+    project = ScopedPrimaryKeyRelatedField(
+        queryset=Project.objects.all(), required=False, allow_null=True
+    )
+    cost_center = ScopedPrimaryKeyRelatedField(
+        queryset=AccountingDimensionValue.objects.all(), required=False, allow_null=True
+    )
+    dimension_values = ScopedPrimaryKeyRelatedField(
+        queryset=AccountingDimensionValue.objects.all(), many=True, required=False
+    )
 
 
 PROJECT_WRITABLE = [

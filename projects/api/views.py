@@ -11,13 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from companies.scoping import CompanyScopedViewSetMixin
-from flexbridge.api import error_body
+from flexbridge.api import check_if_match, error_body, etag_for
 
 from .. import selectors, services
 from ..models import (
     AccountingDimension,
     AccountingDimensionValue,
     CostCenter,
+    ExpenseCode,
     HomeAccounting,
     Project,
     TimeCode,
@@ -56,14 +57,61 @@ class ProjectFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=selectors.projects_for_participant(employee=employee))
 
 
-class ProjectViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
-    """The project tree. ``parent``/``level``/``registrable`` describe a node's place."""
+class ProjectETagMixin:
+    """``ETag`` on retrieve and update; an update with a stale ``If-Match`` answers 412."""
+
+    @staticmethod
+    def etag(obj) -> str:
+        return etag_for(obj._meta.label, obj.pk, obj.updated_at.isoformat())
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance)
+        return Response(serializer.data, headers={"ETag": self.etag(instance)})
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.get_object()
+            current = (
+                type(instance)
+                .objects.select_for_update()
+                .only("pk", "updated_at")
+                .get(pk=instance.pk)
+            )
+            check_if_match(request, self.etag(current))
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        return Response(serializer.data, headers={"ETag": self.etag(serializer.instance)})
+
+
+TRUE_VALUES = {"1", "true", "yes", "on"}
+
+
+class ProjectViewSet(CompanyScopedViewSetMixin, ProjectETagMixin, viewsets.ModelViewSet):
+    """The project tree. ``parent``/``level``/``registrable`` describe a node's place.
+
+    Where the project dimension is used for authorization, a user sees the branches a
+    project authorization reaches. Where it says "by default show only projects I take
+    part in", the list shows the projects of the user's employee; ``?all=true`` shows all.
+    """
 
     queryset = Project.objects.select_related("parent").prefetch_related("places").order_by("path")
     serializer_class = s.ProjectSerializer
     filterset_class = ProjectFilter
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name", "path"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        user = self.request.user
+        queryset = queryset.filter(selectors.projects_visible_q(user=user))
+        if self.action == "list" and (
+            self.request.query_params.get("all", "").lower() not in TRUE_VALUES
+        ):
+            queryset = queryset.filter(selectors.projects_mine_q(user=user))
+        return queryset
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -200,6 +248,70 @@ class TimeCodeViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
         serializer.save()
 
 
+class ExpenseCodeViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    """Expense codes (utläggskoder) with their rule per dimension; ``validate`` lays out
+    and checks the accounting of an expense with the code."""
+
+    queryset = ExpenseCode.objects.prefetch_related("rules")
+    serializer_class = s.ExpenseCodeSerializer
+    filterset_fields = ["company", "code", "active"]
+    search_fields = ["code", "name"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        rules = data.pop("rules", None)
+        self.check_company_permission(company=data["company"], action="add")
+        serializer.instance = services.expense_code_save(
+            expense_code=ExpenseCode(**data), rules=self._rules(rules)
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        rules = data.pop("rules", None)
+        data.pop("company", None)
+        instance = serializer.instance
+        for name, value in data.items():
+            setattr(instance, name, value)
+        serializer.instance = services.expense_code_save(
+            expense_code=instance, rules=self._rules(rules)
+        )
+
+    @staticmethod
+    def _rules(rows):
+        return None if rows is None else {row["dimension"]: row["rule"] for row in rows}
+
+    @extend_schema(
+        request=s.AccountingCheckSerializer,
+        responses=inline_serializer(
+            "AccountingCheck",
+            {
+                "valid": serializers.BooleanField(),
+                "project": serializers.IntegerField(allow_null=True),
+                "values": serializers.ListField(child=serializers.IntegerField()),
+                "findings": s.FindingSerializer(many=True),
+            },
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        """Lay out and check the accounting of an expense with this code: the project's
+        rule first, then the code's, then the dimension's general rule."""
+        code = self.get_object()
+        payload = s.AccountingCheckSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        draft = services.registration_accounting_validate(
+            expense_code=code, user=request.user, **payload.validated_data
+        )
+        return Response(
+            {
+                "valid": not any(f.level == "error" for f in draft.findings),
+                "project": draft.project.pk if draft.project else None,
+                "values": sorted(v.pk for v in draft.values.values() if v is not None),
+                "findings": [f.as_dict() for f in draft.findings],
+            }
+        )
+
+
 class TimeRegistrationFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
@@ -233,7 +345,7 @@ class TimeRegistrationViewSet(
         data = dict(serializer.validated_data)
         self.check_company_permission(company=data["employee"].company, action="add")
         try:
-            registration, warnings = services.time_registration_create(**data)
+            registration, warnings = services.time_registration_create(user=request.user, **data)
         except services.TimeRegistrationRejected as exc:
             first = exc.errors[0]
             body = error_body(

@@ -34,7 +34,7 @@ from .project import (
     ProjectReviewer,
     ProjectShift,
 )
-from .time import TimeCode, TimeCodeDimensionRule
+from .time import ExpenseCode, ExpenseCodeDimensionRule, TimeCode, TimeCodeDimensionRule
 
 __all__ = [
     "AccountingDimension",
@@ -44,6 +44,8 @@ __all__ = [
     "CompetenceGroup",
     "CostCenter",
     "EmployeeCompetence",
+    "ExpenseCode",
+    "ExpenseCodeDimensionRule",
     "HomeAccounting",
     "Place",
     "Project",

@@ -49,3 +49,8 @@ def home_accounting_set(
     row.full_clean(validate_unique=False)
     row.save()
     return row
+
+
+@transaction.atomic
+def home_accounting_delete(*, row: HomeAccounting) -> None:
+    row.delete()

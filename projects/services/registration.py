@@ -3,7 +3,12 @@
 The validation answers in findings: a warning is reported and the registration is saved,
 an error stops it. Each finding names the project and the rule, in words a user
 understands. Accounting rules are resolved in this priority: the project's rule for the
-dimension, then the time code's rule, then the dimension's general rule.
+dimension, then the code's rule (the time code's, or the expense code's for travel), then
+the dimension's general rule.
+
+Travel and pay registrations are not stored here yet; :func:`registration_accounting_validate`
+lays out and checks their accounting (the dimension's "lay out accounting from project" for
+that kind, the expense code's rules) with the same project checks.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from ..models import (
     AccountingDimension,
     AccountingDimensionValue,
     AccountingRule,
+    ExpenseCode,
+    ExpenseCodeDimensionRule,
     Project,
     ProjectAccountingDefault,
     ProjectControl,
@@ -33,11 +40,16 @@ from ..selectors import (
     project_billing_price,
     project_chain,
     project_effective_participants,
+    project_user_may_register,
 )
 
 WARNING = "warning"
 ERROR = "error"
 HUNDRED = Decimal(100)
+KIND_TIME = "time"
+KIND_TRAVEL = "travel"
+KIND_PAY = "pay"
+KINDS = (KIND_TIME, KIND_TRAVEL, KIND_PAY)
 CENT = Decimal("0.01")
 
 
@@ -74,7 +86,7 @@ class Draft:
     company_id: int
     employee: object
     date: dt.date
-    time_code: TimeCode
+    time_code: TimeCode | None
     hours: Decimal
     project: Project | None
     values: dict[int, AccountingDimensionValue | None]
@@ -85,17 +97,25 @@ class Draft:
     billing_price: Decimal | None = None
     chain: list[Project] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    kind: str = KIND_TIME
+    user: object = None
 
     def add(self, level: str, rule: str, message: str) -> None:
         code = self.project.code if self.project else None
         self.findings.append(Finding(level, rule, message, code))
 
 
-def _rule_label(source: str, time_code: TimeCode) -> str:
+def _code_label(code) -> str:
+    if isinstance(code, ExpenseCode):
+        return _("the rule of expense code %(code)s") % {"code": code.code}
+    return _("the rule of time code %(code)s") % {"code": code.code}
+
+
+def _rule_label(source: str, code) -> str:
     if source == "project":
         return _("the project's rule")
     if source == "code":
-        return _("the rule of time code %(code)s") % {"code": time_code.code}
+        return _code_label(code)
     return _("the dimension's general rule")
 
 
@@ -113,13 +133,19 @@ def accounting_rule_resolve(
     return dimension.rule, "dimension"
 
 
+def _lays_out(dimension: AccountingDimension, kind: str) -> bool:
+    """The dimension's "lay out accounting from project" for this kind of registration."""
+    return getattr(dimension, f"lay_out_from_project_{kind}")
+
+
 def _lay_out(draft: Draft, dimensions, defaults, explicit: set[int]) -> dict[int, object]:
     """Fill the values a user left empty: the project's accounting (where the dimension
-    lays it out), then the employee's home accounting. Returns the laid-out values."""
+    lays it out for the registration's kind), then the employee's home accounting.
+    Returns the laid-out values."""
     laid_out: dict[int, object] = {}
     for dimension in dimensions:
         default = defaults.get(dimension.pk)
-        if default is None or not dimension.lay_out_from_project_time:
+        if default is None or not _lays_out(dimension, draft.kind):
             continue
         value = None if default.leave_blank else default.value
         laid_out[dimension.pk] = value
@@ -180,7 +206,11 @@ def _check_project(draft: Draft) -> None:
                 "date": draft.date,
             },
         )
-    if project.internal_comment_required and not draft.internal_comment.strip():
+    if (
+        draft.kind == KIND_TIME
+        and project.internal_comment_required
+        and not draft.internal_comment.strip()
+    ):
         draft.add(
             ERROR,
             "internal_comment_required",
@@ -197,17 +227,43 @@ def _check_participants(draft: Draft, project_dimension) -> None:
         draft.add(
             ERROR,
             "participants",
-            _("Only participants may register on project %(code)s, and %(employee)s is not one.")
+            _(
+                "Only participants may register on project %(code)s (the project dimension's "
+                'rule "only participants may register"), and %(employee)s is not one.'
+            )
             % {"code": draft.project.code, "employee": draft.employee},
         )
 
 
-def _check_rules(draft: Draft, dimensions, defaults, laid_out) -> None:
-    code_rules = dict(
-        TimeCodeDimensionRule.objects.filter(time_code=draft.time_code).values_list(
-            "dimension_id", "rule"
+def _check_authorization(draft: Draft) -> None:
+    """Where the project dimension is used for authorization, the acting user must reach
+    the project through a role that may register time (on it or an ancestor)."""
+    if draft.user is None or project_user_may_register(user=draft.user, project=draft.project):
+        return
+    draft.add(
+        ERROR,
+        "authorization",
+        _(
+            "You are not authorized to register on project %(code)s: the project dimension is "
+            "used for authorization and none of your roles reaches the project."
         )
+        % {"code": draft.project.code},
     )
+
+
+def _code_rules(code) -> dict[int, str]:
+    if code is None:
+        return {}
+    if isinstance(code, ExpenseCode):
+        rows = ExpenseCodeDimensionRule.objects.filter(expense_code=code)
+    else:
+        rows = TimeCodeDimensionRule.objects.filter(time_code=code)
+    return dict(rows.values_list("dimension_id", "rule"))
+
+
+def _check_rules(draft: Draft, dimensions, defaults, laid_out, code=None) -> None:
+    code = code if code is not None else draft.time_code
+    code_rules = _code_rules(code)
     for dimension in dimensions:
         default = defaults.get(dimension.pk)
         rule, source = accounting_rule_resolve(
@@ -216,7 +272,7 @@ def _check_rules(draft: Draft, dimensions, defaults, laid_out) -> None:
             code_rule=code_rules.get(dimension.pk),
         )
         value = draft.project if dimension.is_project else draft.values.get(dimension.pk)
-        where = _rule_label(source, draft.time_code)
+        where = _rule_label(source, code)
         if rule == AccountingRule.MUST and value is None:
             draft.add(
                 ERROR,
@@ -392,8 +448,12 @@ def time_registration_validate(
     external_comment: str = "",
     billable: bool | None = None,
     reviewed: bool = False,
+    user=None,
 ) -> Draft:
-    """Lay out the defaults and check every rule; the draft carries the findings."""
+    """Lay out the defaults and check every rule; the draft carries the findings.
+
+    ``user`` is the person registering (``None``: the system, e.g. an import); it is
+    checked against accounting-based authorization."""
     company_id = employee.company_id
     dimensions = list(AccountingDimension.objects.filter(company_id=company_id))
     values: dict[int, AccountingDimensionValue | None] = {}
@@ -408,7 +468,38 @@ def time_registration_validate(
         internal_comment,
         external_comment,
         reviewed=reviewed,
+        user=user,
     )
+    explicit = _given_values(draft, cost_center, dimension_values)
+    if time_code.company_id != company_id:
+        draft.add(
+            ERROR,
+            "company",
+            _("Time code %(code)s belongs to another company.") % {"code": time_code.code},
+        )
+    if not draft.hours:
+        draft.add(ERROR, "hours", _("Give a number of hours other than zero."))
+
+    project_dimension = next((d for d in dimensions if d.is_project), None)
+    defaults, laid_out = _project_accounting(draft, dimensions, explicit)
+    if draft.project is not None:
+        _check_project(draft)
+        _deviating_time_code(draft, project_dimension)
+        _check_participants(draft, project_dimension)
+        _check_authorization(draft)
+        _apply_billing(draft, billable)
+    elif billable:
+        draft.add(ERROR, "billing", _("Only time on a project can be billed."))
+    _check_values(draft, dimensions)
+    _check_rules(draft, dimensions, defaults, laid_out)
+    if draft.project is not None and not any(f.level == ERROR for f in draft.findings):
+        _check_controls(draft)
+    return draft
+
+
+def _given_values(draft: Draft, cost_center, dimension_values) -> set[int]:
+    """Put the values the user gave on the draft; returns their dimensions."""
+    values = draft.values
     explicit: set[int] = set()
     for value in [cost_center, *dimension_values]:
         if value is None:
@@ -426,17 +517,13 @@ def time_registration_validate(
         draft.add(
             ERROR, "cost_center", _("%(value)s is not a cost centre.") % {"value": cost_center}
         )
-    if time_code.company_id != company_id:
-        draft.add(
-            ERROR,
-            "company",
-            _("Time code %(code)s belongs to another company.") % {"code": time_code.code},
-        )
-    if not draft.hours:
-        draft.add(ERROR, "hours", _("Give a number of hours other than zero."))
+    return explicit
 
-    project_dimension = next((d for d in dimensions if d.is_project), None)
-    defaults = {}
+
+def _project_accounting(draft: Draft, dimensions, explicit: set[int]):
+    """Lay out the home accounting (which may give the project) and the project's
+    accounting; returns (the project's accounting defaults, the laid-out values)."""
+    defaults: dict = {}
     if draft.project is None:
         _lay_out(draft, dimensions, {}, explicit)
     if draft.project is not None:
@@ -446,17 +533,45 @@ def time_registration_validate(
             for d in ProjectAccountingDefault.objects.filter(project=draft.project)
         }
     laid_out = _lay_out(draft, dimensions, defaults, explicit) if draft.project else {}
+    return defaults, laid_out
+
+
+def registration_accounting_validate(
+    *,
+    employee,
+    date: dt.date,
+    kind: str = KIND_TRAVEL,
+    expense_code: ExpenseCode | None = None,
+    project: Project | None = None,
+    cost_center: AccountingDimensionValue | None = None,
+    dimension_values: list[AccountingDimensionValue] | tuple = (),
+    user=None,
+) -> Draft:
+    """The accounting of a travel (expense) or pay registration: lay out the project's
+    accounting where the dimension does so for ``kind`` and the home accounting, then check
+    the project (registrable, status, dates, participants, authorization), the values and
+    the rules — the project's, then the expense code's, then the dimension's general rule.
+    Travel and pay registrations themselves are not stored yet."""
+    if kind not in (KIND_TRAVEL, KIND_PAY):
+        raise ValueError(f"kind must be {KIND_TRAVEL!r} or {KIND_PAY!r}, not {kind!r}")
+    company_id = employee.company_id
+    dimensions = list(AccountingDimension.objects.filter(company_id=company_id))
+    draft = Draft(company_id, employee, date, None, Decimal(0), project, {}, kind=kind, user=user)
+    explicit = _given_values(draft, cost_center, dimension_values)
+    if expense_code is not None and expense_code.company_id != company_id:
+        draft.add(
+            ERROR,
+            "company",
+            _("Expense code %(code)s belongs to another company.") % {"code": expense_code.code},
+        )
+    project_dimension = next((d for d in dimensions if d.is_project), None)
+    defaults, laid_out = _project_accounting(draft, dimensions, explicit)
     if draft.project is not None:
         _check_project(draft)
-        _deviating_time_code(draft, project_dimension)
         _check_participants(draft, project_dimension)
-        _apply_billing(draft, billable)
-    elif billable:
-        draft.add(ERROR, "billing", _("Only time on a project can be billed."))
+        _check_authorization(draft)
     _check_values(draft, dimensions)
-    _check_rules(draft, dimensions, defaults, laid_out)
-    if draft.project is not None and not any(f.level == ERROR for f in draft.findings):
-        _check_controls(draft)
+    _check_rules(draft, dimensions, defaults, laid_out, code=expense_code)
     return draft
 
 
