@@ -294,13 +294,21 @@ class EmployeeAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         if inline is None:
             return super().save_formset(request, form, formset, change)
         employee = form.instance
-        deleted = [row for row in formset.deleted_forms if row.instance.pk]
-        for row in deleted:
-            inline.delete_row(request=request, obj=row.instance)
+        # What the admin's change message reads (ModelFormSet.save would set these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.deleted_forms:
+            if row.instance.pk:
+                inline.delete_row(request=request, obj=row.instance)
+                formset.deleted_objects.append(row.instance)
         for row in formset.forms:
             if row in formset.deleted_forms or not row.has_changed():
                 continue
+            is_new = row.instance.pk is None
             inline.save_row(request=request, employee=employee, obj=row.instance, form=row)
+            if is_new:
+                formset.new_objects.append(row.instance)
+            else:
+                formset.changed_objects.append((row.instance, row.changed_data))
         return None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
