@@ -61,7 +61,11 @@ def ledger_defaults_create(*, company) -> None:
             tax_account=accounts["2710"],
             contributions_account=accounts["7510"],
             contributions_liability_account=accounts["2730"],
+            benefit_credit_account=accounts["7399"],
         )
+    LedgerSettings.objects.filter(company=company, benefit_credit_account=None).update(
+        benefit_credit_account=accounts["7399"]
+    )
     known = set(
         SalaryTypeAccounting.objects.filter(company=company).values_list(
             "salary_type_code", flat=True

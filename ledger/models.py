@@ -142,7 +142,9 @@ class VismaLink(CompanyOwned):
 
 class LedgerSettings(CompanyOwned):
     """Where the payslip totals are posted. The lines of a payslip are debited on their
-    salary types' accounts; their other side is the payslip's tax and net pay."""
+    salary types' accounts; their other side is the payslip's tax and net pay — except for
+    taxable benefits (not paid out), whose other side is the salary type's credit account or
+    ``benefit_credit_account``."""
 
     net_pay_account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("net pay (bank)")
@@ -161,6 +163,18 @@ class LedgerSettings(CompanyOwned):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("employer contributions (payable)"),
+    )
+    benefit_credit_account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("benefits (counter account)"),
+        help_text=_(
+            "Credited for taxable benefit lines whose salary type names no credit account "
+            "(BAS 7399)."
+        ),
     )
     voucher_series = models.CharField(
         _("voucher series"),

@@ -8,8 +8,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from payslips.models import PayrollRun, Payslip, PayslipLine
 from projects.models import HomeAccounting
@@ -17,6 +30,7 @@ from projects.models import HomeAccounting
 from .models import LedgerTransfer
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def payroll_runs_for_selection(
@@ -42,12 +56,14 @@ def _dimension_sql(number: int) -> str:
 
 @dataclass(frozen=True)
 class LineGroup:
-    """Payslip lines of a run with the same salary type, account and dimensions — and the
-    same employee where the employee matters (a dimension to fill from home accounting, or
-    a salary type that carries the employee)."""
+    """Payslip lines of a run with the same kind, salary type, account and dimensions — and
+    the same payslip where the payslip matters (a dimension to fill from home accounting, a
+    salary type that carries the employee, a line that is not plain gross pay, or a salary
+    type with its own credit account)."""
 
     payroll_run_id: int
-    employee_id: int | None
+    payslip_id: int | None
+    kind: str
     salary_type: str
     account: str
     cost_center: str
@@ -55,32 +71,71 @@ class LineGroup:
     amount: Decimal
     quantity: Decimal | None
     lines: int
+    # Σ amount × employer contributions / gross pay of each line's payslip over its gross
+    # lines: this group's share of the payslips' contributions (not rounded).
+    contributions_share: Decimal
 
 
-def payslip_line_groups(*, run_ids: list[int], employee_types: list[str]) -> list[LineGroup]:
-    """One SQL ``GROUP BY`` over the runs' lines: per run, salary type, line account, cost
-    centre (SIE 1) and project (SIE 6); per employee only where it is needed."""
+def _contributions_share():
+    """Per line: amount × the payslip's employer contributions / its gross pay, for gross
+    lines of payslips with a gross pay. SQLite keeps whole numbers of a NUMERIC column as
+    INTEGER and would divide them as integers, so it computes in floating point; the share
+    is rounded to öre afterwards and the residual booked exactly."""
+    ratio = F("amount") * F("payslip__employer_contributions") / F("payslip__gross_pay")
+    if connection.vendor == "sqlite":
+        ratio = (
+            Cast("amount", FloatField())
+            * F("payslip__employer_contributions")
+            / F("payslip__gross_pay")
+        )
+        output = FloatField()
+    else:
+        output = DecimalField()
+    return Case(
+        When(Q(kind=PayslipLine.Kind.GROSS) & ~Q(payslip__gross_pay=0), then=ratio),
+        default=Value(None),
+        output_field=output,
+    )
+
+
+def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list[LineGroup]:
+    """The one pass over the runs' lines: a single SQL ``GROUP BY`` per run, kind, salary
+    type, line account, cost centre (SIE 1) and project (SIE 6); per payslip only where it
+    is needed (``payslip_types``: salary types that carry the employee or have their own
+    credit account). It also yields each group's share of the employer contributions."""
     # The SQL is built from constants only (table name, dimension number).
     dim1, dim6 = RawSQL(_dimension_sql(1), ()), RawSQL(_dimension_sql(6), ())  # noqa: S611
-    needs_employee = Q(dim1__isnull=True) | Q(dim1="") | Q(dim6__isnull=True) | Q(dim6="")
-    if employee_types:
-        needs_employee |= Q(salary_type__in=employee_types)
+    needs_payslip = (
+        Q(dim1__isnull=True)
+        | Q(dim1="")
+        | Q(dim6__isnull=True)
+        | Q(dim6="")
+        | ~Q(kind=PayslipLine.Kind.GROSS)
+    )
+    if payslip_types:
+        needs_payslip |= Q(salary_type__in=payslip_types)
     rows = (
         PayslipLine.objects.filter(payslip__payroll_run_id__in=run_ids)
         .annotate(dim1=dim1, dim6=dim6)
         .annotate(
-            employee=Case(
-                When(needs_employee, then=F("payslip__employee_id")),
+            slip=Case(
+                When(needs_payslip, then=F("payslip_id")),
                 default=Value(None),
                 output_field=IntegerField(),
             )
         )
-        .values("payslip__payroll_run_id", "employee", "salary_type", "account", "dim1", "dim6")
-        .annotate(total=Sum("amount"), quantity_total=Sum("quantity"), lines=Count("pk"))
+        .values("payslip__payroll_run_id", "slip", "kind", "salary_type", "account", "dim1", "dim6")
+        .annotate(
+            total=Sum("amount"),
+            quantity_total=Sum("quantity"),
+            lines=Count("pk"),
+            share=Sum(_contributions_share()),
+        )
         .order_by()
         .values_list(
             "payslip__payroll_run_id",
-            "employee",
+            "slip",
+            "kind",
             "salary_type",
             "account",
             "dim1",
@@ -88,40 +143,51 @@ def payslip_line_groups(*, run_ids: list[int], employee_types: list[str]) -> lis
             "total",
             "quantity_total",
             "lines",
+            "share",
         )
     )
+    # SQLite sums DECIMAL columns as floats: the columns hold öre (quantities hundredths),
+    # so rounding each sum back to two places restores the exact value.
     return [
         LineGroup(
             payroll_run_id=run_id,
-            employee_id=employee,
+            payslip_id=slip,
+            kind=kind,
             salary_type=salary_type,
             account=account or "",
             cost_center=str(d1) if d1 not in (None, "") else "",
             project=str(d6) if d6 not in (None, "") else "",
-            amount=Decimal(total).quantize(CENT),
-            quantity=quantity,
+            amount=_cents(total),
+            quantity=_cents(quantity) if quantity is not None else None,
             lines=lines,
+            contributions_share=Decimal(str(share)) if share is not None else ZERO,
         )
-        for run_id, employee, salary_type, account, d1, d6, total, quantity, lines in rows
+        for run_id, slip, kind, salary_type, account, d1, d6, total, quantity, lines, share in rows
     ]
 
 
+def _cents(value) -> Decimal:
+    return Decimal(str(value) if isinstance(value, float) else value).quantize(CENT)
+
+
 def payslip_paid_totals(*, run_ids: list[int], self_balanced_types: list[str]) -> dict:
-    """payslip id → sum of its lines settled through the payslip's pay (every salary type
-    without its own credit account): the basis of the per-payslip rounding proof."""
+    """payslip id → sum of its lines settled through the payslip's pay (every line that is
+    not a taxable benefit, of a salary type without its own credit account), exactly.
+
+    A second pass over the lines: ``voucher_build`` only runs it when the lines do not add
+    up to the payslips' stored gross pay (to find and name the payslips)."""
     rows = (
         PayslipLine.objects.filter(
             payslip_id__in=Payslip.objects.filter(payroll_run_id__in=run_ids).values("pk")
         )
         .exclude(salary_type__in=self_balanced_types)
+        .exclude(kind=PayslipLine.Kind.BENEFIT)
         .values("payslip_id")
         .annotate(paid=Sum("amount"))
         .order_by()
         .values_list("payslip_id", "paid")
     )
-    # SQLite sums DECIMAL columns as floats: the columns hold öre, so rounding each sum
-    # back to öre restores the exact value.
-    return {pk: Decimal(paid).quantize(CENT) for pk, paid in rows}
+    return {pk: _cents(paid) for pk, paid in rows}
 
 
 @dataclass(frozen=True)
@@ -130,6 +196,7 @@ class PayslipTotals:
     payroll_run_id: int
     employee_id: int
     employee_number: str
+    gross_pay: Decimal
     tax: Decimal
     net_pay: Decimal
     employer_contributions: Decimal
@@ -141,6 +208,7 @@ def payslip_totals(*, run_ids: list[int]) -> dict[int, PayslipTotals]:
         "payroll_run_id",
         "employee_id",
         "employee__employee_number",
+        "gross_pay",
         "tax",
         "net_pay",
         "employer_contributions",

@@ -17,6 +17,7 @@ from companies.models import Company
 from companies.selectors import user_has_company_perm
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
 from integrations.clients.visma import VismaClient, VismaRefused
+from payslips.models import PayslipLine
 
 from . import selectors
 from .models import Account, LedgerSettings, LedgerTransfer, SalaryTypeAccounting, VismaLink
@@ -75,18 +76,27 @@ def voucher_build(
 ) -> list[Voucher]:
     """One balanced voucher per payroll run of the selection.
 
-    Each payslip line is debited on its salary type's account (or the line's own account)
-    and, for salary types not paid out, credited on the salary type's credit account; the
-    payslip's tax and net pay are credited, its employer contributions debited and credited.
-    Lines are aggregated in SQL per payslip, salary type and dimensions, then folded per
-    account and dimension values. Dimensions come from the line, else from the employee's
-    home accounting in force on the payment date.
+    Each payslip line is debited on its salary type's account (or the line's own account).
+    Gross lines and after-tax lines (deductions, reimbursements) are settled through the
+    payslip: its tax and net pay are credited. Taxable benefits (``kind`` benefit) and
+    salary types that name a credit account are not paid out: they are credited on the
+    salary type's credit account, else on ``LedgerSettings.benefit_credit_account``. The
+    payslip's employer contributions are credited as payable and debited on the cost
+    centres and projects of its gross lines, in proportion to their amounts (the employee's
+    home accounting when the payslip has no gross pay); the öre left by rounding the shares
+    is booked explicitly on the largest share (``Voucher.contributions_residual``).
+    Dimensions come from the line, else from the employee's home accounting in force on the
+    payment date.
 
-    The proof: per payslip, what its paid-out lines leave after tax and net pay is an
-    öre-rounding residual of at most 1 SEK (else an error naming the run and the lines);
-    the residuals go to the company's rounding account and the voucher then sums to exactly
-    zero. Any problem raises :class:`VoucherError` for the whole selection — nothing is
-    exported.
+    Everything comes from one SQL ``GROUP BY`` over the lines (per payslip only where the
+    payslip matters) plus the payslips' stored totals. The proof: per payslip, its gross
+    pay (less gross lines that are not paid out) plus its after-tax lines less tax and net
+    pay is an öre-rounding residual of at most 1 SEK (else an error naming the run, the
+    employee and the lines); per run, the gross lines must add up to the payslips' gross
+    pay exactly — when they do not, the paid-out lines are summed per payslip in a second
+    pass and the residuals come from the lines themselves. The residuals go to the
+    company's rounding account and the voucher must then sum to exactly zero. Any problem
+    raises :class:`VoucherError` for the whole selection — nothing is exported.
     """
     runs = list(
         selectors.payroll_runs_for_selection(
@@ -100,6 +110,7 @@ def voucher_build(
         "tax_account",
         "contributions_account",
         "contributions_liability_account",
+        "benefit_credit_account",
     ).get(company=company)
     salary_types = {
         st.salary_type_code: st
@@ -107,19 +118,16 @@ def voucher_build(
             "debit_account", "credit_account"
         )
     }
+    self_balanced_types = sorted(code for code, st in salary_types.items() if st.credit_account_id)
     run_ids = [run.pk for run in runs]
     groups = selectors.payslip_line_groups(
         run_ids=run_ids,
-        employee_types=[code for code, st in salary_types.items() if st.carries_employee],
+        payslip_types=sorted(
+            code for code, st in salary_types.items() if st.carries_employee or st.credit_account_id
+        ),
     )
     payslips = selectors.payslip_totals(run_ids=run_ids)
-    paid = selectors.payslip_paid_totals(
-        run_ids=run_ids,
-        self_balanced_types=[code for code, st in salary_types.items() if st.credit_account_id],
-    )
-    employee_numbers = {p.employee_id: p.employee_number for p in payslips.values()}
     problems: list[str] = []
-    runs_by_id = {run.pk: run for run in runs}
     home: dict[int, dict[int, tuple[str, str]]] = {}
     for run in runs:
         employees = [p.employee_id for p in payslips.values() if p.payroll_run_id == run.pk]
@@ -133,6 +141,13 @@ def voucher_build(
     sums: dict[int, dict[tuple, list]] = {run.pk: defaultdict(lambda: [ZERO, None]) for run in runs}
     line_counts: dict[int, int] = defaultdict(int)
     unmapped: dict[tuple[int, str], int] = defaultdict(int)
+    no_counter: dict[tuple[int, str], int] = defaultdict(int)
+    gross_lines: dict[int, Decimal] = defaultdict(lambda: ZERO)  # per run
+    unpaid_gross: dict[int, Decimal] = defaultdict(lambda: ZERO)  # per payslip
+    after_tax: dict[int, Decimal] = defaultdict(lambda: ZERO)  # per payslip
+    shares: dict[int, dict[tuple[str, str], Decimal]] = {
+        run.pk: defaultdict(lambda: ZERO) for run in runs
+    }
 
     def add(run_id: int, account: str, objects: tuple, amount: Decimal, quantity) -> None:
         entry = sums[run_id][(account, objects)]
@@ -144,11 +159,28 @@ def voucher_build(
         run_id = group.payroll_run_id
         line_counts[run_id] += group.lines
         salary_type = salary_types.get(group.salary_type)
+        slip = payslips.get(group.payslip_id) if group.payslip_id is not None else None
+        not_paid = group.kind == PayslipLine.Kind.BENEFIT or bool(
+            salary_type and salary_type.credit_account_id
+        )
+        amount = group.amount
+        if group.kind == PayslipLine.Kind.GROSS:
+            gross_lines[run_id] += amount
+            if not_paid and slip is not None:
+                unpaid_gross[slip.payslip_id] += amount
+        elif group.kind == PayslipLine.Kind.NET and not not_paid and slip is not None:
+            after_tax[slip.payslip_id] += amount
+        home_cc, home_project = (
+            home[run_id].get(slip.employee_id, ("", "")) if slip is not None else ("", "")
+        )
+        cost_center = group.cost_center or home_cc
+        project = group.project or home_project
+        if group.contributions_share:
+            shares[run_id][(cost_center, project)] += group.contributions_share
         if salary_type is None and not group.account:
             unmapped[(run_id, group.salary_type)] += group.lines
             continue
-        home_cc, home_project = home[run_id].get(group.employee_id, ("", ""))
-        employee_number = employee_numbers.get(group.employee_id, "")
+        employee_number = slip.employee_number if slip is not None else ""
         flags = (
             (
                 salary_type.carries_cost_center,
@@ -158,10 +190,7 @@ def voucher_build(
             if salary_type
             else (True, True, False)
         )
-        cost_center = group.cost_center or home_cc
-        project = group.project or home_project
         debit = group.account or salary_type.debit_account.number
-        amount = group.amount.quantize(CENT, ROUND_HALF_UP)
         quantity = group.quantity if _is_result_account(debit) else None
         add(
             run_id,
@@ -176,8 +205,15 @@ def voucher_build(
             amount,
             quantity,
         )
-        credit = salary_type.credit_account if salary_type else None
-        if credit is not None:
+        if not_paid:
+            credit = (
+                salary_type.credit_account
+                if salary_type and salary_type.credit_account_id
+                else settings.benefit_credit_account
+            )
+            if credit is None:
+                no_counter[(run_id, group.salary_type)] += group.lines
+                continue
             add(
                 run_id,
                 credit.number,
@@ -196,48 +232,63 @@ def voucher_build(
         problems.append(
             f"Payroll run {run_id}: salary type {code!r} has no accounting ({count} lines)."
         )
+    for (run_id, code), count in sorted(no_counter.items()):
+        problems.append(
+            f"Payroll run {run_id}: benefit salary type {code!r} has no credit account and "
+            f"the ledger settings name no counter account for benefits ({count} lines)."
+        )
 
-    # The payslips' own totals, and the rounding proof per payslip.
+    # The rounding proof per payslip: from the stored gross pay when the gross lines add up
+    # to it for every run; else (a second pass) from each payslip's own paid-out lines.
+    stored_gross: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for slip in payslips.values():
+        stored_gross[slip.payroll_run_id] += slip.gross_pay
+    paid: dict[int, Decimal] | None = None
+    if any(gross_lines[run_id] != stored_gross[run_id] for run_id in run_ids):
+        paid = selectors.payslip_paid_totals(
+            run_ids=run_ids, self_balanced_types=self_balanced_types
+        )
+
+    def residual_of(slip) -> Decimal:
+        if paid is not None:
+            settled = paid.get(slip.payslip_id, ZERO)
+        else:
+            settled = slip.gross_pay - unpaid_gross[slip.payslip_id] + after_tax[slip.payslip_id]
+        return settled - slip.tax - slip.net_pay
+
+    # The payslips' own totals; employer contributions split over the gross lines' objects.
     residuals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    contributions: dict[int, Decimal] = defaultdict(lambda: ZERO)
     too_large: list[int] = []
     for slip in payslips.values():
         run_id = slip.payroll_run_id
         add(run_id, settings.tax_account.number, (), -slip.tax, None)
         add(run_id, settings.net_pay_account.number, (), -slip.net_pay, None)
         if slip.employer_contributions:
-            home_cc, home_project = home[run_id].get(slip.employee_id, ("", ""))
-            cost = settings.contributions_account.number
-            add(
-                run_id,
-                cost,
-                _objects(
-                    account=cost,
-                    cost_center=home_cc,
-                    project=home_project,
-                    employee=slip.employee_number,
-                    flags=(True, True, False),
-                ),
-                slip.employer_contributions,
-                None,
-            )
-            add(
-                run_id,
-                settings.contributions_liability_account.number,
-                (),
-                -slip.employer_contributions,
-                None,
-            )
-        residual = paid.get(slip.payslip_id, ZERO) - slip.tax - slip.net_pay
+            contributions[run_id] += slip.employer_contributions
+            if not slip.gross_pay:  # no gross lines to follow: the home accounting
+                objects = home[run_id].get(slip.employee_id, ("", ""))
+                shares[run_id][objects] += slip.employer_contributions
+        residual = residual_of(slip)
         if abs(residual) > MAX_ROUNDING:
             too_large.append(slip.payslip_id)
         residuals[run_id] += residual
+    contributions_residuals: dict[int, Decimal] = {}
+    for run_id in run_ids:
+        if contributions[run_id] or shares[run_id]:
+            contributions_residuals[run_id] = _contributions_post(
+                add=add,
+                run_id=run_id,
+                settings=settings,
+                total=contributions[run_id],
+                shares=shares[run_id],
+            )
     if too_large:
         lines_by_slip: dict[int, list] = defaultdict(list)
         for line in selectors.payslip_lines_of(payslip_ids=too_large):
             lines_by_slip[line.payslip_id].append(line)
         for slip_id in too_large:
             slip = payslips[slip_id]
-            residual = paid.get(slip_id, ZERO) - slip.tax - slip.net_pay
             named = ", ".join(
                 f"{line.line_number} {line.salary_type} {line.amount}"
                 for line in lines_by_slip[slip_id]
@@ -245,7 +296,7 @@ def voucher_build(
             problems.append(
                 f"Payroll run {slip.payroll_run_id}, employee {slip.employee_number}: the "
                 f"paid-out lines ({named or 'none'}) less tax {slip.tax} and net pay "
-                f"{slip.net_pay} leave {residual} SEK — more than öre rounding (max "
+                f"{slip.net_pay} leave {residual_of(slip)} SEK — more than öre rounding (max "
                 f"{MAX_ROUNDING} SEK)."
             )
     if problems:
@@ -288,12 +339,40 @@ def voucher_build(
                 series=settings.voucher_series,
                 postings=postings,
                 rounding=rounding,
+                contributions_residual=contributions_residuals.get(run.pk, ZERO),
                 lines=line_counts[run.pk],
                 payslips=sum(1 for p in payslips.values() if p.payroll_run_id == run.pk),
             )
         )
-    del runs_by_id
     return vouchers
+
+
+def _contributions_post(*, add, run_id: int, settings, total: Decimal, shares: dict) -> Decimal:
+    """Debit the run's employer contributions per (cost centre, project) share rounded to
+    öre, credit the total as payable, and book what the rounding left (a few öre) on the
+    largest share so debit equals credit exactly. Returns that residual."""
+    cost = settings.contributions_account.number
+    amounts = {key: share.quantize(CENT, ROUND_HALF_UP) for key, share in sorted(shares.items())}
+    residual = total - sum(amounts.values(), ZERO)
+    if residual:
+        largest = max(amounts, key=lambda key: abs(amounts[key]), default=("", ""))
+        amounts[largest] = amounts.get(largest, ZERO) + residual
+    for (cost_center, project), amount in amounts.items():
+        add(
+            run_id,
+            cost,
+            _objects(
+                account=cost,
+                cost_center=cost_center,
+                project=project,
+                employee="",
+                flags=(True, True, False),
+            ),
+            amount,
+            None,
+        )
+    add(run_id, settings.contributions_liability_account.number, (), -total, None)
+    return residual
 
 
 # --- SIE 4 ------------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ class Voucher:
     series: str = ""
     postings: list[Posting] = field(default_factory=list)
     rounding: Decimal = ZERO
+    # Öre left by rounding the employer contributions' shares per cost centre and project,
+    # booked on the largest share (included in the postings).
+    contributions_residual: Decimal = ZERO
     lines: int = 0
     payslips: int = 0
 

@@ -29,25 +29,33 @@ def make_payslip(
     tax: str = "0",
     contributions: str = "0",
     net_pay: str | None = None,
+    gross_pay: str | None = None,
 ):
-    """``lines``: (salary type, amount, quantity or None, dimensions dict, kind)."""
+    """``lines``: (salary type, amount, quantity or None, dimensions dict, kind).
+
+    As payroll does: gross pay is the sum of the gross lines, net pay (unless given) gross
+    pay less tax plus the after-tax lines; benefits are not paid out."""
     employee = employee or EmployeeFactory(company=run.company)
-    paid = sum(
-        (
-            Decimal(amount)
-            for code, amount, *rest in lines
-            if (rest[2:3] or ["gross"])[0] != "benefit"
-        ),
-        Decimal("0"),
-    )
+
+    def total(kind: str) -> Decimal:
+        return sum(
+            (
+                Decimal(amount)
+                for code, amount, *rest in lines
+                if (rest[2:3] or ["gross"])[0] == kind
+            ),
+            Decimal("0"),
+        )
+
+    gross = total("gross")
     tax_amount = Decimal(tax)
     slip = Payslip.objects.create(
         company=run.company,
         payroll_run=run,
         employee=employee,
-        gross_pay=paid,
+        gross_pay=Decimal(gross_pay) if gross_pay is not None else gross,
         tax=tax_amount,
-        net_pay=Decimal(net_pay) if net_pay is not None else paid - tax_amount,
+        net_pay=Decimal(net_pay) if net_pay is not None else gross - tax_amount + total("net"),
         employer_contributions=Decimal(contributions),
     )
     PayslipLine.objects.bulk_create(

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from ledger import selectors
+from ledger.models import Account, LedgerSettings, SalaryTypeAccounting
 from ledger.services import voucher_build
 from ledger.sie import DIM_COST_CENTER, DIM_PROJECT
 from ledger.vouchers import VoucherError
@@ -78,8 +80,10 @@ def test_dimensions_fall_back_to_home_accounting_in_force_on_payment_date(compan
     got = postings(voucher)
     assert got[("7210", ((DIM_COST_CENTER, "300"),))] == D("1000.00")
     assert got[("7210", ((DIM_COST_CENTER, "999"),))] == D("200.00")
-    # Employer contributions follow the home accounting too; liabilities carry no objects.
-    assert got[("7510", ((DIM_COST_CENTER, "300"),))] == D("377.04")
+    # Employer contributions follow the lines (1000 : 200), the home accounting where the
+    # line has none; liabilities carry no objects.
+    assert got[("7510", ((DIM_COST_CENTER, "300"),))] == D("314.20")
+    assert got[("7510", ((DIM_COST_CENTER, "999"),))] == D("62.84")
     assert got[("2730", ())] == D("-377.04")
 
 
@@ -198,3 +202,214 @@ def test_empty_selection_is_refused(company, other_company):
     run = make_run(company=other_company)
     with pytest.raises(VoucherError):
         voucher_build(company=company, payroll_run_id=run.pk)
+
+
+# --- the conventions of payslips: kinds of lines, stored totals -------------------------------
+
+
+def salary_type(company, code, debit, credit=None, name=""):
+    accounts = {
+        number: Account.objects.get_or_create(company=company, number=number)[0]
+        for number in filter(None, (debit, credit))
+    }
+    return SalaryTypeAccounting.objects.create(
+        company=company,
+        salary_type_code=code,
+        name=name,
+        debit_account=accounts[debit],
+        credit_account=accounts.get(credit),
+    )
+
+
+@pytest.mark.django_db
+def test_after_tax_lines_and_benefits_follow_the_payslip_kinds(company):
+    """Gross lines and after-tax lines (a deduction, a reimbursement) are settled through
+    tax and net pay; a benefit whose salary type names no credit account is credited on the
+    settings' benefit counter account (7399) and is not part of the pay."""
+    salary_type(company, "FRISKV", "7389")
+    run = make_run(company=company)
+    make_payslip(
+        run=run,
+        lines=[
+            ("MÅNLÖN", "30000.00", "1", {"1": "100", "6": "P1"}),
+            ("AVDRAG", "-395.00", None, {}, "net"),
+            ("BILERS", "185.00", "74", {"1": "100", "6": "P1"}, "net"),
+            ("FRISKV", "500.00", None, {"1": "100", "6": "P1"}, "benefit"),
+        ],
+        tax="9455.00",
+        contributions="9582.60",
+    )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    got = postings(voucher)
+    assert got[("2790", ())] == D("-395.00")
+    assert got[("7331", ((1, "100"), (6, "P1")))] == D("185.00")
+    assert got[("7389", ((1, "100"), (6, "P1")))] == D("500.00")
+    assert got[("7399", ((1, "100"), (6, "P1")))] == D("-500.00")
+    assert got[("1930", ())] == D("-20335.00")  # 30000 - 9455 - 395 + 185
+    assert got[("2710", ())] == D("-9455.00")
+    assert got[("7510", ((1, "100"), (6, "P1")))] == D("9582.60")
+    assert voucher.rounding == 0
+    assert sum(p.amount for p in voucher.postings) == 0
+
+
+@pytest.mark.django_db
+def test_benefit_without_any_counter_account_is_refused(company):
+    salary_type(company, "FRISKV", "7389")
+    LedgerSettings.objects.filter(company=company).update(benefit_credit_account=None)
+    run = make_run(company=company)
+    make_payslip(run=run, lines=[("MÅNLÖN", "100.00"), ("FRISKV", "50.00", None, {}, "benefit")])
+    with pytest.raises(VoucherError) as info:
+        voucher_build(company=company, payroll_run_id=run.pk)
+    assert "benefit salary type 'FRISKV' has no credit account" in info.value.problems[0]
+
+
+@pytest.mark.django_db
+def test_one_pass_when_the_lines_add_up_to_the_stored_gross_pay(company, monkeypatch):
+    """The per-payslip proof comes from the payslips' stored totals and the one GROUP BY:
+    no second pass over the lines."""
+
+    def second_pass(**kwargs):
+        raise AssertionError("second pass over the lines")
+
+    monkeypatch.setattr(selectors, "payslip_paid_totals", second_pass)
+    run = make_run(company=company)
+    for n in range(5):
+        make_payslip(
+            run=run,
+            lines=[
+                ("MÅNLÖN", f"{20000 + n}.37", "1", {"1": "100", "6": "P1"}),
+                ("ÖT1", "333.33", "2", {"1": "200", "6": "P1"}),
+                ("AVDRAG", "-100.00", None, {}, "net"),
+            ],
+            tax="6000.00",
+            net_pay=f"{14233 + n}",  # whole kronor: a residual of 0.70 each
+            contributions="6000.00",
+        )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    assert voucher.rounding == D("-3.50")
+    assert sum(p.amount for p in voucher.postings) == 0
+
+
+@pytest.mark.django_db
+def test_lines_that_disagree_with_the_stored_gross_pay_are_proven_from_the_lines(company):
+    """A payslip whose stored gross pay is off (the lines are right, so is the net pay): the
+    run's gross lines do not add up to the stored gross pay, so the paid-out lines are
+    summed per payslip — the voucher balances from the lines, no rounding invented."""
+    run = make_run(company=company)
+    make_payslip(run=run, lines=[("MÅNLÖN", "1000.00")], gross_pay="1005.00", net_pay="1000.00")
+    make_payslip(run=run, lines=[("MÅNLÖN", "500.00")], net_pay="500.00")
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    assert voucher.rounding == 0
+    assert sum(p.amount for p in voucher.postings) == 0
+    # …while lines that disagree with the net pay are still refused, naming the lines.
+    bad = make_run(company=company, payment_date=datetime.date(2025, 4, 25))
+    make_payslip(run=bad, lines=[("MÅNLÖN", "1000.00")], gross_pay="1005.00", net_pay="1005.00")
+    with pytest.raises(VoucherError) as info:
+        voucher_build(company=company, payroll_run_id=bad.pk)
+    assert "1 MÅNLÖN 1000.00" in info.value.problems[0]
+    assert "leave -5.00 SEK" in info.value.problems[0]
+
+
+# --- employer contributions over the payslip's cost centres and projects ---------------------
+
+
+@pytest.mark.django_db
+def test_contributions_split_in_proportion_with_an_explicit_ore_residual(company):
+    run = make_run(company=company)
+    make_payslip(
+        run=run,
+        lines=[
+            ("MÅNLÖN", "100.00", None, {"1": "100", "6": "P1"}),
+            ("MÅNLÖN", "100.00", None, {"1": "200", "6": "P1"}),
+            ("MÅNLÖN", "100.00", None, {"1": "300", "6": "P2"}),
+        ],
+        contributions="100.00",
+    )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    got = postings(voucher)
+    shares = {objects: amount for (acc, objects), amount in got.items() if acc == "7510"}
+    # 33.333… each, rounded 33.33 three times: the öre left goes to the largest share.
+    assert shares == {
+        ((1, "100"), (6, "P1")): D("33.34"),
+        ((1, "200"), (6, "P1")): D("33.33"),
+        ((1, "300"), (6, "P2")): D("33.33"),
+    }
+    assert voucher.contributions_residual == D("0.01")
+    assert got[("2730", ())] == D("-100.00")
+    assert sum(p.amount for p in voucher.postings) == 0
+
+
+@pytest.mark.django_db
+def test_contributions_follow_each_payslips_own_rate(company):
+    """Two employees with different contribution rates on different projects: each project
+    carries its own payslip's contributions, not a pooled average."""
+    run = make_run(company=company)
+    make_payslip(
+        run=run,
+        lines=[("MÅNLÖN", "30000.00", None, {"1": "100", "6": "P1"})],
+        contributions="9426.00",  # 31.42 %
+    )
+    make_payslip(
+        run=run,
+        lines=[
+            ("MÅNLÖN", "20000.00", None, {"1": "100", "6": "P2"}),
+            ("ÖT1", "10000.00", None, {"1": "100", "6": "P1"}),
+        ],
+        contributions="3063.00",  # 10.21 % (reduced rate)
+    )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    got = postings(voucher)
+    assert got[("7510", ((1, "100"), (6, "P1")))] == D("9426.00") + D("1021.00")
+    assert got[("7510", ((1, "100"), (6, "P2")))] == D("2042.00")
+    assert got[("2730", ())] == D("-12489.00")
+    assert voucher.contributions_residual == 0
+
+
+@pytest.mark.django_db
+def test_contributions_of_a_payslip_without_gross_pay_go_to_the_home_accounting(company):
+    centre = cost_center_create(company=company, code="700", name="Home")
+    employee = EmployeeFactory(company=company)
+    HomeAccounting.objects.create(
+        employee=employee, valid_from=datetime.date(2025, 1, 1), cost_center=centre
+    )
+    salary_type(company, "FRISKV", "7389")
+    run = make_run(company=company)
+    make_payslip(
+        run=run,
+        employee=employee,
+        lines=[("FRISKV", "1000.00", None, {}, "benefit")],
+        contributions="314.20",
+    )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    got = postings(voucher)
+    assert got[("7510", ((DIM_COST_CENTER, "700"),))] == D("314.20")
+    assert got[("7389", ((DIM_COST_CENTER, "700"),))] == D("1000.00")
+    assert sum(p.amount for p in voucher.postings) == 0
+
+
+@pytest.mark.django_db
+def test_contributions_split_over_many_payslips_balance_to_the_ore(company):
+    run = make_run(company=company)
+    total = D("0")
+    for n in range(40):
+        amounts = [D("1234.57") + n, D("99.99") * (n % 3 + 1), D("17.01") * (n % 5 + 1)]
+        gross = sum(amounts)
+        contributions = (gross * D("0.3142")).quantize(D("0.01"))
+        total += contributions
+        make_payslip(
+            run=run,
+            lines=[
+                (code, str(a), None, {"1": str(100 + (n + k) % 3), "6": f"P{(n * k) % 4}"})
+                for k, (code, a) in enumerate(
+                    zip(["MÅNLÖN", "ÖT1", "TIMLÖN"], amounts, strict=True)
+                )
+            ],
+            contributions=str(contributions),
+        )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    got = postings(voucher)
+    assert sum(v for (acc, _o), v in got.items() if acc == "7510") == total
+    assert got[("2730", ())] == -total
+    assert abs(voucher.contributions_residual) <= D("0.05")
+    assert sum(p.amount for p in voucher.postings) == 0
+    assert all(p.amount == p.amount.quantize(D("0.01")) for p in voucher.postings)
