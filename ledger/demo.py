@@ -1,16 +1,72 @@
-"""Demo data of the ledger: the demo company's Visma.Net link points at the local sandbox
-(``python manage.py sandbox visma --port 8702``, started by ``make run``)."""
+"""Demo data of the ledger: where the demo payroll run's salary types are posted, and the
+demo company's Visma.Net link pointing at the local sandbox (``python manage.py sandbox
+visma --port 8702``, started by ``make run``).
+
+The demo run (``payslips/demo.py``) uses the payroll system's numeric salary types: gross
+lines 110/120/310/330 (the line names its account), the benefit 530 (friskvårdsbidrag,
+not paid out: 7389 against the benefit counter account 7399) and the after-tax lines 910
+(union fee withheld: 2790) and 920 (a reimbursed customer lunch: 6072). With these the
+run's voucher balances and ``Create accounting file`` / ``Direct transfer`` work on a fresh
+machine. Idempotent: existing accounts and salary types are left alone.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from .models import VismaLink
+from .models import Account, SalaryTypeAccounting, VismaLink
 
 SANDBOX_URL = f"http://127.0.0.1:{settings.EMBEDDED_SANDBOXES.get('visma', 8702)}"
 
+DEMO_ACCOUNTS = {
+    "6072": "Representation, ej avdragsgill",
+    "7389": "Övriga kostnader för förmåner",
+}
+
+# code → (name, debit account, credit account or None, cost centre, project)
+DEMO_SALARY_TYPES: dict[str, tuple[str, str, str | None, bool, bool]] = {
+    "110": ("Månadslön", "7210", None, True, True),
+    "120": ("Timlön", "7010", None, True, True),
+    "310": ("Övertid enkel", "7210", None, True, True),
+    "330": ("OB-tillägg", "7010", None, True, True),
+    "530": ("Friskvårdsbidrag förmån", "7389", "7399", True, True),
+    "910": ("Fackavgift", "2790", None, False, False),
+    "920": ("Utlägg", "6072", None, True, True),
+}
+
 
 def seed(*, company, admin, stdout) -> None:
+    existing = set(Account.objects.filter(company=company).values_list("number", flat=True))
+    Account.objects.bulk_create(
+        [
+            Account(company=company, number=number, name=name)
+            for number, name in DEMO_ACCOUNTS.items()
+            if number not in existing
+        ]
+    )
+    accounts = {a.number: a for a in Account.objects.filter(company=company)}
+    known = set(
+        SalaryTypeAccounting.objects.filter(company=company).values_list(
+            "salary_type_code", flat=True
+        )
+    )
+    added = SalaryTypeAccounting.objects.bulk_create(
+        [
+            SalaryTypeAccounting(
+                company=company,
+                salary_type_code=code,
+                name=name,
+                debit_account=accounts[debit],
+                credit_account=accounts[credit] if credit else None,
+                carries_cost_center=cost_center,
+                carries_project=project,
+            )
+            for code, (name, debit, credit, cost_center, project) in DEMO_SALARY_TYPES.items()
+            if code not in known
+        ]
+    )
+    if added:
+        stdout.write(f"Ledger: accounting for {len(added)} demo salary types of {company.code}")
     _link, created = VismaLink.objects.get_or_create(
         company=company,
         defaults={
