@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import io
+import os
 import resource
 import tempfile
 from decimal import Decimal
@@ -83,10 +84,23 @@ def _generate(path: Path, count: int) -> None:
 
 
 def _clear(company) -> None:
-    from paxml.models import PaxmlFile
-    from projects.models import TimeRegistration
+    """Raw deletes: the ORM's cascade collector would hold every row in memory."""
+    from django.db import connection
 
-    TimeRegistration.objects.filter(company=company).delete()
+    from paxml.models import PaxmlFile
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM paxml_importedtimeregistration WHERE source_file_id IN "
+            "(SELECT id FROM paxml_paxmlfile WHERE company_id = %s)",
+            [company.pk],
+        )
+        cursor.execute(
+            "DELETE FROM projects_timeregistration_dimension_values WHERE timeregistration_id IN "
+            "(SELECT id FROM projects_timeregistration WHERE company_id = %s)",
+            [company.pk],
+        )
+        cursor.execute("DELETE FROM projects_timeregistration WHERE company_id = %s", [company.pk])
     PaxmlFile.objects.filter(company=company).delete()
 
 
@@ -179,7 +193,7 @@ def run(*, quick: bool) -> list[Figure]:
 
     from paxml.services import paxml_export_run, paxml_import_run
 
-    count = 20_000 if quick else 1_000_000
+    count = 20_000 if quick else int(os.environ.get("BENCH_PAXML_COUNT", 1_000_000))
     company = _company()
     _employees(company)
     _clear(company)
