@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from companies.models import Company
@@ -26,11 +27,18 @@ EDITABLE = frozenset(
         "integration_username",
     }
 )
-ACCOUNTING_WARNING = _(
-    "Sending home accountings overwrites the accounting distributions in the payroll system "
-    "(a split such as 25 %% / 75 %% becomes one 100 %% row), and payroll has no dating: the "
-    "value in force is sent every night. Confirm that you have read this."
-).replace("%%", "%")
+
+
+def accounting_warning() -> str:
+    """The warning shown before home accountings are switched on."""
+    return _(
+        "Sending home accountings overwrites the accounting distributions in the payroll system "
+        "(a split such as 25 %% / 75 %% becomes one 100 %% row), and payroll has no dating: the "
+        "value in force is sent every night. Confirm that you have read this."
+    ).replace("%%", "%")
+
+
+ACCOUNTING_WARNING = lazy(accounting_warning, str)()
 
 
 def _check(user, company) -> None:

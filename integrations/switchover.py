@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -52,12 +53,12 @@ from .services import JobContext, job_start
 
 STEPS = ("preflight", "test_export", "export_all", "payroll_off", "hr_on", "verify")
 STEP_LABELS = {
-    "preflight": _("1. Preflight report"),
-    "test_export": _("2. Test export of one employee"),
-    "export_all": _("3. Export of all employees and count check"),
-    "payroll_off": _("4. Turn payroll off as master"),
-    "hr_on": _("5. Turn HR on as master"),
-    "verify": _("6. Verification"),
+    "preflight": gettext_lazy("1. Preflight report"),
+    "test_export": gettext_lazy("2. Test export of one employee"),
+    "export_all": gettext_lazy("3. Export of all employees and count check"),
+    "payroll_off": gettext_lazy("4. Turn payroll off as master"),
+    "hr_on": gettext_lazy("5. Turn HR on as master"),
+    "verify": gettext_lazy("6. Verification"),
 }
 PERMISSION = "companies.run_switchover"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -75,3 +75,12 @@ def puts(sandbox, path_prefix="/v1/employees/"):
     return [
         r for r in sandbox.requests if r["method"] == "PUT" and r["path"].startswith(path_prefix)
     ]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Assertions read the English messages; the catalogue may translate them."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -13,7 +13,8 @@ from tests.integrations import test_payroll_helpers as helpers
 pytestmark = pytest.mark.django_db
 
 # The shared fixtures (a served payroll sandbox and a link to it).
-fast_client, sandbox, served, link = (
+english, fast_client, sandbox, served, link = (
+    helpers.english,
     helpers.fast_client,
     helpers.sandbox,
     helpers.served,
