@@ -9,9 +9,20 @@ import itertools
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import translation
 
 from companies.models import Membership, Role
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The tests read the pages and messages in English, whatever the compiled Swedish
+    catalogue holds (the site's default language is Swedish)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 EMPLOYEE_VIEW = ["employees.view_employee"]
 EMPLOYEE_ALL = [

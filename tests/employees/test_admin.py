@@ -125,7 +125,7 @@ def test_admin_edit_goes_through_the_service(client, user, company, employee):
         data[name] = value
     data["employment_end_date"] = "2024-06-30"
     data["city"] = "Visby"
-    for prefix in ("employment_rates", "monthly_salaries", "hourly_wages"):
+    for prefix in ("employment_rates", "monthly_salaries", "hourly_wages", "home_accountings"):
         data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
     data["employment_rates-TOTAL_FORMS"] = 1
     data["employment_rates-0-valid_from"] = "2024-01-01"
