@@ -226,6 +226,7 @@ def payroll_deliveries_send(
             if not claimed:
                 continue  # another worker has it
             delivery.refresh_from_db()
+            _resolve_number(delivery, ctx)
             outcome = _send_one(client=client, delivery=delivery, ctx=ctx)
             counts[outcome] += 1
             if outcome != "sent":
@@ -234,6 +235,30 @@ def payroll_deliveries_send(
                 ctx.count(outcome)
                 ctx.advance()
     return counts
+
+
+def _resolve_number(delivery: PayrollSyncDelivery, ctx: JobContext | None) -> None:
+    """Send under the employee's number of now, not the one of when the row was queued.
+
+    The payload carries no employee number, so a delivery queued (or failed) before a
+    number change keeps its exact bytes and only its address moves to the new number;
+    sending to the old one would create a duplicate in payroll (the seed: payroll first,
+    then HR, so payroll has the new number by the time HR does).
+    """
+    current = (
+        Employee.objects.filter(pk=delivery.employee_id)
+        .values_list("employee_number", flat=True)
+        .first()
+    )
+    if current and current != delivery.employee_number:
+        if ctx:
+            ctx.info(
+                _("Employee number changed from %(old)s to %(new)s: sent under the new one.")
+                % {"old": delivery.employee_number, "new": current},
+                item=current,
+            )
+        PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(employee_number=current)
+        delivery.employee_number = current
 
 
 def _send_one(*, client, delivery: PayrollSyncDelivery, ctx: JobContext | None) -> str:

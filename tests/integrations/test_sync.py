@@ -337,3 +337,41 @@ def test_ending_an_employment_reminds_about_termination_reason(company, hr_maste
     assert Task.objects.filter(
         company=company, kind="termination-reason", reference="1003"
     ).exists()
+
+
+def test_failed_send_before_a_number_change_is_retried_under_the_new_number(
+    company, hr_master, sandbox, django_capture_on_commit_callbacks
+):
+    sandbox.faults.fail_next = 4  # all the client's attempts fail
+    with django_capture_on_commit_callbacks(execute=True):
+        change_city(company, "Östersund")
+    delivery = PayrollSyncDelivery.objects.get()
+    assert delivery.status == "failed" and delivery.employee_number == "1001"
+    payroll_sync.payroll_employee_change_number(employee=employee(company), new_number="9001")
+    assert "1001" not in sandbox.employees
+    PayrollSyncDelivery.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payroll_sync.payroll_sync_retry_due() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent" and delivery.employee_number == "9001"
+    assert sandbox.employees["9001"]["city"] == "Östersund"
+    assert "1001" not in sandbox.employees  # no duplicate under the old number
+    assert [r["path"] for r in helpers.puts(sandbox)][-1] == "/v1/employees/9001"
+    job = Job.objects.filter(kind="payroll_sync").order_by("-pk").first()
+    assert job.log_lines.filter(message__contains="from 1001 to 9001").exists()
+
+
+def test_pending_change_queued_before_an_hr_number_change_goes_to_the_new_number(
+    company, hr_master, sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        change_city(company, "Mora", number="1002")
+    payroll_sync.payroll_sync_coalesce(company=company)  # the delivery says 1002
+    assert PayrollSyncDelivery.objects.get().employee_number == "1002"
+    sandbox.employees["9002"] = {**sandbox.employees.pop("1002"), "employee_number": "9002"}
+    sandbox._order = None
+    employee_services.employee_change_number(employee=employee(company, "1002"), new_number="9002")
+    job_execute(job_id=Job.objects.create(company=company, kind="payroll_sync").pk)
+    assert sandbox.employees["9002"]["city"] == "Mora"
+    assert "1002" not in sandbox.employees
+    assert PayrollSyncDelivery.objects.get().employee_number == "9002"
