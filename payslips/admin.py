@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
 
@@ -273,12 +274,20 @@ class KivraLinkAdmin(CompanyScopedAdmin):
                 else:
                     messages.success(
                         request,
-                        _("%(flag)s switched %(state)s for %(count)s employees.")
-                        % {
-                            "flag": APPLY_FIELDS[field],
-                            "state": _("on") if value else _("off"),
-                            "count": count,
-                        },
+                        (
+                            ngettext(
+                                "%(flag)s switched on for %(count)s employee.",
+                                "%(flag)s switched on for %(count)s employees.",
+                                count,
+                            )
+                            if value
+                            else ngettext(
+                                "%(flag)s switched off for %(count)s employee.",
+                                "%(flag)s switched off for %(count)s employees.",
+                                count,
+                            )
+                        )
+                        % {"flag": APPLY_FIELDS[field], "count": count},
                     )
             return HttpResponseRedirect(done_url)
         context = {

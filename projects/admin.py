@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
 from companies.selectors import user_has_company_perm
@@ -328,7 +329,11 @@ class TimeRegistrationAdmin(CompanyScopedAdmin):
         except services.TimeRegistrationRejected as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            self.message_user(request, _("%(n)s registrations released.") % {"n": count})
+            self.message_user(
+                request,
+                ngettext("%(n)s registration released.", "%(n)s registrations released.", count)
+                % {"n": count},
+            )
 
 
 @admin.register(HomeAccounting)

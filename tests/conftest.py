@@ -69,3 +69,10 @@ def _tasks_run_in_process(request):
 def _media_root(settings, tmp_path):
     """Files written by tests (job results, PDFs, attachments) go to a temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """The product defaults to Swedish; tests read English unless they ask for Swedish
+    (``settings.LANGUAGE_CODE = "sv"`` or an ``Accept-Language`` header)."""
+    settings.LANGUAGE_CODE = "en"

@@ -4,6 +4,7 @@ validation only (the writes are services)."""
 from __future__ import annotations
 
 from django.apps import apps
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from companies.models import Company
@@ -125,7 +126,9 @@ class ExpenseCodeSerializer(serializers.ModelSerializer):
 
     def validate_company(self, company):
         if self.instance is not None and company.pk != self.instance.company_id:
-            raise serializers.ValidationError("The company of an expense code cannot be changed.")
+            raise serializers.ValidationError(
+                _("The company of an expense code cannot be changed.")
+            )
         return company
 
 

@@ -251,6 +251,7 @@ class ProjectControl(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     action = models.CharField(_("type"), max_length=8, choices=Action.choices)
     threshold_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("threshold (% of budget)"),
         max_digits=6,
         decimal_places=2,

@@ -14,10 +14,13 @@ def test_dashboard_needs_login(client):
     assert response.url.startswith(reverse("login"))
 
 
-def test_login_page_renders_in_swedish_by_default(client):
+def test_login_page_renders_in_swedish_by_default(client, settings):
+    settings.LANGUAGE_CODE = "sv"
     response = client.get(reverse("login"))
     assert response.status_code == 200
-    assert 'lang="sv"' in response.content.decode()
+    html = response.content.decode()
+    assert 'lang="sv"' in html
+    assert "Logga in" in html
 
 
 def test_dashboard_lists_companies_tasks_and_jobs_of_the_user(client, user, company, other_company):
@@ -54,11 +57,12 @@ def test_job_page_and_log_download(client, user, company, other_company):
 
 def test_language_switch(client, user):
     client.force_login(user)
-    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/").content.decode()
+    response = client.post(reverse("set_language"), {"language": "sv", "next": "/"})
     assert response.status_code == 302
     html = client.get("/").content.decode()
-    assert 'lang="en"' in html
-    assert "Dashboard" in html
+    assert 'lang="sv"' in html
+    assert "Startsida" in html and "Dashboard" not in html
 
 
 def test_admin_job_list_shows_progress_and_log_link(client, user, company):
