@@ -6,30 +6,68 @@
 * export: ``paxml_export_run`` vs. a server-side cursor over the same rows plus the lxml
   incremental writer.
 
-Wall time and peak RSS growth (ru_maxrss, MB) for each. 1 000 000 transactions at full size,
-20 000 with ``--quick``.
+Each measured phase runs in a forked child process, which reports its wall time and its own
+peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss`` at the end: the high-water mark of that process,
+including the Django process it was forked from, whose RSS at the fork is printed as well). So
+every phase gets its own peak, ours and the baseline's alike, and nothing the previous phase
+allocated hides or inflates it. 1 000 000 transactions at full size (``BENCH_PAXML_COUNT``
+to change), 20 000 with ``--quick``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import io
+import json
 import os
 import resource
 import tempfile
-from decimal import Decimal
+import time
 from pathlib import Path
 
 from lxml import etree
 
-from bench.common import Figure, timed
+from bench.common import Figure
 
 EMPLOYEES = 500
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_now_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _in_child(func) -> tuple[float, float]:
+    """Run ``func`` in a forked child: (wall seconds, the child's peak RSS in MB)."""
+    from django.db import connections
+
+    connections.close_all()  # the child opens its own connection
+    gc.collect()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(read_end)
+        status = 0
+        try:
+            started = time.perf_counter()
+            func()
+            seconds = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            payload = {"seconds": seconds, "peak_mb": peak}
+        except BaseException as exc:
+            payload, status = {"error": repr(exc)}, 1
+        finally:
+            connections.close_all()
+        os.write(write_end, json.dumps(payload).encode())
+        os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as handle:
+        data = handle.read()
+    os.waitpid(pid, 0)
+    payload = json.loads(data or b'{"error": "child died"}')
+    if "error" in payload:
+        raise RuntimeError(payload["error"])
+    return payload["seconds"], payload["peak_mb"]
 
 
 def _company():
@@ -84,24 +122,30 @@ def _generate(path: Path, count: int) -> None:
 
 
 def _clear(company) -> None:
-    """Raw deletes: the ORM's cascade collector would hold every row in memory."""
-    from django.db import connection
+    """Set-based deletes, link rows first: the ORM's cascade collector would load every
+    registration (and delete them 100 at a time)."""
+    from django.db import connection, transaction
 
-    from paxml.models import PaxmlFile
+    from paxml.models import ImportedTimeRegistration, PaxmlFile, SalaryTransaction, ScheduleDay
+    from projects.models import TimeRegistration
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM paxml_importedtimeregistration WHERE source_file_id IN "
-            "(SELECT id FROM paxml_paxmlfile WHERE company_id = %s)",
-            [company.pk],
-        )
-        cursor.execute(
-            "DELETE FROM projects_timeregistration_dimension_values WHERE timeregistration_id IN "
-            "(SELECT id FROM projects_timeregistration WHERE company_id = %s)",
-            [company.pk],
-        )
-        cursor.execute("DELETE FROM projects_timeregistration WHERE company_id = %s", [company.pk])
-    PaxmlFile.objects.filter(company=company).delete()
+    with transaction.atomic():
+        files = PaxmlFile.objects.filter(company=company)
+        for queryset in (
+            ImportedTimeRegistration.objects.filter(source_file__in=files),
+            TimeRegistration.dimension_values.through.objects.filter(
+                timeregistration__company=company
+            ),
+            TimeRegistration.objects.filter(company=company),
+            SalaryTransaction.objects.filter(company=company),
+            ScheduleDay.objects.filter(company=company),
+            files,
+        ):
+            queryset._raw_delete(queryset.db)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE projects_timeregistration")
+            cursor.execute("VACUUM ANALYZE paxml_importedtimeregistration")
 
 
 def _baseline_import(path: Path, company, copy: bool) -> None:
@@ -188,6 +232,11 @@ _EXPORT_SQL = (
 )
 
 
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
+
+
 def run(*, quick: bool) -> list[Figure]:
     from django.db import connection
 
@@ -203,19 +252,20 @@ def run(*, quick: bool) -> list[Figure]:
         _generate(path, count)
         size_mb = path.stat().st_size / 1e6
         postgres = connection.vendor == "postgresql"
+        print(f"paxml: {count} tx, {size_mb:.0f} MB file, parent RSS {_rss_now_mb():.0f} MB")
 
-        gc.collect()
-        rss = _rss_mb()
-        baseline_import = timed(lambda: _baseline_import(path, company, copy=postgres))
-        baseline_import_mb = max(_rss_mb() - rss, 0.1)
+        def ours_import() -> None:
+            result = paxml_import_run(company=company, source=path)
+            assert result.ok, [str(p) for p in result.problems[:5]]
+            assert result.counts.get("time_registrations") == count, result.counts
+
+        print(f"  baseline import ({_load()})")
+        baseline_import, baseline_import_mb = _in_child(
+            lambda: _baseline_import(path, company, copy=postgres)
+        )
         _clear(company)
-
-        gc.collect()
-        rss = _rss_mb()
-        results = []
-        value = timed(lambda: results.append(paxml_import_run(company=company, source=path)))
-        import_mb = max(_rss_mb() - rss, 0.1)
-        assert results[0].ok, [str(p) for p in results[0].problems[:5]]
+        print(f"  import ({_load()})")
+        value, import_mb = _in_child(ours_import)
         label = "iterparse + COPY" if postgres else "iterparse only (SQLite)"
         figures.append(
             Figure(
@@ -224,28 +274,30 @@ def run(*, quick: bool) -> list[Figure]:
         )
 
         out_path = Path(tmp) / "out.pax"
-        gc.collect()
-        rss = _rss_mb()
-        with out_path.open("wb") as out:
-            baseline_export = timed(lambda: _baseline_export(company, out))
-        baseline_export_mb = max(_rss_mb() - rss, 0.1)
-        gc.collect()
-        rss = _rss_mb()
-        with out_path.open("wb") as out:
-            value = timed(
-                lambda: paxml_export_run(
+
+        def baseline_export() -> None:
+            with out_path.open("wb") as out:
+                _baseline_export(company, out)
+
+        def ours_export() -> None:
+            with out_path.open("wb") as out:
+                result = paxml_export_run(
                     company=company,
                     date_from=dt.date(2024, 1, 1),
                     date_to=dt.date(2024, 12, 31),
                     out=out,
                 )
-            )
-        export_mb = max(_rss_mb() - rss, 0.1)
+            assert result.ok and result.counts["time_transactions"] == count, result.counts
+
+        print(f"  baseline export ({_load()})")
+        baseline_export_s, baseline_export_mb = _in_child(baseline_export)
+        print(f"  export ({_load()})")
+        value, export_mb = _in_child(ours_export)
         figures.append(
-            Figure(f"export {count} tx vs cursor + xmlfile", value, baseline_export, "s", 1.5)
+            Figure(f"export {count} tx vs cursor + xmlfile", value, baseline_export_s, "s", 1.5)
         )
-        figures.append(Figure("import peak RSS growth", import_mb, baseline_import_mb, "MB"))
-        figures.append(Figure("export peak RSS growth", export_mb, baseline_export_mb, "MB"))
+        figures.append(Figure("import peak RSS (process)", import_mb, baseline_import_mb, "MB"))
+        figures.append(Figure("export peak RSS (process)", export_mb, baseline_export_mb, "MB"))
+        print(f"  done ({_load()})")
     _clear(company)
-    _ = Decimal, io
     return figures

@@ -34,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from companies.models import Company
@@ -548,6 +549,34 @@ class _Importer:
         return rows
 
 
+def _raw_delete(queryset) -> int:
+    """One ``DELETE`` for the queryset, without the ORM's collector (which loads every row
+    and its cascade into memory). Only for models nothing else points at."""
+    return queryset._raw_delete(queryset.db) or 0
+
+
+def _delete_time_registrations(links, *, scope=None) -> int:
+    """Delete the time registrations behind ``links`` (an ``ImportedTimeRegistration``
+    queryset), set-based: their "other accounting" rows, the registrations, then the links
+    left without a registration among ``scope`` (``links`` unless it filters on the
+    registration itself).
+
+    The links' foreign key is checked at commit (Django declares it deferrable), so the
+    registrations can go while the subquery still reads the links."""
+    from projects.models import TimeRegistration
+
+    ids = links.values("time_registration_id")
+    through = TimeRegistration.dimension_values.through
+    _raw_delete(through.objects.filter(timeregistration_id__in=ids))
+    deleted = _raw_delete(TimeRegistration.objects.filter(pk__in=ids))
+    if deleted:
+        orphans = (links if scope is None else scope).filter(
+            ~Exists(TimeRegistration.objects.filter(pk=OuterRef("pk")))
+        )
+        _raw_delete(orphans)
+    return deleted
+
+
 def _batched_insert_time(rows: list, links: list, file: PaxmlFile) -> None:
     from django.db import connection
 
@@ -556,7 +585,23 @@ def _batched_insert_time(rows: list, links: list, file: PaxmlFile) -> None:
     if connection.vendor == "postgresql":
         _copy_time(rows, links, file)
         return
-    created = TimeRegistration.objects.bulk_create(rows, batch_size=BATCH)
+    company_id = file.company_id
+    created = TimeRegistration.objects.bulk_create(
+        [
+            TimeRegistration(
+                company_id=company_id,
+                employee_id=emp,
+                date=day,
+                time_code_id=code,
+                hours=hours,
+                project_id=project,
+                cost_center_id=cost_centre,
+                internal_comment=info,
+            )
+            for emp, day, code, hours, project, cost_centre, info in rows
+        ],
+        batch_size=BATCH,
+    )
     ImportedTimeRegistration.objects.bulk_create(
         [
             ImportedTimeRegistration(time_registration_id=row.pk, source_file=file, postid=postid)
@@ -603,18 +648,21 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
         ids = [row[0] for row in cursor.fetchall()]
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({', '.join(_TIME_COLUMNS)}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
+            company_id = file.company_id
+            for pk, (emp, day, code, hours, project, cost_centre, info) in zip(
+                ids, rows, strict=True
+            ):
                 copy.write_row(
                     (
                         pk,
-                        row.company_id,
-                        row.employee_id,
-                        row.date,
-                        row.time_code_id,
-                        row.hours,
-                        row.project_id,
-                        row.cost_center_id,
-                        row.internal_comment,
+                        company_id,
+                        emp,
+                        day,
+                        code,
+                        hours,
+                        project,
+                        cost_centre,
+                        info,
                         "",
                         False,
                         False,
@@ -784,7 +832,7 @@ def _record_file(*, company, status, name, fingerprint, size, profile, reader, h
 
 
 def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:
-    from projects.models import AccountingDimension, AccountingDimensionValue, TimeRegistration
+    from projects.models import AccountingDimension, AccountingDimensionValue
 
     company = importer.company
     # result units: cost centres are created/renamed; projects must exist in the register
@@ -814,15 +862,22 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
             time_registration__date__gte=start,
             time_registration__date__lte=end,
         )
-        replaced, _detail = TimeRegistration.objects.filter(
-            pk__in=links.values("time_registration_id")
-        ).delete()
-        salary_deleted, _detail = SalaryRow.objects.filter(
-            company=company, source_file__in=earlier, period_date__gte=start, period_date__lte=end
-        ).delete()
-        days_deleted, _detail = ScheduleDay.objects.filter(
-            company=company, source_file__in=earlier, date__gte=start, date__lte=end
-        ).delete()
+        replaced = _delete_time_registrations(
+            links, scope=ImportedTimeRegistration.objects.filter(source_file__in=earlier)
+        )
+        salary_deleted = _raw_delete(
+            SalaryRow.objects.filter(
+                company=company,
+                source_file__in=earlier,
+                period_date__gte=start,
+                period_date__lte=end,
+            )
+        )
+        days_deleted = _raw_delete(
+            ScheduleDay.objects.filter(
+                company=company, source_file__in=earlier, date__gte=start, date__lte=end
+            )
+        )
         importer.count("replaced_by_nyexport", replaced + salary_deleted + days_deleted)
 
     for person in persons:
@@ -839,32 +894,41 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
 
     def flush() -> None:
         if importer.problems.count:
-            time_rows.clear(), time_links.clear(), salary_rows.clear()
+            time_rows.clear(), time_links.clear(), salary_rows.clear(), days.clear()
             return
         postids = [p for p in time_links if p is not None]
         if postids:
             old = ImportedTimeRegistration.objects.filter(
                 source_file__company=company, postid__in=postids
-            ).values("time_registration_id")
-            deleted, _detail = TimeRegistration.objects.filter(pk__in=old).delete()
-            importer.count("replaced_by_postid", deleted // 2 if deleted else 0)
+            )
+            importer.count("replaced_by_postid", _delete_time_registrations(old))
         if time_rows:
             _batched_insert_time(time_rows, time_links, file)
         salary_postids = [r.postid for r in salary_rows if r.postid is not None]
         if salary_postids:
-            SalaryRow.objects.filter(company=company, postid__in=salary_postids).delete()
+            _raw_delete(SalaryRow.objects.filter(company=company, postid__in=salary_postids))
         if salary_rows:
             SalaryRow.objects.bulk_create(salary_rows, batch_size=BATCH)
+        if days:
+            # one upsert per batch on (employee, date): a day the file repeats keeps its last
+            ScheduleDay.objects.bulk_create(
+                days.values(),
+                batch_size=BATCH,
+                update_conflicts=True,
+                unique_fields=["employee", "date"],
+                update_fields=["hours", "start_time", "end_time", "source_file"],
+            )
         if importer.progress is not None:
             importer.progress.advance(len(time_rows) + len(salary_rows))
             importer.progress.check_cancelled()
-        time_rows.clear(), time_links.clear(), salary_rows.clear()
+        time_rows.clear(), time_links.clear(), salary_rows.clear(), days.clear()
 
     reader = PaxmlReader(
         io.BytesIO(source) if isinstance(source, bytes) else source,
         validate=False,
         profile=profile,
     )
+    time_count = 0
     for record in reader:
         if isinstance(record, TimeTransaction):
             emp = importer.employee_for(record, "tidtrans")
@@ -898,20 +962,9 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
                         message=_("more than 24 hours on one day"),
                     )
                     break
-                time_rows.append(
-                    TimeRegistration(
-                        company_id=company.pk,
-                        employee_id=emp.id,
-                        date=day,
-                        time_code_id=code_id,
-                        hours=hours,
-                        project_id=project,
-                        cost_center_id=cost_centre,
-                        internal_comment=record.info,
-                    )
-                )
+                time_rows.append((emp.id, day, code_id, hours, project, cost_centre, record.info))
                 time_links.append(record.postid)
-                importer.count("time_registrations")
+                time_count += 1
         elif isinstance(record, SalaryTransaction):
             emp = importer.employee_for(record, "lonetrans")
             if emp is None:
@@ -977,11 +1030,8 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
             importer.count("schedule_days")
         elif isinstance(record, CodeName):
             importer.count("code_names_read")
-        if len(time_rows) + len(salary_rows) >= BATCH:
+        if len(time_rows) + len(salary_rows) + len(days) >= BATCH:
             flush()
     flush()
-    if days and not importer.problems.count:
-        employees = {key[0] for key in days}
-        dates = {key[1] for key in days}
-        ScheduleDay.objects.filter(employee_id__in=employees, date__in=dates).delete()
-        ScheduleDay.objects.bulk_create(days.values(), batch_size=BATCH)
+    if time_count:
+        importer.count("time_registrations", time_count)

@@ -12,3 +12,12 @@ def samples() -> Path:
     if not SAMPLES.exists():
         pytest.skip("contracts/paxml/samples not available")
     return SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The tests read the messages in English; the default language is Swedish."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -200,3 +200,59 @@ def test_license_is_required(company):
     company.license.save()
     with pytest.raises(PaxmlLicenseError):
         paxml_import_run(company=company, source=_time_doc(""))
+
+
+def _import_queries(company, posts, **kwargs) -> tuple[int, list[str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = paxml_import_run(company=company, source=_time_doc(posts, **kwargs))
+    assert result.ok, [str(p) for p in result.problems]
+    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("replace", ["postid", "nyexport"])
+def test_import_query_count_does_not_grow_with_the_transactions(company, replace):
+    """50 and 500 transactions (and replacing them, with "other accounting" on the replaced
+    rows) take a bounded number of queries: no per-row INSERT, DELETE or cascade."""
+    from django.db import connection
+
+    employee(company, "1")
+    employee(company, "2")
+    extra = cost_centre(company, "77")
+    nyexport = '<nyexport datum="2024-04-01" datumfrom="2024-01-01" datumtom="2024-12-31"/>'
+    counts = {}
+    for n in (50, 500):
+        TimeRegistration.objects.filter(company=company).delete()
+
+        def posts(hours, n=n):
+            return "".join(
+                _post(
+                    i % 2 + 1,
+                    dt.date(2024, 1, 1) + dt.timedelta(days=i % 300),
+                    hours=hours,
+                    postid=i + 1 if replace == "postid" else None,
+                )
+                for i in range(n)
+            )
+
+        first, _sql = _import_queries(company, posts("8"))
+        for reg in TimeRegistration.objects.filter(company=company)[:20]:
+            reg.dimension_values.add(extra)
+        kwargs = {"header_extra": nyexport} if replace == "nyexport" else {}
+        second, sql = _import_queries(company, posts("6") + " ", **kwargs)
+        assert TimeRegistration.objects.filter(company=company).count() == n
+        assert set(
+            TimeRegistration.objects.filter(company=company).values_list("hours", flat=True)
+        ) == {Decimal("6.00")}
+        assert not TimeRegistration.dimension_values.through.objects.exists()
+        counts[n] = (first, second)
+        per_row = [s for s in sql if "dimension_values" in s]
+        assert len(per_row) <= 2, per_row
+    # the same on PostgreSQL (COPY); SQLite splits a bulk INSERT at 999 parameters
+    assert counts[500][0] <= 40 and counts[500][1] <= 50, counts
+    if connection.vendor == "postgresql":
+        assert counts[50] == counts[500], counts
+    else:
+        assert counts[500][1] - counts[50][1] <= 12, counts
