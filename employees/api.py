@@ -8,7 +8,6 @@ updates honour ``If-Match`` (412 when the ETag is stale).
 from __future__ import annotations
 
 import django_filters
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from companies.models import Company
 from companies.scoping import CompanyScopedViewSetMixin, ScopedPrimaryKeyRelatedField
 from companies.selectors import user_has_company_perm
-from flexbridge.api import check_if_match, etag_for
+from flexbridge.api import ETagViewSetMixin
 
 from . import selectors, services
 from .models import (
@@ -34,35 +33,6 @@ from .models import (
 )
 
 # --- shared pieces --------------------------------------------------------------------------
-
-
-class ETagViewSetMixin:
-    """``ETag`` on retrieve and update; ``If-Match`` on update answers 412 when stale."""
-
-    @staticmethod
-    def etag(obj) -> str:
-        return etag_for(obj._meta.label, obj.pk, obj.updated_at.isoformat())
-
-    def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance)
-        return Response(serializer.data, headers={"ETag": self.etag(instance)})
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        with transaction.atomic():
-            instance = self.get_object()
-            current = (
-                type(instance)
-                .objects.select_for_update()
-                .only("pk", "updated_at")
-                .get(pk=instance.pk)
-            )
-            check_if_match(request, self.etag(current))
-            serializer = self.get_serializer(instance, data=request.data, partial=partial)
-            serializer.is_valid(raise_exception=True)
-            self.perform_update(serializer)
-        return Response(serializer.data, headers={"ETag": self.etag(serializer.instance)})
 
 
 class CompanyField(ScopedPrimaryKeyRelatedField):

@@ -7,6 +7,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -136,3 +137,36 @@ def check_if_match(request, current_etag: str, *, required: bool = False) -> Non
     weak_stripped = {tag.removeprefix("W/") for tag in candidates}
     if current_etag not in weak_stripped:
         raise PreconditionFailed()
+
+
+class ETagViewSetMixin:
+    """``ETag`` on retrieve and update; ``If-Match`` on update answers 412 when stale.
+
+    For viewsets over models with an ``updated_at``: the version is checked under a row
+    lock, so two writers holding the same ETag cannot both win.
+    """
+
+    @staticmethod
+    def etag(obj) -> str:
+        return etag_for(obj._meta.label, obj.pk, obj.updated_at.isoformat())
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance)
+        return Response(serializer.data, headers={"ETag": self.etag(instance)})
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.get_object()
+            current = (
+                type(instance)
+                .objects.select_for_update()
+                .only("pk", "updated_at")
+                .get(pk=instance.pk)
+            )
+            check_if_match(request, self.etag(current))
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        return Response(serializer.data, headers={"ETag": self.etag(serializer.instance)})

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from companies.scoping import CompanyScopedViewSetMixin
-from flexbridge.api import check_if_match, error_body, etag_for
+from flexbridge.api import ETagViewSetMixin, error_body
 
 from .. import selectors, services
 from ..models import (
@@ -57,39 +57,10 @@ class ProjectFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=selectors.projects_for_participant(employee=employee))
 
 
-class ProjectETagMixin:
-    """``ETag`` on retrieve and update; an update with a stale ``If-Match`` answers 412."""
-
-    @staticmethod
-    def etag(obj) -> str:
-        return etag_for(obj._meta.label, obj.pk, obj.updated_at.isoformat())
-
-    def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        serializer = self.get_serializer(instance)
-        return Response(serializer.data, headers={"ETag": self.etag(instance)})
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        with transaction.atomic():
-            instance = self.get_object()
-            current = (
-                type(instance)
-                .objects.select_for_update()
-                .only("pk", "updated_at")
-                .get(pk=instance.pk)
-            )
-            check_if_match(request, self.etag(current))
-            serializer = self.get_serializer(instance, data=request.data, partial=partial)
-            serializer.is_valid(raise_exception=True)
-            self.perform_update(serializer)
-        return Response(serializer.data, headers={"ETag": self.etag(serializer.instance)})
-
-
 TRUE_VALUES = {"1", "true", "yes", "on"}
 
 
-class ProjectViewSet(CompanyScopedViewSetMixin, ProjectETagMixin, viewsets.ModelViewSet):
+class ProjectViewSet(CompanyScopedViewSetMixin, ETagViewSetMixin, viewsets.ModelViewSet):
     """The project tree. ``parent``/``level``/``registrable`` describe a node's place.
 
     Where the project dimension is used for authorization, a user sees the branches a
