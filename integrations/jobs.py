@@ -19,6 +19,12 @@ def _register_payroll_kinds() -> None:
             permission=switchover.PERMISSION,
         )
     register_job_kind(
+        "switchover_abort",
+        _("Switchover: abort"),
+        handler=switchover.switchover_abort_run,
+        permission=switchover.PERMISSION,
+    )
+    register_job_kind(
         "payroll_sync",
         _("Sync to the payroll system"),
         handler=payroll_sync.payroll_sync_run,

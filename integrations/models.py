@@ -221,6 +221,15 @@ class Switchover(CompanyOwned):
         _("payroll switches before"), default=dict, blank=True
     )
     link_before = models.JSONField(_("link before"), default=dict, blank=True)
+    personnel_file = models.FileField(
+        _("personnel file from payroll"),
+        upload_to="switchover/",
+        blank=True,
+        help_text=_(
+            "For a file-based payroll system: the personnel register exported from it as "
+            "PAXml, which the preflight and the exports read."
+        ),
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -293,6 +302,56 @@ class SwitchoverEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.step}"
+
+
+class SwitchoverHrChange(models.Model):
+    """What a switchover's export did to HR, so an abort can undo exactly that.
+
+    One row per employee the export created (``created``) or changed (``changed``, with
+    ``before``: the imported fields and the employment rates as they were before the first
+    change by this switchover), and per register row it created (``register``: a position
+    or an employment form). Written in the page's transaction; the first row per object
+    wins, so a re-run never overwrites the snapshot of how things were.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Employee created")
+        CHANGED = "changed", _("Employee changed")
+        REGISTER = "register", _("Register row created")
+
+    switchover = models.ForeignKey(Switchover, on_delete=models.CASCADE, related_name="hr_changes")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    employee = models.ForeignKey(
+        "employees.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    employee_number = models.CharField(_("employee number"), max_length=20, blank=True)
+    register = models.CharField(_("register"), max_length=64, blank=True)
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CompanyScopedQuerySet.as_manager()
+    company_path = "switchover__company"
+
+    class Meta:
+        verbose_name = _("switchover HR change")
+        verbose_name_plural = _("switchover HR changes")
+        ordering = ["switchover", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["switchover", "employee"],
+                condition=models.Q(employee__isnull=False),
+                name="switchoverhrchange_once_per_employee",
+            ),
+            models.UniqueConstraint(
+                fields=["switchover", "register", "object_id"],
+                condition=models.Q(object_id__isnull=False),
+                name="switchoverhrchange_once_per_register_row",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.employee_number or self.register}"
 
 
 class PayrollSyncChange(CompanyOwned):

@@ -73,15 +73,36 @@ class PaxmlFileBackend:
 
     Reading parses a personnel file exported from the payroll system (``<personal>``
     posts); writing collects upserts and renders one personnel file for the payroll system
-    to import. Switches, users and salary codes do not exist in a file, so the switchover's
-    web-service checks and steps 4–6 do not apply to this variant.
+    to import. Switches, users, registers and salary codes do not exist in a file: the
+    switchover shows the checks that need them as not checkable and the switches as manual
+    steps (``file_based``), and reads the rest through the same methods as the web-service
+    client (``employees_page``/``employees_iter``/``employee_get``).
     """
+
+    file_based = True
 
     def __init__(self, *, content: bytes | None = None) -> None:
         self.content = content
         self.pending: list[dict] = []
+        self._people: list[PayrollEmployee] | None = None
+        # Employee number → the wage elements (``timlon``/``manlon``) the file carries.
+        self.wages: dict[str, list[str]] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
     def _read(self) -> list[PayrollEmployee]:
+        if self._people is None:
+            self._people = self._parse()
+        return self._people
+
+    def _parse(self) -> list[PayrollEmployee]:
         from paxml.reader import read_records
         from paxml.records import Person
 
@@ -119,8 +140,26 @@ class PaxmlFileBackend:
                         "percent": f"{rate.value:.2f}",
                     }
                 ]
+            wages = [tag for tag in ("timlon", "manlon") if values.get(tag) is not None]
+            if wages:
+                self.wages[record.anstid] = wages
             people.append(PayrollEmployee.from_json(data))
         return people
+
+    def employees_iter(
+        self, *, page_size: int = 500, include_ended: bool = True, start_page: int = 1
+    ):
+        page = start_page
+        while True:
+            current = self.employees_page(page=page, page_size=page_size)
+            if current.items or page == start_page:
+                yield current
+            if not current.has_more:
+                return
+            page += 1
+
+    def employee_get(self, *, employee_number: str) -> PayrollEmployee | None:
+        return next((p for p in self._read() if p.employee_number == employee_number), None)
 
     def employees_page(
         self, *, page: int = 1, page_size: int = 500, include_ended: bool = True

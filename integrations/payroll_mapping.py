@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -145,6 +146,8 @@ class Registers:
     positions: dict[str, Position]
     default_template: EmploymentTemplate | None
     created: list[str] = field(default_factory=list)
+    # The register rows an import created, as ("employees.Position", pk), for an undo.
+    created_objects: list[tuple[str, int]] = field(default_factory=list)
 
     @classmethod
     def load(cls, company: Company) -> Registers:
@@ -172,6 +175,7 @@ class Registers:
             found = Position.objects.create(company=self.company, code=code, title=title)
             self.positions[title.casefold()] = found
             self.created.append(f"position {code} {title}")
+            self.created_objects.append(("employees.Position", found.pk))
         return found
 
     def form(self, code: str) -> EmploymentForm | None:
@@ -183,6 +187,7 @@ class Registers:
             found = EmploymentForm.objects.create(company=self.company, code=code, name=code)
             self.forms[code] = found
             self.created.append(f"employment form {code} (LAS settings missing)")
+            self.created_objects.append(("employees.EmploymentForm", found.pk))
         return found
 
 
@@ -268,6 +273,23 @@ def _snapshot(employee: Employee) -> tuple:
     )
 
 
+def snapshot_json(employee: Employee) -> dict:
+    """The imported fields of an employee as JSON (attnames), for a later restore."""
+    values = {}
+    for name in EMPLOYEE_IMPORT_FIELDS:
+        attname = Employee._meta.get_field(name).attname
+        value = getattr(employee, attname)
+        values[attname] = value.isoformat() if isinstance(value, dt.date) else value
+    return values
+
+
+def rates_json(rates) -> list[dict]:
+    return [
+        {"valid_from": r.valid_from.isoformat(), "rate_percent": str(r.rate_percent)}
+        for r in sorted(rates, key=lambda r: r.valid_from)
+    ]
+
+
 def employees_import_page(
     *,
     company: Company,
@@ -276,6 +298,7 @@ def employees_import_page(
     template: EmploymentTemplate | None = None,
     change_reason: str = "payroll export",
     user=None,
+    journal=None,
 ) -> ImportOutcome:
     """Create or update HR employees from a page of payroll employees, in bulk.
 
@@ -283,6 +306,10 @@ def employees_import_page(
     pass the employee register's validation are reported, not imported. New employees get
     ``template`` (default: the company's default template), as the payroll system's export
     uses the HR default template.
+
+    ``journal(created=[Employee], changed={employee_id: before})``, when given, is called in
+    the page's transaction with the employees created and those changed (fields or
+    employment rates), ``before`` being ``{"fields": ..., "rates": ...}`` as they were.
     """
     outcome = ImportOutcome()
     template = template or registers.default_template
@@ -294,6 +321,7 @@ def employees_import_page(
     to_create: list[Employee] = []
     to_update: list[Employee] = []
     accepted: list[tuple[PayrollEmployee, Employee]] = []
+    before_json: dict[int, dict] = {}
     for record in records:
         employee = existing.get(record.employee_number)
         is_new = employee is None
@@ -305,6 +333,8 @@ def employees_import_page(
                 if template.pay_form:
                     employee.pay_form = template.pay_form
         before = None if is_new else _snapshot(employee)
+        if not is_new and journal is not None:
+            before_json[employee.pk] = snapshot_json(employee)
         try:
             _apply(employee, record, registers, outcome)
             if template is not None and is_new:
@@ -340,6 +370,12 @@ def employees_import_page(
             outcome.unchanged += 1
     now = timezone.now()
     with transaction.atomic():
+        rates_before: dict[int, list] = defaultdict(list)
+        if journal is not None:
+            for rate in EmploymentRate.objects.filter(
+                employee__in=[e.pk for _r, e in accepted if e.pk in before_json]
+            ):
+                rates_before[rate.employee_id].append(rate)
         if to_create:
             Employee.objects.bulk_create(to_create, batch_size=1000)
             outcome.created = len(to_create)
@@ -348,7 +384,16 @@ def employees_import_page(
             outcome.updated = len(to_update)
         _history(to_create, "+", change_reason, user, now)
         _history(to_update, "~", change_reason, user, now)
-        _rates_import(accepted, outcome)
+        rates_changed = _rates_import(accepted, outcome)
+        if journal is not None:
+            changed_ids = {e.pk for e in to_update} | (rates_changed & set(before_json))
+            journal(
+                created=to_create,
+                changed={
+                    pk: {"fields": before_json[pk], "rates": rates_json(rates_before[pk])}
+                    for pk in changed_ids
+                },
+            )
     return outcome
 
 
@@ -376,9 +421,12 @@ def _history(employees: list[Employee], kind: str, reason: str, user, when) -> N
     history_model.objects.bulk_create(rows, batch_size=1000)
 
 
-def _rates_import(accepted: list[tuple[PayrollEmployee, Employee]], outcome: ImportOutcome) -> None:
+def _rates_import(
+    accepted: list[tuple[PayrollEmployee, Employee]], outcome: ImportOutcome
+) -> set[int]:
+    """Create or update the employment rates; the ids of the employees whose rates changed."""
     if not accepted:
-        return
+        return set()
     existing: dict[tuple[int, dt.date], EmploymentRate] = {
         (r.employee_id, r.valid_from): r
         for r in EmploymentRate.objects.filter(employee__in=[e.pk for _r, e in accepted])
@@ -409,3 +457,4 @@ def _rates_import(accepted: list[tuple[PayrollEmployee, Employee]], outcome: Imp
         EmploymentRate.objects.bulk_create(create, batch_size=1000)
     if update:
         EmploymentRate.objects.bulk_update(update, ["rate_percent"], batch_size=1000)
+    return {r.employee_id for r in create} | {r.employee_id for r in update}

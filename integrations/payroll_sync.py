@@ -93,6 +93,8 @@ def payroll_sync_enqueue(*, employee: Employee, fields: Iterable[str]) -> Payrol
     link = payroll_link_for(company=employee.company_id)
     if link is None or not link.hr_is_master:
         return None
+    if link.variant == PayrollLink.Variant.PAXML_FILE:
+        return None  # a file-based payroll system gets files, not calls (docs/switchover.md)
     if not employee_in_transfer(link=link, employee=employee):
         return None
     change = PayrollSyncChange.objects.create(
@@ -412,9 +414,9 @@ def payroll_accounting_nightly() -> list[Job]:
     """Beat task: one ``payroll_accounting_send`` job per company that sends accountings."""
     jobs = []
     today = timezone.localdate().isoformat()
-    for link in PayrollLink.objects.filter(master="hr", send_home_accounting=True).select_related(
-        "company"
-    ):
+    for link in PayrollLink.objects.filter(
+        master="hr", send_home_accounting=True, variant=PayrollLink.Variant.WEB_SERVICE
+    ).select_related("company"):
         jobs.append(
             job_create(
                 company=link.company, kind="payroll_accounting_send", parameters={"on": today}

@@ -18,12 +18,14 @@ until step 5 and puts both systems' switches back. Every step can run again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,8 +42,8 @@ from employees.models import (
 )
 
 from .clients.payroll import PayrollClient, PayrollEmployee
-from .models import Job, PayrollLink, Switchover, SwitchoverEvent
-from .payroll_backend import payroll_client_for
+from .models import Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
+from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import (
     Registers,
     employees_import_page,
@@ -135,7 +137,11 @@ def step_allowed(*, switchover: Switchover, step: str) -> str | None:
                 "step": STEP_LABELS[previous]
             }
         if outcome == "awaiting_approval":
-            return _("Approve the test export first.")
+            if previous == "test_export":
+                return _("Approve the test export first.")
+            return _("Confirm the manual steps of %(step)s first.") % {
+                "step": STEP_LABELS[previous]
+            }
         return _("Run %(step)s first.") % {"step": STEP_LABELS[previous]}
     if reached >= STEPS.index("hr_on") and wanted < STEPS.index("hr_on"):
         return _("HR is master now: the earlier steps cannot run again.")
@@ -212,11 +218,21 @@ def switchover_override(*, user, switchover: Switchover, step: str, reason: str)
     return switchover
 
 
-def switchover_approve(*, user, switchover: Switchover, step: str = "test_export") -> Switchover:
-    """Approve the test export after looking at it side by side."""
+def switchover_approve(*, user, switchover: Switchover, step: str | None = None) -> Switchover:
+    """Approve the test export after looking at it side by side, or confirm the manual
+    steps of a file-based payroll system (the step awaiting approval, unless named)."""
     _check_perm(user, switchover.company)
     with transaction.atomic():
         switchover = Switchover.objects.select_for_update().get(pk=switchover.pk)
+        if step is None:
+            step = next(
+                (
+                    name
+                    for name in STEPS
+                    if switchover.results.get(name, {}).get("outcome") == "awaiting_approval"
+                ),
+                "test_export",
+            )
         result = switchover.results.get(step, {})
         if result.get("outcome") != "awaiting_approval":
             raise SwitchoverRefused(_("There is nothing to approve."))
@@ -224,6 +240,8 @@ def switchover_approve(*, user, switchover: Switchover, step: str = "test_export
         result["approved_by"] = getattr(user, "username", None)
         switchover.results[step] = result
         switchover.state = step
+        if step == "verify":
+            switchover.finished_at = timezone.now()
         switchover.save(update_fields=["results", "state", "updated_at"])
         SwitchoverEvent.objects.create(
             switchover=switchover, kind=SwitchoverEvent.Kind.APPROVED, step=step, user=user
@@ -232,7 +250,13 @@ def switchover_approve(*, user, switchover: Switchover, step: str = "test_export
 
 
 def switchover_abort(*, user, switchover: Switchover, reason: str = "") -> Switchover:
-    """Abort before HR is master: payroll's switches and the link go back to how they were."""
+    """Abort before HR is master and leave both systems as they were: the HR rows the
+    export created are deleted and the ones it changed restored (one log line each, in a
+    ``switchover_abort`` job), payroll's switches and the link go back to how they were.
+
+    Refused, with nothing changed, while an undo is impossible (an employee the export
+    created already has payslips, time registrations or salary transactions).
+    """
     _check_perm(user, switchover.company)
     with transaction.atomic():
         switchover = Switchover.objects.select_for_update().get(pk=switchover.pk)
@@ -241,15 +265,51 @@ def switchover_abort(*, user, switchover: Switchover, reason: str = "") -> Switc
         if step_index(switchover.state) >= STEPS.index("hr_on"):
             raise SwitchoverRefused(_("HR is master already: the switchover cannot be aborted."))
         link = _link(switchover.company)
+        changes = list(switchover.hr_changes.select_related("employee").order_by("pk"))
+        blockers = _undo_blockers(changes)
+        if blockers:
+            raise SwitchoverRefused(
+                _(
+                    "The abort cannot leave HR as it was, so nothing was changed: "
+                    "employees created by the export are already in use (%(what)s). "
+                    "Remove those first, or carry on with the switchover."
+                )
+                % {"what": "; ".join(blockers[:20])}
+            )
+        now = timezone.now()
+        job = Job.objects.create(
+            company=switchover.company,
+            kind="switchover_abort",
+            started_by=user,
+            parameters={"switchover": switchover.pk, "reason": reason},
+            status=Job.Status.RUNNING,
+            started_at=now,
+        )
+        ctx = JobContext(job)
+        undone = _undo_hr(switchover=switchover, changes=changes, ctx=ctx)
         restored = {}
-        if switchover.payroll_settings_before:
+        if switchover.payroll_settings_before and link.variant == PayrollLink.Variant.WEB_SERVICE:
             before = switchover.payroll_settings_before
             switches = {k: before[k] for k in ("export_personal_data", "export_balances")}
             with payroll_client_for(link=link) as client:
                 restored = client.settings_set(**switches).__dict__
+            ctx.info(_("Payroll's switches are back: %(s)s.") % {"s": switches})
+        if link.variant == PayrollLink.Variant.PAXML_FILE and "payroll_off" in switchover.results:
+            ctx.warning(
+                _(
+                    "Manual step: in the payroll system, undo what you did by hand for step 4 "
+                    "(export personal data back on)."
+                ),
+                item="manual",
+            )
         for name, value in (switchover.link_before or {}).items():
             setattr(link, name, value)
         link.save()
+        ctx.info(_("The payroll link is back: %(l)s.") % {"l": switchover.link_before})
+        ctx.flush(force=True)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.SUCCEEDED, finished_at=timezone.now()
+        )
         switchover.state = Switchover.State.ABORTED
         switchover.finished_at = timezone.now()
         switchover.save(update_fields=["state", "finished_at", "updated_at"])
@@ -258,9 +318,163 @@ def switchover_abort(*, user, switchover: Switchover, reason: str = "") -> Switc
             kind=SwitchoverEvent.Kind.ABORTED,
             user=user,
             reason=reason,
-            details={"payroll_settings": restored, "link": switchover.link_before},
+            job=job,
+            details={"payroll_settings": restored, "link": switchover.link_before, "hr": undone},
         )
     return switchover
+
+
+def switchover_abort_run(*, job: Job, ctx: JobContext) -> None:
+    """The ``switchover_abort`` kind only names the abort's log; the abort itself runs at
+    once from :func:`switchover_abort`, never from the queue."""
+    ctx.error(_("An abort runs from the switchover page, the command or the API."))
+
+
+# Rows that are part of an employee and go with it (dated rows and the like); anything
+# else that points at an employee the export created (payslips, time registrations,
+# salary transactions: all PROTECTed) makes the undo impossible.
+def _protected_references(obj) -> list[str]:
+    found = []
+    for relation in obj._meta.get_fields(include_hidden=True):
+        if not (relation.one_to_many or relation.one_to_one) or not relation.auto_created:
+            continue
+        if relation.on_delete not in (models.PROTECT, models.RESTRICT):
+            continue
+        count = relation.related_model._base_manager.filter(**{relation.field.name: obj}).count()
+        if count:
+            found.append(f"{count} {relation.related_model._meta.verbose_name_plural}")
+    return found
+
+
+def _cascaded_rows(obj) -> list[str]:
+    found = []
+    for relation in obj._meta.get_fields(include_hidden=True):
+        if not (relation.one_to_many or relation.one_to_one) or not relation.auto_created:
+            continue
+        if relation.on_delete is not models.CASCADE:
+            continue
+        if relation.related_model._meta.label.startswith("employees.Historical"):
+            continue
+        count = relation.related_model._base_manager.filter(**{relation.field.name: obj}).count()
+        if count:
+            found.append(f"{count} {relation.related_model._meta.verbose_name_plural}")
+    return found
+
+
+def _any_reference(obj) -> bool:
+    for relation in obj._meta.get_fields(include_hidden=True):
+        if not (relation.one_to_many or relation.one_to_one) or not relation.auto_created:
+            continue
+        if relation.related_model._meta.label.split(".")[1].startswith("Historical"):
+            continue
+        if relation.related_model._base_manager.filter(**{relation.field.name: obj}).exists():
+            return True
+    return False
+
+
+def _undo_blockers(changes: list[SwitchoverHrChange]) -> list[str]:
+    blockers = []
+    for change in changes:
+        if change.action == SwitchoverHrChange.Action.CREATED and change.employee is not None:
+            found = _protected_references(change.employee)
+            if found:
+                blockers.append(f"{change.employee.employee_number}: {', '.join(found)}")
+    return blockers
+
+
+def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:
+    """Put HR back as it was before this switchover's exports (see ``SwitchoverHrChange``)."""
+    from django.apps import apps
+
+    reason = f"switchover {switchover.pk}: abort"
+    fields = {f.attname: f for f in Employee._meta.concrete_fields}
+    counts = {"restored": 0, "deleted": 0, "registers_deleted": 0, "kept": 0}
+    ctx.set_total(len(changes))
+    for change in (c for c in changes if c.action == SwitchoverHrChange.Action.CHANGED):
+        employee = change.employee
+        if employee is None:
+            ctx.warning(
+                _("Changed by the export, deleted since: nothing to restore."),
+                item=change.employee_number,
+            )
+            counts["kept"] += 1
+            ctx.advance()
+            continue
+        before = change.before.get("fields", {})
+        differing = []
+        for attname, value in before.items():
+            value = fields[attname].to_python(value)
+            if getattr(employee, attname) != value:
+                differing.append(fields[attname].name)
+                setattr(employee, attname, value)
+        if differing:
+            employee._change_reason = reason
+            employee.save()
+        rates_before = {
+            r["valid_from"]: Decimal(r["rate_percent"]) for r in change.before.get("rates", [])
+        }
+        rates_now = {
+            r.valid_from.isoformat(): r for r in EmploymentRate.objects.filter(employee=employee)
+        }
+        for day, rate in rates_now.items():
+            if day not in rates_before:
+                rate.delete()
+                differing.append(f"employment rate {day}")
+            elif rate.rate_percent != rates_before[day]:
+                rate.rate_percent = rates_before[day]
+                rate.save()
+                differing.append(f"employment rate {day}")
+        for day, percent in rates_before.items():
+            if day not in rates_now:
+                EmploymentRate.objects.create(
+                    employee=employee, valid_from=dt.date.fromisoformat(day), rate_percent=percent
+                )
+                differing.append(f"employment rate {day}")
+        ctx.info(
+            _("Restored as it was before the export: %(fields)s.")
+            % {"fields": ", ".join(differing) or _("nothing had changed")},
+            item=employee.employee_number,
+        )
+        counts["restored"] += 1
+        ctx.advance()
+    for change in (c for c in changes if c.action == SwitchoverHrChange.Action.CREATED):
+        employee = change.employee
+        if employee is None:
+            ctx.info(_("Created by the export, already deleted."), item=change.employee_number)
+            ctx.advance()
+            continue
+        rows = _cascaded_rows(employee)
+        number = employee.employee_number
+        employee._change_reason = reason
+        employee.delete()
+        ctx.info(
+            _("Deleted (created by the export)%(rows)s.")
+            % {"rows": _(", with %(rows)s") % {"rows": ", ".join(rows)} if rows else ""},
+            item=number,
+        )
+        counts["deleted"] += 1
+        ctx.advance()
+    for change in (c for c in changes if c.action == SwitchoverHrChange.Action.REGISTER):
+        model = apps.get_model(change.register)
+        obj = model._base_manager.filter(pk=change.object_id).first()
+        if obj is not None:
+            if _any_reference(obj):
+                ctx.warning(
+                    _("%(what)s %(obj)s was created by the export and is in use now: kept.")
+                    % {"what": model._meta.verbose_name, "obj": obj},
+                    item=change.register,
+                )
+                counts["kept"] += 1
+            else:
+                obj.delete()
+                ctx.info(
+                    _("%(what)s %(obj)s deleted (created by the export).")
+                    % {"what": model._meta.verbose_name, "obj": obj},
+                    item=change.register,
+                )
+                counts["registers_deleted"] += 1
+        ctx.advance()
+    return counts
 
 
 def _finish_step(
@@ -291,8 +505,48 @@ def _finish_step(
     return switchover
 
 
-def _client(job: Job) -> PayrollClient:
-    return payroll_client_for(link=_link(job.company))
+def _file_based(company: Company) -> bool:
+    return _link(company).variant == PayrollLink.Variant.PAXML_FILE
+
+
+def _client(job: Job) -> PayrollClient | PaxmlFileBackend:
+    """The payroll system behind the one interface: the web service, or for a file-based
+    payroll system the personnel PAXml file uploaded to the switchover."""
+    link = _link(job.company)
+    if link.variant != PayrollLink.Variant.PAXML_FILE:
+        return payroll_client_for(link=link)
+    switchover = Switchover.objects.get(pk=job.parameters["switchover"])
+    if not switchover.personnel_file:
+        raise SwitchoverRefused(
+            _("Upload the personnel register exported from the payroll system (PAXml) first.")
+        )
+    with switchover.personnel_file.open("rb") as handle:
+        return PaxmlFileBackend(content=handle.read())
+
+
+def switchover_personnel_file_upload(
+    *, user, company: Company, content: bytes, name: str = "personnel.pax"
+) -> Switchover:
+    """Keep the personnel PAXml file a file-based payroll system exported; the preflight
+    and the exports read it. Refused when it cannot be read or holds no employees."""
+    from django.core.files.base import ContentFile
+
+    _check_perm(user, company)
+    if _link(company).variant != PayrollLink.Variant.PAXML_FILE:
+        raise SwitchoverRefused(_("This payroll link uses the web service, not files."))
+    try:
+        people = PaxmlFileBackend(content=content).employees_page(page=1, page_size=1)
+    except PayrollLinkMissing as exc:
+        raise ValidationError({"personnel_file": str(exc)}) from exc
+    if not people.total:
+        raise ValidationError({"personnel_file": _("The file holds no employees (<personal>).")})
+    with transaction.atomic():
+        switchover = _open_switchover(company=company, user=user)
+        if step_index(switchover.state) >= STEPS.index("hr_on"):
+            raise SwitchoverRefused(_("HR is master now: the earlier steps cannot run again."))
+        switchover.personnel_file.save(name or "personnel.pax", ContentFile(content), save=False)
+        switchover.save(update_fields=["personnel_file", "updated_at"])
+    return switchover
 
 
 # --- 1. preflight -----------------------------------------------------------------------------
@@ -308,6 +562,51 @@ def _item(key: str, label: str, status: str, message: str, offenders=None, stron
         "offender_count": len(offenders or []),
         "strong": strong,
     }
+
+
+_NOT_IN_FILE_REGISTER = gettext_lazy(
+    "Whether HR's codes exist in payroll cannot be checked: a personnel file only shows the "
+    "codes its employees use."
+)
+
+
+def _not_checkable(key: str, label: str, reason: str) -> dict:
+    """A check a PAXml personnel file cannot answer: yellow, with the reason."""
+    item = _item(
+        key,
+        label,
+        WARNING,
+        _("Not checkable with a file-based payroll system: %(reason)s Check it there by hand.")
+        % {"reason": reason},
+    )
+    item["not_checkable"] = True
+    return item
+
+
+def _file_wage_item(backend) -> dict:
+    """Hourly/monthly wage from a personnel file: its ``timlon``/``manlon`` elements."""
+    label = _("Salary codes for hourly or monthly wage")
+    if backend.wages:
+        offenders = [f"{n} ({', '.join(tags)})" for n, tags in sorted(backend.wages.items())]
+        return _item(
+            "salary_codes",
+            label,
+            WARNING,
+            _(
+                "Switching is NOT recommended: these employees have an hourly or monthly wage "
+                "in the payroll system, whose salary codes are removed when the flow turns."
+            ),
+            offenders,
+            strong=True,
+        )
+    return _not_checkable(
+        "salary_codes",
+        label,
+        _(
+            "no employee in the file has an hourly or monthly wage, but the salary codes in "
+            "use are not in a personnel file."
+        ),
+    )
 
 
 def _payroll_employees(
@@ -327,7 +626,8 @@ def preflight_report(
     """The checklist and the field-level diff (as JSON-able data)."""
     link = _link(company)
     items: list[dict] = []
-    settings = client.settings_get()
+    file_based = getattr(client, "file_based", False)
+    settings = None if file_based else client.settings_get()
     people = _payroll_employees(client, ctx)
     hr_employees = {
         e.employee_number: e
@@ -337,31 +637,43 @@ def preflight_report(
     }
 
     # The seed's "Observera!" comes first: hourly/monthly wage salary codes.
-    wage_codes = [
-        f"{c['code']} {c['name']}"
-        for c in client.salary_codes_list()
-        if c.get("kind") in ("hourly_wage", "monthly_wage") and c.get("in_use")
-    ]
-    items.append(
-        _item(
-            "salary_codes",
-            _("Salary codes for hourly or monthly wage"),
-            WARNING if wage_codes else PASS,
-            _(
-                "Switching is NOT recommended: these salary codes are in use and are removed "
-                "when the flow turns."
+    if file_based:
+        items.append(_file_wage_item(client))
+    wage_codes = (
+        []
+        if file_based
+        else [
+            f"{c['code']} {c['name']}"
+            for c in client.salary_codes_list()
+            if c.get("kind") in ("hourly_wage", "monthly_wage") and c.get("in_use")
+        ]
+    )
+    items.extend(
+        []
+        if file_based
+        else [
+            _item(
+                "salary_codes",
+                _("Salary codes for hourly or monthly wage"),
+                WARNING if wage_codes else PASS,
+                _(
+                    "Switching is NOT recommended: these salary codes are in use and are removed "
+                    "when the flow turns."
+                )
+                if wage_codes
+                else _("No hourly or monthly wage salary codes in use."),
+                wage_codes,
+                strong=bool(wage_codes),
             )
-            if wage_codes
-            else _("No hourly or monthly wage salary codes in use."),
-            wage_codes,
-            strong=bool(wage_codes),
-        )
+        ]
     )
 
     hr_categories = set(
         PersonnelCategory.objects.filter(company=company).values_list("code", flat=True)
     )
-    payroll_categories = {c["code"] for c in client.personnel_categories_list()}
+    payroll_categories = (
+        hr_categories if file_based else {c["code"] for c in client.personnel_categories_list()}
+    )
     missing_in_payroll = sorted(hr_categories - payroll_categories)
     missing_in_hr = sorted({p.personnel_category for p in people} - hr_categories)
     items.append(
@@ -380,6 +692,7 @@ def preflight_report(
                         % {"codes": ", ".join(missing_in_payroll)}
                         if missing_in_payroll
                         else "",
+                        str(_NOT_IN_FILE_REGISTER) if file_based else "",
                     ],
                 )
             )
@@ -389,7 +702,11 @@ def preflight_report(
     )
 
     hr_forms = set(EmploymentForm.objects.filter(company=company).values_list("code", flat=True))
-    payroll_forms = client.employment_forms_list()
+    payroll_forms = (
+        [{"code": c, "las_settings": True} for c in hr_forms]
+        if file_based
+        else client.employment_forms_list()
+    )
     forms_missing_payroll = sorted(hr_forms - {f["code"] for f in payroll_forms})
     forms_missing_hr = sorted({p.employment_form for p in people if p.employment_form} - hr_forms)
     without_las = sorted(f["code"] for f in payroll_forms if not f.get("las_settings"))
@@ -405,11 +722,13 @@ def preflight_report(
         problems.append(
             _("Without LAS settings in payroll: %(codes)s.") % {"codes": ", ".join(without_las)}
         )
+    if file_based:
+        problems.append(str(_NOT_IN_FILE_REGISTER))
     items.append(
         _item(
             "employment_forms",
             _("Employment forms match"),
-            FAIL if forms_missing_hr else WARNING if problems else PASS,
+            FAIL if forms_missing_hr else WARNING if forms_missing_payroll or without_las else PASS,
             " ".join(problems) or _("The registers match."),
             forms_missing_hr + forms_missing_payroll + without_las,
         )
@@ -493,48 +812,71 @@ def preflight_report(
         )
     )
 
-    name_problem = []
-    if settings.name_order == "undefined":
-        name_problem.append(_("The payroll system's name order is 'undefined'."))
-    if company.name_order == Company.NameOrder.UNDEFINED:
-        name_problem.append(_("HR's name order is 'undefined'."))
-    elif settings.name_order != "undefined" and settings.name_order != company.name_order:
-        name_problem.append(
-            _("Payroll uses %(p)s, HR uses %(h)s.")
-            % {"p": settings.name_order, "h": company.name_order}
+    if file_based:
+        items.append(
+            _item(
+                "name_order",
+                _("Name order set and the same"),
+                FAIL,
+                _("HR's name order is 'undefined'."),
+            )
+            if company.name_order == Company.NameOrder.UNDEFINED
+            else _not_checkable(
+                "name_order",
+                _("Name order set and the same"),
+                _("the payroll system's name order setting is not in a personnel file."),
+            )
         )
-    items.append(
-        _item(
-            "name_order",
-            _("Name order set and the same"),
-            FAIL if name_problem else PASS,
-            " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
+        items.append(
+            _not_checkable(
+                "templates",
+                _("Person templates match employment templates by code and name"),
+                _("person templates are not in a personnel file."),
+            )
         )
-    )
+    else:
+        name_problem = []
+        if settings.name_order == "undefined":
+            name_problem.append(_("The payroll system's name order is 'undefined'."))
+        if company.name_order == Company.NameOrder.UNDEFINED:
+            name_problem.append(_("HR's name order is 'undefined'."))
+        elif settings.name_order not in ("undefined", company.name_order):
+            name_problem.append(
+                _("Payroll uses %(p)s, HR uses %(h)s.")
+                % {"p": settings.name_order, "h": company.name_order}
+            )
+        items.append(
+            _item(
+                "name_order",
+                _("Name order set and the same"),
+                FAIL if name_problem else PASS,
+                " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
+            )
+        )
 
-    hr_templates = {t.code: t.name for t in EmploymentTemplate.objects.filter(company=company)}
-    payroll_templates = {t["code"]: t["name"] for t in client.person_templates_list()}
-    template_mismatch = sorted(
-        f"{code}: HR '{name}' / payroll '{payroll_templates[code]}'"
-        for code, name in hr_templates.items()
-        if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
-    )
-    template_missing = sorted(
-        [f"{c} (HR only)" for c in hr_templates if c not in payroll_templates]
-        + [f"{c} (payroll only)" for c in payroll_templates if c not in hr_templates]
-    )
-    items.append(
-        _item(
-            "templates",
-            _("Person templates match employment templates by code and name"),
-            FAIL if template_mismatch else WARNING if template_missing else PASS,
-            _("Templates differ: %(n)s; on one side only: %(m)s.")
-            % {"n": len(template_mismatch), "m": len(template_missing)}
-            if template_mismatch or template_missing
-            else _("The templates match."),
-            template_mismatch + template_missing,
+        hr_templates = {t.code: t.name for t in EmploymentTemplate.objects.filter(company=company)}
+        payroll_templates = {t["code"]: t["name"] for t in client.person_templates_list()}
+        template_mismatch = sorted(
+            f"{code}: HR '{name}' / payroll '{payroll_templates[code]}'"
+            for code, name in hr_templates.items()
+            if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
         )
-    )
+        template_missing = sorted(
+            [f"{c} (HR only)" for c in hr_templates if c not in payroll_templates]
+            + [f"{c} (payroll only)" for c in payroll_templates if c not in hr_templates]
+        )
+        items.append(
+            _item(
+                "templates",
+                _("Person templates match employment templates by code and name"),
+                FAIL if template_mismatch else WARNING if template_missing else PASS,
+                _("Templates differ: %(n)s; on one side only: %(m)s.")
+                % {"n": len(template_mismatch), "m": len(template_missing)}
+                if template_mismatch or template_missing
+                else _("The templates match."),
+                template_mismatch + template_missing,
+            )
+        )
 
     rates_without_start = [
         p.employee_number
@@ -572,38 +914,59 @@ def preflight_report(
         )
     )
 
-    users = {u["username"]: u for u in client.users_list()}
-    wanted_user = link.integration_username or settings.integration_username
-    integration = []
-    if not settings.use_hr_web_service:
-        integration.append(_("'Use HR web service' is off in payroll."))
-    if wanted_user not in users:
-        integration.append(_("The user %(u)s does not exist.") % {"u": wanted_user})
-    elif not users[wanted_user].get("active"):
-        integration.append(_("The user %(u)s is not active.") % {"u": wanted_user})
-    items.append(
-        _item(
-            "web_service",
-            _("'Use HR web service' on and the integration user active"),
-            FAIL if integration else PASS,
-            " ".join(integration) or _("On, and %(u)s is active.") % {"u": wanted_user},
+    if file_based:
+        items.append(
+            _not_checkable(
+                "web_service",
+                _("'Use HR web service' on and the integration user active"),
+                _(
+                    "a file-based payroll system has no web service and no integration user; "
+                    "files are exchanged by hand instead."
+                ),
+            )
         )
-    )
+    else:
+        users = {u["username"]: u for u in client.users_list()}
+        wanted_user = link.integration_username or settings.integration_username
+        integration = []
+        if not settings.use_hr_web_service:
+            integration.append(_("'Use HR web service' is off in payroll."))
+        if wanted_user not in users:
+            integration.append(_("The user %(u)s does not exist.") % {"u": wanted_user})
+        elif not users[wanted_user].get("active"):
+            integration.append(_("The user %(u)s is not active.") % {"u": wanted_user})
+        items.append(
+            _item(
+                "web_service",
+                _("'Use HR web service' on and the integration user active"),
+                FAIL if integration else PASS,
+                " ".join(integration) or _("On, and %(u)s is active.") % {"u": wanted_user},
+            )
+        )
 
     split = [p.employee_number for p in people if len(p.home_accounting) > 1]
-    items.append(
-        _item(
-            "accountings",
-            _("Accountings to send"),
-            WARNING if link.send_home_accounting and split else PASS,
-            _("Sending accountings overwrites %(n)s accounting distributions in payroll.")
-            % {"n": len(split)}
-            if link.send_home_accounting and split
-            else _("Accountings are sent: %(on)s.")
-            % {"on": _("yes") if link.send_home_accounting else _("no")},
-            split if link.send_home_accounting else [],
+    if file_based and link.send_home_accounting:
+        items.append(
+            _not_checkable(
+                "accountings",
+                _("Accountings to send"),
+                _("the payroll system's accounting distributions are not in a personnel file."),
+            )
         )
-    )
+    else:
+        items.append(
+            _item(
+                "accountings",
+                _("Accountings to send"),
+                WARNING if link.send_home_accounting and split else PASS,
+                _("Sending accountings overwrites %(n)s accounting distributions in payroll.")
+                % {"n": len(split)}
+                if link.send_home_accounting and split
+                else _("Accountings are sent: %(on)s.")
+                % {"on": _("yes") if link.send_home_accounting else _("no")},
+                split if link.send_home_accounting else [],
+            )
+        )
 
     # The field-level diff: what the sync would change in payroll, per employee.
     rates: dict[int, list] = {}
@@ -713,6 +1076,65 @@ def switchover_preflight_run(*, job: Job, ctx: JobContext) -> None:
     # unless it logged errors, which it did for each failed item.
 
 
+# --- what the export did to HR (for the abort) --------------------------------------------------
+
+
+def _journal(switchover_id: int):
+    """The ``journal`` callback of ``employees_import_page`` for one switchover: the first
+    row per employee wins, so a re-run keeps the snapshot of how HR was before."""
+
+    def journal(*, created: list[Employee], changed: dict[int, dict]) -> None:
+        known = set(
+            SwitchoverHrChange.objects.filter(
+                switchover_id=switchover_id, employee__isnull=False
+            ).values_list("employee_id", flat=True)
+        )
+        rows = [
+            SwitchoverHrChange(
+                switchover_id=switchover_id,
+                action=SwitchoverHrChange.Action.CREATED,
+                employee=e,
+                employee_number=e.employee_number,
+            )
+            for e in created
+            if e.pk not in known
+        ]
+        numbers = dict(
+            Employee.objects.filter(pk__in=[pk for pk in changed if pk not in known]).values_list(
+                "pk", "employee_number"
+            )
+        )
+        rows += [
+            SwitchoverHrChange(
+                switchover_id=switchover_id,
+                action=SwitchoverHrChange.Action.CHANGED,
+                employee_id=pk,
+                employee_number=numbers[pk],
+                before=before,
+            )
+            for pk, before in changed.items()
+            if pk in numbers
+        ]
+        SwitchoverHrChange.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    return journal
+
+
+def _journal_registers(switchover_id: int, registers: Registers) -> None:
+    SwitchoverHrChange.objects.bulk_create(
+        [
+            SwitchoverHrChange(
+                switchover_id=switchover_id,
+                action=SwitchoverHrChange.Action.REGISTER,
+                register=label,
+                object_id=pk,
+            )
+            for label, pk in registers.created_objects
+        ],
+        ignore_conflicts=True,
+    )
+
+
 # --- 2. test export ---------------------------------------------------------------------------
 
 
@@ -739,7 +1161,9 @@ def switchover_test_export_run(*, job: Job, ctx: JobContext) -> None:
         template=_template(company, job.parameters.get("template")),
         change_reason=f"switchover {job.parameters['switchover']}: test export",
         user=job.started_by,
+        journal=_journal(job.parameters["switchover"]),
     )
+    _journal_registers(job.parameters["switchover"], registers)
     for warning in outcome.warnings:
         ctx.warning(warning[1], item=warning[0])
     if outcome.failed:
@@ -843,7 +1267,9 @@ def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
                 template=template,
                 change_reason=reason,
                 user=job.started_by,
+                journal=_journal(job.parameters["switchover"]),
             )
+            _journal_registers(job.parameters["switchover"], registers)
             for number, message in outcome.warnings:
                 ctx.warning(message, item=number)
             for number, message in outcome.failed:
@@ -890,7 +1316,43 @@ def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
 # --- 4. payroll off / 5. HR on ----------------------------------------------------------------
 
 
+FILE_PAYROLL_OFF_STEPS = (
+    gettext_lazy("In the payroll system: stop exporting personal data to HR."),
+    gettext_lazy("In the payroll system: keep exporting balances."),
+)
+FILE_HR_ON_STEPS = (
+    gettext_lazy(
+        "Import the result file personnel.pax into the payroll system's personnel register."
+    ),
+    gettext_lazy("From now on personal data is changed in HR only; not in the payroll system."),
+)
+
+
+def _manual_steps(*, job: Job, ctx: JobContext, step: str, steps) -> None:
+    """A file-based payroll system has no switches to set: the admin does them by hand and
+    confirms (the approval is logged like the test export's)."""
+    for text in steps:
+        ctx.warning(_("Manual step: %(step)s") % {"step": text}, item="manual")
+    _finish_step(
+        job=job,
+        step=step,
+        outcome="awaiting_approval",
+        report={"manual_steps": [str(t) for t in steps]},
+        advance=False,
+    )
+
+
 def switchover_payroll_off_run(*, job: Job, ctx: JobContext) -> None:
+    if _file_based(job.company):
+        with _client(job) as backend:
+            counts = count_check(company=job.company, client=backend)
+        if counts["payroll"] != counts["hr"]:
+            ctx.warning(
+                _("Count check: %(p)s employees in the file, %(h)s in HR.")
+                % {"p": counts["payroll"], "h": counts["hr"]}
+            )
+        _manual_steps(job=job, ctx=ctx, step="payroll_off", steps=FILE_PAYROLL_OFF_STEPS)
+        return
     with _client(job) as client:
         before = client.settings_get()
         with transaction.atomic():
@@ -933,7 +1395,50 @@ def switchover_hr_on_run(*, job: Job, ctx: JobContext) -> None:
     link._history_user = job.started_by
     link.save()
     ctx.info(_("HR is master of personal data; transfer employment data: %(m)s.") % {"m": mode})
-    _finish_step(job=job, step="hr_on", outcome="passed", report={"transfer_employment_data": mode})
+    report = {"transfer_employment_data": mode}
+    if link.variant == PayrollLink.Variant.PAXML_FILE:
+        report["file_employees"] = _personnel_file_write(job=job, ctx=ctx, link=link)
+        for text in FILE_HR_ON_STEPS:
+            ctx.warning(_("Manual step: %(step)s") % {"step": text}, item="manual")
+        report["manual_steps"] = [str(t) for t in FILE_HR_ON_STEPS]
+    _finish_step(job=job, step="hr_on", outcome="passed", report=report)
+
+
+def _personnel_file_write(*, job: Job, ctx: JobContext, link: PayrollLink) -> int:
+    """The employees in the transfer as one PAXml personnel file for the payroll system to
+    import (the job's result file ``personnel.pax``)."""
+    from .payroll_sync import employee_in_transfer
+
+    company = job.company
+    rates: dict[int, list] = {}
+    for rate in EmploymentRate.objects.filter(employee__company=company):
+        rates.setdefault(rate.employee_id, []).append(rate)
+    backend = PaxmlFileBackend()
+    employees = Employee.objects.filter(company=company).select_related(
+        "personnel_category", "employment_form", "template", "position"
+    )
+    ctx.set_total(employees.count())
+    for employee in employees.order_by("employee_number"):
+        ctx.check_cancelled()
+        if employee_in_transfer(link=link, employee=employee):
+            backend.employee_upsert(
+                employee_number=employee.employee_number,
+                data=hr_employee_payload(employee, rates=rates.get(employee.pk, [])),
+            )
+            ctx.count("written")
+        else:
+            ctx.count("skipped")
+        ctx.advance()
+    content = backend.render(
+        company_name=company.name,
+        organisation_number=getattr(company, "organisation_number", "") or "",
+    )
+    ctx.save_result_file("personnel.pax", content)
+    ctx.info(
+        _("personnel.pax: %(n)s employees for the payroll system to import.")
+        % {"n": len(backend.pending)}
+    )
+    return len(backend.pending)
 
 
 # --- 6. verification --------------------------------------------------------------------------
@@ -953,6 +1458,19 @@ def switchover_verify_run(*, job: Job, ctx: JobContext) -> None:
 
     company = job.company
     link = _link(company)
+    if link.variant == PayrollLink.Variant.PAXML_FILE:
+        _manual_steps(
+            job=job,
+            ctx=ctx,
+            step="verify",
+            steps=(
+                _(
+                    "In the payroll system: check that the employees imported from "
+                    "personnel.pax show HR's data (for example one employee's address)."
+                ),
+            ),
+        )
+        return
     number = job.parameters.get("employee_number")
     candidates = Employee.objects.filter(company=company).select_related(
         "personnel_category", "employment_form"

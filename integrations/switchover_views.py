@@ -87,6 +87,17 @@ def switchover_page(request):
             "steps": steps,
             "checklist": checklist,
             "test_export": results.get("test_export", {}),
+            "file_based": link is not None and link.variant == PayrollLink.Variant.PAXML_FILE,
+            "manual_steps": [
+                {
+                    "label": sw.STEP_LABELS[step],
+                    "steps": results[step]["manual_steps"],
+                    "awaiting": results[step].get("outcome") == "awaiting_approval",
+                    "job": jobs.get(results[step].get("job")),
+                }
+                for step in sw.STEPS
+                if results.get(step, {}).get("manual_steps")
+            ],
             "export_all": results.get("export_all", {}),
             "can_abort": switchover
             and not switchover.is_finished
@@ -119,11 +130,19 @@ def _post(request, company: Company):
                 user=request.user, company=company, step=action, parameters=parameters
             )
             messages.info(request, _("Started: %(job)s") % {"job": job})
+        elif action == "upload_file":
+            upload = request.FILES.get("personnel_file")
+            if upload is None:
+                raise sw.SwitchoverRefused(_("Choose the personnel PAXml file to upload."))
+            sw.switchover_personnel_file_upload(
+                user=request.user, company=company, content=upload.read(), name=upload.name
+            )
+            messages.success(request, _("The personnel file is uploaded; run the preflight."))
         elif switchover is None:
             raise sw.SwitchoverRefused(_("No switchover has started."))
         elif action == "approve":
             sw.switchover_approve(user=request.user, switchover=switchover)
-            messages.success(request, _("The test export is approved."))
+            messages.success(request, _("Approved; the approval is logged."))
         elif action == "override":
             step = sw.STEPS[sw.step_index(switchover.state) + 1]
             sw.switchover_override(
@@ -137,7 +156,10 @@ def _post(request, company: Company):
             sw.switchover_abort(
                 user=request.user, switchover=switchover, reason=request.POST.get("reason", "")
             )
-            messages.warning(request, _("The switchover is aborted; payroll's switches are back."))
+            messages.warning(
+                request,
+                _("The switchover is aborted; HR and payroll's switches are back as they were."),
+            )
         else:
             messages.error(request, _("Unknown action."))
     except (sw.SwitchoverRefused, ValidationError, PermissionDenied) as exc:
