@@ -26,9 +26,13 @@ def payslips_for_dispatch(
     date, for older periods (the seed's "Valfritt utbetalningsdatum").
     """
     # The PDFs are sent, so they are loaded with the rows (not deferred).
-    queryset = payslips_with_details(
-        Payslip.objects.filter(company=company, payroll_run__payment_date=payment_date)
-    ).defer(None)
+    queryset = (
+        payslips_with_details(
+            Payslip.objects.filter(company=company, payroll_run__payment_date=payment_date)
+        )
+        .select_related("employee__company")  # the log label's name order: no query each
+        .defer(None)
+    )
     if status in ("final", "preliminary"):
         queryset = queryset.filter(payroll_run__status=status)
     if employee_ids:

@@ -100,19 +100,16 @@ class KivraClient(BaseClient):
         sleep=time.sleep,
         max_connections: int = 32,
     ) -> None:
-        super().__init__(base_url, timeout=timeout, retry=retry, transport=transport, sleep=sleep)
         if transport is None:
-            # One pool shared by the dispatch's threads.
-            self._http.close()
-            limits = httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
+            # One keep-alive pool shared by the dispatch's threads (httpx.Client is
+            # thread-safe), as large as the concurrency. Given to the base class as its
+            # transport, so only one client (and one TLS context) is built.
+            transport = httpx.HTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                )
             )
-            self._http = httpx.Client(
-                base_url=self.base_url,
-                timeout=timeout or httpx.Timeout(30.0, connect=5.0),
-                limits=limits,
-                headers={"User-Agent": "flexbridge/1"},
-            )
+        super().__init__(base_url, timeout=timeout, retry=retry, transport=transport, sleep=sleep)
         self.tenant_key = tenant_key
         self._client_id = client_id
         self._client_secret = client_secret

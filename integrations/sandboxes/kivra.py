@@ -13,7 +13,8 @@ production where tests need it to:
 * **duplicate control** (``duplicate_control=True``): a payload identical to an accepted
   one except ``generated_at`` is answered 201 again but not delivered twice;
 * **50 contents per recipient a minute** (``per_recipient_limit``, ``per_recipient_window``)
-  answered with 42900, and ``rate_limit_content_next`` (a 429 storm on contents only) and ``fail_content_next`` (503 on contents only);
+  answered with 42900, and ``rate_limit_content_next`` (a 429 storm on contents only) and
+  ``fail_content_next`` (503 on contents only);
 * latency, 429/5xx injection and lost answers through the base class's faults, plus
   ``drop_content_next`` (accept the next N contents, then drop the connection).
 
@@ -101,6 +102,14 @@ def kivra_error(code: str, long_message: str | None = None) -> Response:
 
 class KivraSandbox(Sandbox):
     name = "kivra"
+
+    def make_server(self, host: str = "127.0.0.1", port: int = 0):
+        server = super().make_server(host, port)
+        # http.server writes the headers and the body separately: with Nagle on, the body
+        # waits for the client's delayed ACK (~40 ms on Linux) on every kept-alive request,
+        # which Kivra's servers do not add. (The handler class is made per server.)
+        server.RequestHandlerClass.disable_nagle_algorithm = True
+        return server
 
     # store ---------------------------------------------------------------------------------
     def seed(self) -> None:
