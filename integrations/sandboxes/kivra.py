@@ -103,14 +103,6 @@ def kivra_error(code: str, long_message: str | None = None) -> Response:
 class KivraSandbox(Sandbox):
     name = "kivra"
 
-    def make_server(self, host: str = "127.0.0.1", port: int = 0):
-        server = super().make_server(host, port)
-        # http.server writes the headers and the body separately: with Nagle on, the body
-        # waits for the client's delayed ACK (~40 ms on Linux) on every kept-alive request,
-        # which Kivra's servers do not add. (The handler class is made per server.)
-        server.RequestHandlerClass.disable_nagle_algorithm = True
-        return server
-
     # store ---------------------------------------------------------------------------------
     def seed(self) -> None:
         options = self.options
