@@ -30,9 +30,11 @@ class JobCancelled(Exception):
 class JobContext:
     """What a running job's handler reports through.
 
-    Progress and summary are written with ``UPDATE``s outside the handler's own
-    transactions, at most every ``flush_interval`` seconds, so a page polling the job sees
-    it move while a long transaction is still open elsewhere.
+    Progress, summary and log lines are written in batches, at most every
+    ``flush_interval`` seconds (and always at the end), so reporting costs a few statements
+    per interval rather than one per item. A handler that works inside one long
+    transaction should report outside it (before and after), because what it writes inside
+    becomes visible only at commit.
     """
 
     def __init__(self, job: Job, *, flush_interval: float = 0.2) -> None:
@@ -44,6 +46,7 @@ class JobContext:
         self.errors = 0
         self.warnings = 0
         self._log_count = JobLogLine.objects.filter(job=job).count()
+        self._pending_lines: list[JobLogLine] = []
         self._last_flush = 0.0
         self._last_cancel_check = 0.0
 
@@ -65,6 +68,9 @@ class JobContext:
         if not force and now - self._last_flush < self.flush_interval:
             return
         self._last_flush = now
+        if self._pending_lines:
+            JobLogLine.objects.bulk_create(self._pending_lines, batch_size=1000)
+            self._pending_lines = []
         Job.objects.filter(pk=self.job.pk).update(
             progress_done=self.done, progress_total=max(self.total, self.done), summary=self.summary
         )
@@ -79,9 +85,13 @@ class JobContext:
             self.count("log_lines_dropped")
             return
         self._log_count += 1
-        JobLogLine.objects.create(
-            job=self.job, level=level, item=mask_text(item)[:200], message=mask_text(message)
+        self._pending_lines.append(
+            JobLogLine(
+                job=self.job, level=level, item=mask_text(item)[:200], message=mask_text(message)
+            )
         )
+        if len(self._pending_lines) >= 1000:
+            self.flush(force=True)
 
     def info(self, message: str, *, item: str = "") -> None:
         self.log(message, level=JobLogLine.Level.INFO, item=item)
