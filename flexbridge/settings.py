@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -155,17 +156,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
-# The payroll sync: retries of the outbox, and the nightly home accounting in force that day.
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["payroll-sync-retry"] = {
-    "task": "integrations.payroll_sync_retry",
-    "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["payroll-accounting-nightly"] = {
-    "task": "integrations.payroll_accounting_nightly",
-    "schedule": crontab(hour=1, minute=30),
+CELERY_BEAT_SCHEDULE = {
+    # The payroll sync: retries of the outbox, and the home accounting in force that day
+    # (payroll has no dating, so it is sent every night).
+    "payroll-sync-retry": {"task": "integrations.payroll_sync_retry", "schedule": 300.0},
+    "payroll-accounting-nightly": {
+        "task": "integrations.payroll_accounting_nightly",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------
@@ -237,11 +235,7 @@ LOGGING = {
 }
 
 # Sandboxes of outside systems that `make run` starts beside the app: {name: port}.
-# Apps add theirs as their issues land (kivra 8701, visma 8702, payroll 8703).
-EMBEDDED_SANDBOXES: dict[str, int] = {}
-EMBEDDED_SANDBOXES["payroll"] = 8703
-EMBEDDED_SANDBOXES["kivra"] = 8701
-EMBEDDED_SANDBOXES["visma"] = 8702
+EMBEDDED_SANDBOXES = {"kivra": 8701, "visma": 8702, "payroll": 8703}
 
 # Kivra dispatch (payslips): parallel sends, and Kivra's limit per recipient.
 KIVRA_DISPATCH_CONCURRENCY = env.int("KIVRA_DISPATCH_CONCURRENCY", default=16)
