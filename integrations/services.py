@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -134,7 +135,10 @@ def job_start(*, user, company: Company, kind: str, parameters: dict | None = No
     """Start a job on behalf of a user, who needs the kind's permission in that company."""
     registered = job_kind(kind)
     if not user_has_company_perm(user=user, perm=registered.permission, company=company):
-        raise PermissionDenied(f"You may not start '{registered.label}' in {company.name}.")
+        raise PermissionDenied(
+            _("You may not start '%(job)s' in %(company)s.")
+            % {"job": registered.label, "company": company.name}
+        )
     return job_create(company=company, kind=kind, started_by=user, parameters=parameters)
 
 
@@ -198,7 +202,7 @@ def job_cancel(*, job: Job, user=None) -> Job:
     if user is not None and not user_has_company_perm(
         user=user, perm="companies.cancel_job", company=job.company_id
     ):
-        raise PermissionDenied("You may not cancel jobs in this company.")
+        raise PermissionDenied(_("You may not cancel jobs in this company."))
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.is_finished:
