@@ -7,22 +7,11 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    F,
-    FloatField,
-    IntegerField,
-    Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 
 from payslips.models import PayrollRun, Payslip, PayslipLine
 from projects.models import HomeAccounting
@@ -47,11 +36,10 @@ def payroll_runs_for_selection(
     return runs.order_by("payment_date", "pk")
 
 
-def _dimension_sql(number: int) -> str:
-    table = PayslipLine._meta.db_table
+def _dimension_sql(number: int, *, alias: str) -> str:
     if connection.vendor == "postgresql":
-        return f'("{table}"."dimensions" ->> \'{number}\')'
-    return f'json_extract("{table}"."dimensions", \'$."{number}"\')'
+        return f"({alias}.dimensions ->> '{number}')"
+    return f"json_extract({alias}.dimensions, '$.\"{number}\"')"
 
 
 @dataclass(frozen=True)
@@ -76,93 +64,63 @@ class LineGroup:
     contributions_share: Decimal
 
 
-def _contributions_share():
-    """Per line: amount × the payslip's employer contributions / its gross pay, for gross
-    lines of payslips with a gross pay. SQLite keeps whole numbers of a NUMERIC column as
-    INTEGER and would divide them as integers, so it computes in floating point; the share
-    is rounded to öre afterwards and the residual booked exactly."""
-    ratio = F("amount") * F("payslip__employer_contributions") / F("payslip__gross_pay")
-    if connection.vendor == "sqlite":
-        ratio = (
-            Cast("amount", FloatField())
-            * F("payslip__employer_contributions")
-            / F("payslip__gross_pay")
-        )
-        output = FloatField()
-    else:
-        output = DecimalField()
-    return Case(
-        When(Q(kind=PayslipLine.Kind.GROSS) & ~Q(payslip__gross_pay=0), then=ratio),
-        default=Value(None),
-        output_field=output,
-    )
-
-
 def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list[LineGroup]:
     """The one pass over the runs' lines: a single SQL ``GROUP BY`` per run, kind, salary
     type, line account, cost centre (SIE 1) and project (SIE 6); per payslip only where it
-    is needed (``payslip_types``: salary types that carry the employee or have their own
-    credit account). It also yields each group's share of the employer contributions."""
-    # The SQL is built from constants only (table name, dimension number).
-    dim1, dim6 = RawSQL(_dimension_sql(1), ()), RawSQL(_dimension_sql(6), ())  # noqa: S611
-    needs_payslip = (
-        Q(dim1__isnull=True)
-        | Q(dim1="")
-        | Q(dim6__isnull=True)
-        | Q(dim6="")
-        | ~Q(kind=PayslipLine.Kind.GROSS)
+    is needed (a dimension missing, a line that is not plain gross pay, or one of
+    ``payslip_types``: salary types that carry the employee or have their own credit
+    account). The same pass sums each group's share of the employer contributions: every
+    gross line × its payslip's contributions / gross pay (a rate taken once per payslip).
+
+    Written as SQL so the rate is computed per payslip, not per line. On PostgreSQL the
+    planner cannot estimate the conditional payslip key (it guesses ~10 % of the rows as
+    groups and sorts on disk): the query gets the memory for a hash aggregate and no JIT.
+    """
+    line, slip = PayslipLine._meta.db_table, Payslip._meta.db_table
+    dim1, dim6 = _dimension_sql(1, alias="l"), _dimension_sql(6, alias="l")
+    if connection.vendor == "sqlite":
+        # SQLite stores whole NUMERIC values as INTEGER: compute the rate in floating point.
+        rate = "CAST(employer_contributions AS REAL) / NULLIF(gross_pay, 0)"
+        amount = "CAST(l.amount AS REAL)"
+    else:
+        rate = "employer_contributions / NULLIF(gross_pay, 0)"
+        amount = "l.amount"
+    runs = ", ".join(["%s"] * len(run_ids))
+    types = ", ".join(["%s"] * len(payslip_types))
+    by_type = f" OR l.salary_type IN ({types})" if payslip_types else ""
+    # Built from constants (table names, dimension numbers) and placeholders only.
+    sql = (
+        f"SELECT s.payroll_run_id, CASE WHEN {dim1} IS NULL OR {dim1} = '' OR {dim6} IS NULL "  # noqa: S608
+        f"OR {dim6} = '' OR l.kind <> 'gross'{by_type} THEN l.payslip_id END, l.kind, "
+        f"l.salary_type, l.account, {dim1}, {dim6}, SUM(l.amount), SUM(l.quantity), COUNT(*), "
+        f"SUM(CASE WHEN l.kind = 'gross' THEN {amount} * s.rate END) "
+        f'FROM "{line}" l JOIN (SELECT id, payroll_run_id, {rate} AS rate FROM "{slip}" '
+        f"WHERE payroll_run_id IN ({runs})) s ON s.id = l.payslip_id "
+        f"GROUP BY 1, 2, 3, 4, 5, 6, 7"
     )
-    if payslip_types:
-        needs_payslip |= Q(salary_type__in=payslip_types)
-    rows = (
-        PayslipLine.objects.filter(payslip__payroll_run_id__in=run_ids)
-        .annotate(dim1=dim1, dim6=dim6)
-        .annotate(
-            slip=Case(
-                When(needs_payslip, then=F("payslip_id")),
-                default=Value(None),
-                output_field=IntegerField(),
-            )
-        )
-        .values("payslip__payroll_run_id", "slip", "kind", "salary_type", "account", "dim1", "dim6")
-        .annotate(
-            total=Sum("amount"),
-            quantity_total=Sum("quantity"),
-            lines=Count("pk"),
-            share=Sum(_contributions_share()),
-        )
-        .order_by()
-        .values_list(
-            "payslip__payroll_run_id",
-            "slip",
-            "kind",
-            "salary_type",
-            "account",
-            "dim1",
-            "dim6",
-            "total",
-            "quantity_total",
-            "lines",
-            "share",
-        )
-    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, [*payslip_types, *run_ids])  # in the order of the placeholders
+        rows = cursor.fetchall()
     # SQLite sums DECIMAL columns as floats: the columns hold öre (quantities hundredths),
     # so rounding each sum back to two places restores the exact value.
     return [
         LineGroup(
-            payroll_run_id=run_id,
-            payslip_id=slip,
-            kind=kind,
-            salary_type=salary_type,
-            account=account or "",
-            cost_center=str(d1) if d1 not in (None, "") else "",
-            project=str(d6) if d6 not in (None, "") else "",
-            amount=_cents(total),
-            quantity=_cents(quantity) if quantity is not None else None,
-            lines=lines,
-            contributions_share=Decimal(str(share)) if share is not None else ZERO,
+            payroll_run_id=row[0],
+            payslip_id=row[1],
+            kind=row[2],
+            salary_type=row[3],
+            account=row[4] or "",
+            cost_center=str(row[5]) if row[5] not in (None, "") else "",
+            project=str(row[6]) if row[6] not in (None, "") else "",
+            amount=_cents(row[7]),
+            quantity=_cents(row[8]) if row[8] is not None else None,
+            lines=row[9],
+            contributions_share=Decimal(str(row[10])) if row[10] is not None else ZERO,
         )
-        for run_id, slip, kind, salary_type, account, d1, d6, total, quantity, lines, share in rows
+        for row in rows
     ]
 
 
