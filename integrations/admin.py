@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin
 
@@ -245,7 +246,11 @@ class PayrollSyncDeliveryAdmin(CompanyScopedAdmin):
         )
         for company_id in set(queryset.values_list("company_id", flat=True)):
             payroll_sync_schedule(company_id=company_id)
-        self.message_user(request, _("%(n)s deliveries will be retried.") % {"n": count})
+        self.message_user(
+            request,
+            ngettext("%(n)s delivery will be retried.", "%(n)s deliveries will be retried.", count)
+            % {"n": count},
+        )
 
 
 @admin.register(PayrollSyncChange)

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -704,7 +705,7 @@ def ledger_transfer_mark_reversed(*, transfer: LedgerTransfer, user, reason: str
     if not user_has_company_perm(
         user=user, perm="companies.run_visma_transfer", company=transfer.company
     ):
-        raise PermissionDenied("You may not re-send accounting to Visma.Net.")
+        raise PermissionDenied(_("You may not re-send accounting to Visma.Net."))
     if not reason.strip():
         raise TransferRefused("Say why the transfer is sent again (the reversal).")
     with transaction.atomic():
