@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.scoping import CompanyScopedAdmin
@@ -77,7 +78,7 @@ class LedgerTransferAdmin(CompanyScopedAdmin):
 
     @admin.action(description=_("Mark reversed in Visma.Net and re-send"))
     def resend_after_reversal(self, request, queryset):
-        reason = str(_("Re-sent from the admin after a reversal in Visma.Net."))
+        reason = gettext("Re-sent from the admin after a reversal in Visma.Net.")
         for transfer in queryset:
             try:
                 job = services.ledger_transfer_resend(
@@ -86,4 +87,6 @@ class LedgerTransferAdmin(CompanyScopedAdmin):
             except (services.TransferRefused, PermissionDenied) as exc:
                 messages.error(request, f"{transfer.voucher_key}: {exc}")
             else:
-                messages.success(request, _("Re-send started as job %(id)s.") % {"id": job.pk})
+                messages.success(
+                    request, gettext("Re-send started as job %(id)s.") % {"id": job.pk}
+                )

@@ -65,7 +65,7 @@ def _selection(parameters: dict) -> dict:
         return {"payroll_run_id": int(parameters["payroll_run"])}
     if parameters.get("payment_date"):
         return {"payment_date": datetime.date.fromisoformat(str(parameters["payment_date"]))}
-    raise VoucherError(["Choose a payroll run or a payment date."])
+    raise VoucherError([_("Choose a payroll run or a payment date.")])
 
 
 def voucher_build(
@@ -105,7 +105,7 @@ def voucher_build(
         )
     )
     if not runs:
-        raise VoucherError(["No payroll run matches the selection."])
+        raise VoucherError([_("No payroll run matches the selection.")])
     settings = LedgerSettings.objects.select_related(
         "net_pay_account",
         "tax_account",
@@ -133,7 +133,10 @@ def voucher_build(
     for run in runs:
         employees = [p.employee_id for p in payslips.values() if p.payroll_run_id == run.pk]
         if not employees:
-            problems.append(f"Payroll run {run.pk} ({run.payment_date}) has no payslips.")
+            problems.append(
+                _("Payroll run %(run)s (%(date)s) has no payslips.")
+                % {"run": run.pk, "date": run.payment_date}
+            )
         home[run.pk] = selectors.home_accounting_in_force(
             employee_ids=employees, day=run.payment_date
         )
@@ -231,12 +234,16 @@ def voucher_build(
 
     for (run_id, code), count in sorted(unmapped.items()):
         problems.append(
-            f"Payroll run {run_id}: salary type {code!r} has no accounting ({count} lines)."
+            _("Payroll run %(run)s: salary type %(code)r has no accounting (%(count)s lines).")
+            % {"run": run_id, "code": code, "count": count}
         )
     for (run_id, code), count in sorted(no_counter.items()):
         problems.append(
-            f"Payroll run {run_id}: benefit salary type {code!r} has no credit account and "
-            f"the ledger settings name no counter account for benefits ({count} lines)."
+            _(
+                "Payroll run %(run)s: benefit salary type %(code)r has no credit account and "
+                "the ledger settings name no counter account for benefits (%(count)s lines)."
+            )
+            % {"run": run_id, "code": code, "count": count}
         )
 
     # The rounding proof per payslip: from the stored gross pay when the gross lines add up
@@ -295,10 +302,20 @@ def voucher_build(
                 for line in lines_by_slip[slip_id]
             )
             problems.append(
-                f"Payroll run {slip.payroll_run_id}, employee {slip.employee_number}: the "
-                f"paid-out lines ({named or 'none'}) less tax {slip.tax} and net pay "
-                f"{slip.net_pay} leave {residual_of(slip)} SEK — more than öre rounding (max "
-                f"{MAX_ROUNDING} SEK)."
+                _(
+                    "Payroll run %(run)s, employee %(employee)s: the paid-out lines (%(lines)s) "
+                    "less tax %(tax)s and net pay %(net_pay)s leave %(residual)s SEK — more than "
+                    "öre rounding (max %(max)s SEK)."
+                )
+                % {
+                    "run": slip.payroll_run_id,
+                    "employee": slip.employee_number,
+                    "lines": named or _("none"),
+                    "tax": slip.tax,
+                    "net_pay": slip.net_pay,
+                    "residual": residual_of(slip),
+                    "max": MAX_ROUNDING,
+                }
             )
     if problems:
         raise VoucherError(problems)
@@ -314,8 +331,11 @@ def voucher_build(
         if total != residuals[run.pk]:
             raise VoucherError(
                 [
-                    f"Payroll run {run.pk}: the postings sum to {total} but the payslips "
-                    f"leave {residuals[run.pk]}; the voucher was not built."
+                    _(
+                        "Payroll run %(run)s: the postings sum to %(total)s but the payslips "
+                        "leave %(residual)s; the voucher was not built."
+                    )
+                    % {"run": run.pk, "total": total, "residual": residuals[run.pk]}
                 ]
             )
         rounding = -total
@@ -324,7 +344,9 @@ def voucher_build(
         if sum((p.amount for p in postings), ZERO) != 0 or any(
             p.amount != p.amount.quantize(CENT) for p in postings
         ):
-            raise VoucherError([f"Payroll run {run.pk}: the voucher does not balance."])
+            raise VoucherError(
+                [_("Payroll run %(run)s: the voucher does not balance.") % {"run": run.pk}]
+            )
         generation = (generations or {}).get(run.pk, 1)
         text = f"Lönekörning {run.payment_date}"
         if run.description:
@@ -441,8 +463,16 @@ def sie_export_run(*, job, ctx) -> None:
         return
     for voucher in vouchers:
         ctx.info(
-            f"Voucher {voucher.key}: {len(voucher.postings)} postings, debit = credit = "
-            f"{voucher.debit_total} SEK, rounding {voucher.rounding} SEK.",
+            _(
+                "Voucher %(key)s: %(postings)s postings, debit = credit = %(debit)s SEK, "
+                "rounding %(rounding)s SEK."
+            )
+            % {
+                "key": voucher.key,
+                "postings": len(voucher.postings),
+                "debit": voucher.debit_total,
+                "rounding": voucher.rounding,
+            },
             item=f"run {voucher.payroll_run_id}",
         )
         ctx.count("vouchers")
@@ -500,8 +530,11 @@ def ledger_transfer_prepare(
             return live[0]
         if transfers and not resend:
             raise TransferRefused(
-                f"Payroll run {run_id} was transferred before (batch "
-                f"{transfers[-1].batch_number or '–'}, reversed). Use 're-send after reversal'."
+                _(
+                    "Payroll run %(run)s was transferred before (batch %(batch)s, reversed). "
+                    "Use 're-send after reversal'."
+                )
+                % {"run": run_id, "batch": transfers[-1].batch_number or "–"}
             )
         generation = len(transfers) + 1
         return LedgerTransfer.objects.create(
@@ -550,8 +583,8 @@ def ledger_transfer_send(
             found = client.journal_transaction_find(transfer.financial_period, transfer.voucher_key)
             if found is not None:
                 ctx.info(
-                    f"Found in Visma.Net as batch {found.batch_number} after a lost answer; "
-                    f"not sent again.",
+                    _("Found in Visma.Net as batch %(batch)s after a lost answer; not sent again.")
+                    % {"batch": found.batch_number},
                     item=item,
                 )
                 _transfer_save(
@@ -575,8 +608,12 @@ def ledger_transfer_send(
                 error_message=str(exc),
             )
             ctx.warning(
-                f"{'Answer lost' if isinstance(exc, AnswerLost) else 'Not confirmed'}: {exc}; "
-                f"looking the voucher up before sending again.",
+                (
+                    _("Answer lost: %(error)s; looking the voucher up before sending again.")
+                    if isinstance(exc, AnswerLost)
+                    else _("Not confirmed: %(error)s; looking the voucher up before sending again.")
+                )
+                % {"error": exc},
                 item=item,
             )
             continue
@@ -598,7 +635,7 @@ def ledger_transfer_send(
         )
         return transfer
     raise TransientError(
-        "Visma.Net did not confirm the transfer; the next run looks it up before sending.",
+        _("Visma.Net did not confirm the transfer; the next run looks it up before sending."),
         system="Visma.Net",
     )
 
@@ -623,10 +660,10 @@ def visma_transfer_run(*, job, ctx) -> None:
     company = job.company
     parameters = job.parameters
     if not company.license.visma_net_transfer:
-        raise TransferRefused("The company has no licence for Visma.Net direct transfer.")
+        raise TransferRefused(_("The company has no licence for Visma.Net direct transfer."))
     link = VismaLink.objects.filter(company=company, is_active=True).first()
     if link is None:
-        raise TransferRefused("The company has no active Visma.Net link.")
+        raise TransferRefused(_("The company has no active Visma.Net link."))
     try:
         selection = _selection(parameters)
         runs = list(selectors.payroll_runs_for_selection(company=company, **selection))
@@ -634,8 +671,11 @@ def visma_transfer_run(*, job, ctx) -> None:
         if preliminary:
             raise VoucherError(
                 [
-                    f"Payroll run {r.pk} ({r.payment_date}) is preliminary; only final runs "
-                    f"are transferred."
+                    _(
+                        "Payroll run %(run)s (%(date)s) is preliminary; only final runs are "
+                        "transferred."
+                    )
+                    % {"run": r.pk, "date": r.payment_date}
                     for r in preliminary
                 ]
             )
@@ -660,9 +700,11 @@ def visma_transfer_run(*, job, ctx) -> None:
                     ctx.count("sent")
                 else:
                     ctx.error(
-                        f"Already transferred as batch {transfer.batch_number} "
-                        f"({transfer.voucher_key}); refused. An admin can mark it reversed "
-                        f"and re-send.",
+                        _(
+                            "Already transferred as batch %(batch)s (%(key)s); refused. An admin "
+                            "can mark it reversed and re-send."
+                        )
+                        % {"batch": transfer.batch_number, "key": transfer.voucher_key},
                         item=item,
                     )
                     ctx.count("failed")
@@ -670,8 +712,12 @@ def visma_transfer_run(*, job, ctx) -> None:
                 continue
             if transfer.generation > 1 and transfer.attempts == 0:
                 ctx.warning(
-                    f"Re-send after reversal ({transfer.voucher_key}) by "
-                    f"{job.started_by or 'system'}: {transfer.resend_reason}",
+                    _("Re-send after reversal (%(key)s) by %(user)s: %(reason)s")
+                    % {
+                        "key": transfer.voucher_key,
+                        "user": job.started_by or _("system"),
+                        "reason": transfer.resend_reason,
+                    },
                     item=item,
                 )
             _transfer_save(transfer, job=job)
@@ -690,9 +736,16 @@ def visma_transfer_run(*, job, ctx) -> None:
                 ctx.count("failed")
             else:
                 ctx.info(
-                    f"Transferred {voucher.key} as batch {transfer.batch_number} "
-                    f"(debit = credit = {voucher.debit_total} SEK, period "
-                    f"{voucher.financial_period}).",
+                    _(
+                        "Transferred %(key)s as batch %(batch)s (debit = credit = %(debit)s SEK, "
+                        "period %(period)s)."
+                    )
+                    % {
+                        "key": voucher.key,
+                        "batch": transfer.batch_number,
+                        "debit": voucher.debit_total,
+                        "period": voucher.financial_period,
+                    },
                     item=item,
                 )
                 ctx.count("sent")
@@ -707,11 +760,11 @@ def ledger_transfer_mark_reversed(*, transfer: LedgerTransfer, user, reason: str
     ):
         raise PermissionDenied(_("You may not re-send accounting to Visma.Net."))
     if not reason.strip():
-        raise TransferRefused("Say why the transfer is sent again (the reversal).")
+        raise TransferRefused(_("Say why the transfer is sent again (the reversal)."))
     with transaction.atomic():
         transfer = LedgerTransfer.objects.select_for_update().get(pk=transfer.pk)
         if transfer.status != LedgerTransfer.Status.SENT:
-            raise TransferRefused("Only a sent transfer can be marked reversed.")
+            raise TransferRefused(_("Only a sent transfer can be marked reversed."))
         _transfer_save(
             transfer,
             status=LedgerTransfer.Status.REVERSED,

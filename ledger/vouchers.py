@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from .sie import DIM_COST_CENTER, DIM_EMPLOYEE, DIM_PROJECT, SieTransaction, SieVoucher
 
 CENT = Decimal("0.01")
@@ -21,7 +23,7 @@ class VoucherError(Exception):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("Nothing was exported. " + " ".join(problems))
+        super().__init__(" ".join([_("Nothing was exported."), *problems]))
 
 
 @dataclass(frozen=True)
