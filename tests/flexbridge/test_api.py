@@ -8,12 +8,27 @@ from flexbridge.api import check_if_match, etag_for
 
 def test_unauthenticated_gets_401_in_the_error_shape(api_client):
     response = api_client.get("/api/v1/jobs/", HTTP_ACCEPT="application/json")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     body = response.json()
     assert set(body) == {"error"}
-    assert body["error"]["code"] in ("not_authenticated", "authentication_failed")
+    assert body["error"]["code"] == "not_authenticated"
     assert body["error"]["message"]
     assert body["error"]["fields"] == {}
+
+
+def test_bad_token_is_401(api_client, db):
+    response = api_client.get("/api/v1/jobs/", HTTP_AUTHORIZATION="Token nope")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_forbidden_is_403_in_the_error_shape(make_user, company, api_client):
+    viewer = make_user(company, role="viewer")
+    api_client.force_authenticate(viewer)
+    response = api_client.post("/api/v1/jobs/selftest/", {"company": company.pk})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
 
 
 def test_token_auth(api_client, user):
