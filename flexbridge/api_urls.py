@@ -23,6 +23,7 @@ from projects.api import (
     DimensionValueViewSet,
     ExpenseCodeViewSet,
     HomeAccountingViewSet,
+    ProjectEventViewSet,
     ProjectViewSet,
     TimeCodeViewSet,
     TimeRegistrationViewSet,
@@ -39,6 +40,7 @@ router.register("employment-forms", EmploymentFormViewSet, basename="employment-
 router.register("employment-templates", EmploymentTemplateViewSet, basename="employment-template")
 router.register("positions", PositionViewSet, basename="position")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("project-events", ProjectEventViewSet, basename="project-event")
 router.register("accounting-dimensions", AccountingDimensionViewSet, basename="dimension")
 router.register("dimension-values", DimensionValueViewSet, basename="dimension-value")
 router.register("cost-centers", CostCenterViewSet, basename="cost-center")

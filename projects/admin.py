@@ -36,6 +36,7 @@ from .models import (
     ProjectAuthorization,
     ProjectCompetence,
     ProjectControl,
+    ProjectEvent,
     ProjectParticipant,
     ProjectPrice,
     ProjectRegisterSettings,
@@ -60,6 +61,23 @@ class AccountingDefaultInline(ScopedInline):
 class ControlInline(ScopedInline):
     model = ProjectControl
     fields = ["kind", "action", "threshold_percent", "threshold_amount"]
+
+
+class EventInline(ScopedInline):
+    """Events (Händelser): extra compensation for time on the project (see
+    ``selectors.project_events_for_registrations``)."""
+
+    model = ProjectEvent
+    fields = [
+        "name",
+        "salary_type_code",
+        "kind",
+        "amount",
+        "time_codes",
+        "valid_from",
+        "valid_to",
+        "applies_to_sub_projects",
+    ]
 
 
 class PriceInline(ScopedInline):
@@ -192,6 +210,7 @@ class ProjectAdmin(CompanyScopedAdmin):
     inlines = [
         AccountingDefaultInline,
         ControlInline,
+        EventInline,
         AttachmentInline,
         ShiftInline,
         CompetenceInline,

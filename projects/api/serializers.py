@@ -19,6 +19,7 @@ from ..models import (
     HomeAccounting,
     Place,
     Project,
+    ProjectEvent,
     TimeCode,
     TimeRegistration,
     WorkSchedule,
@@ -292,3 +293,42 @@ class WorkScheduleSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkSchedule
         fields = ["id", "employee", "valid_from", *WorkSchedule.WEEKDAYS]
+
+
+class ProjectEventSerializer(serializers.ModelSerializer):
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all())
+    time_codes = ScopedPrimaryKeyRelatedField(
+        queryset=TimeCode.objects.all(), many=True, required=False
+    )
+
+    class Meta:
+        model = ProjectEvent
+        fields = [
+            "id",
+            "project",
+            "name",
+            "salary_type_code",
+            "kind",
+            "amount",
+            "time_codes",
+            "valid_from",
+            "valid_to",
+            "applies_to_sub_projects",
+        ]
+
+    def validate(self, attrs):
+        project = attrs.get("project") or getattr(self.instance, "project", None)
+        codes = attrs.get("time_codes")
+        if codes is None and self.instance is not None:
+            codes = list(self.instance.time_codes.all())
+        if project is not None and any(c.company_id != project.company_id for c in codes or ()):
+            raise serializers.ValidationError(
+                {"time_codes": _("The time codes must belong to the project's company.")}
+            )
+        valid_from = attrs.get("valid_from", getattr(self.instance, "valid_from", None))
+        valid_to = attrs.get("valid_to", getattr(self.instance, "valid_to", None))
+        if valid_from and valid_to and valid_to < valid_from:
+            raise serializers.ValidationError(
+                {"valid_to": _("The event must not end before it starts.")}
+            )
+        return attrs

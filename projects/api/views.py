@@ -21,6 +21,7 @@ from ..models import (
     ExpenseCode,
     HomeAccounting,
     Project,
+    ProjectEvent,
     TimeCode,
     TimeRegistration,
     WorkSchedule,
@@ -360,3 +361,22 @@ class WorkScheduleViewSet(_EmployeeOwnedViewSet):
     queryset = WorkSchedule.objects.select_related("employee")
     serializer_class = s.WorkScheduleSerializer
     filterset_fields = ["employee", "valid_from"]
+
+
+class ProjectEventViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    """Events (Händelser) on projects: extra compensation for time on the project."""
+
+    queryset = ProjectEvent.objects.select_related("project").prefetch_related("time_codes")
+    serializer_class = s.ProjectEventSerializer
+    filterset_fields = ["project", "kind", "salary_type_code"]
+
+    def perform_create(self, serializer):
+        project = serializer.validated_data["project"]
+        self.check_company_permission(company=project.company, action="add")
+        serializer.save()
+
+    def perform_update(self, serializer):
+        project = serializer.validated_data.get("project")
+        if project is not None and project.company_id != serializer.instance.project.company_id:
+            self.check_company_permission(company=project.company, action="add")
+        serializer.save()

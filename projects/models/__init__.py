@@ -3,7 +3,7 @@
 Split by topic: ``accounting`` (dimensions and their values, cost centres, home accounting),
 ``project`` (the project tree and every tab of it), ``time`` (time codes), ``people`` (rows that
 hang on an employee: home accounting, competences, participation, time registrations and
-work schedules).
+work schedules), ``events`` (extra compensation rules on a project).
 """
 
 from .accounting import (
@@ -13,6 +13,7 @@ from .accounting import (
     CostCenter,
     ProjectRegisterSettings,
 )
+from .events import ProjectEvent
 from .people import (
     EmployeeCompetence,
     HomeAccounting,
@@ -54,6 +55,7 @@ __all__ = [
     "ProjectAuthorization",
     "ProjectCompetence",
     "ProjectControl",
+    "ProjectEvent",
     "ProjectParticipant",
     "ProjectPrice",
     "ProjectRegisterSettings",

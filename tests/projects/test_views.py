@@ -196,6 +196,7 @@ def _inline_prefixes():
     return [
         "accounting_defaults",
         "controls",
+        "events",
         "attachments",
         "shifts",
         "competences",
