@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Subquery
 from rest_framework.test import APIClient
 from stdnum import luhn
 
-from bench.common import Figure, percentiles
+from bench.common import Figure, bench_company, percentiles
 from companies.models import Company
 from employees.models import (
     Employee,
@@ -33,14 +33,7 @@ PAGE = 100
 
 
 def _company() -> Company:
-    company = Company.objects.filter(code="bench-emp").first()
-    if company is None:
-        from companies.services import company_create
-
-        company = company_create(
-            name="Bench Employees AB", organisation_number="556000-0019", code="bench-emp"
-        )
-    return company
+    return bench_company("bench-emp", "Bench Employees AB")
 
 
 def _pin(n: int) -> str:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from bench.common import Figure, timed
+from bench.common import Figure, bench_company, timed
 from companies.models import Company
 from integrations.models import Job, JobLogLine
 from integrations.services import JobContext
 
 
 def _company() -> Company:
-    company = Company.objects.filter(code="bench").first()
-    if company is None:
-        from companies.services import company_create
-
-        company = company_create(name="Bench AB", organisation_number="556000-0001", code="bench")
-    return company
+    return bench_company("bench", "Bench AB")
 
 
 def run(*, quick: bool) -> list[Figure]:

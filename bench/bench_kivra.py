@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test.utils import override_settings
 
-from bench.common import Figure
+from bench.common import Figure, bench_company
 from companies.models import Company
 from employees.models import Employee, PersonnelCategory
 from integrations.models import Job
@@ -56,17 +56,9 @@ def _pin(n: int) -> str:
 
 def _company(count: int) -> Company:
     code = f"bench-kivra-{count}"
-    company = Company.objects.filter(code=code).first()
-    if company is not None:
-        return company
-    from companies.services import company_create
-
-    company = company_create(
-        name=f"Kivra bench {count} AB",
-        organisation_number="556036-0793" if count > 1000 else "556016-0680",
-        code=code,
-        kivra_payslips=True,
-    )
+    if Company.objects.filter(code=code).exists():
+        return Company.objects.get(code=code)
+    company = bench_company(code, f"Kivra bench {count} AB", kivra_payslips=True)
     category = PersonnelCategory.objects.get(company=company, code="STD")
     Employee.objects.bulk_create(
         [

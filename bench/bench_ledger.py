@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from bench.common import Figure, timed
+from bench.common import Figure, bench_company, timed
 from companies.models import Company
 from employees.models import Employee, PersonnelCategory
 from ledger.services import voucher_build
@@ -20,14 +20,7 @@ TYPES = ["MÅNLÖN", "TIMLÖN", "ÖT1", "SEM", "BILERS", "AVDRAG"]
 
 
 def _company() -> Company:
-    company = Company.objects.filter(code="bench-ledger").first()
-    if company is None:
-        from companies.services import company_create
-
-        company = company_create(
-            name="Bench Ledger AB", organisation_number="556000-0019", code="bench-ledger"
-        )
-    return company
+    return bench_company("bench-ledger", "Bench Ledger AB")
 
 
 def _run(company: Company, *, lines: int, payslips: int) -> PayrollRun:

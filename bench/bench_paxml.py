@@ -27,7 +27,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from bench.common import Figure
+from bench.common import Figure, bench_company
 
 EMPLOYEES = 500
 
@@ -71,15 +71,7 @@ def _in_child(func) -> tuple[float, float]:
 
 
 def _company():
-    from companies.models import Company
-    from companies.services import company_create
-
-    company = Company.objects.filter(code="bench-paxml").first()
-    if company is None:
-        company = company_create(
-            name="Bench PAXml AB", organisation_number="556000-0019", code="bench-paxml", paxml=True
-        )
-    return company
+    return bench_company("bench-paxml", "Bench PAXml AB", paxml=True)
 
 
 def _employees(company) -> None:

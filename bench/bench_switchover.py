@@ -6,26 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bench.common import Figure, timed
+from bench.common import Figure, bench_company, timed
 from companies.models import Company
 from employees.models import Employee, EmploymentRate, PersonnelCategory
 
 
-def _company(code: str, orgnr: str) -> Company:
-    company = Company.objects.filter(code=code).first()
-    if company is None:
-        from companies.services import company_create
-
-        company = company_create(
-            name=f"Bench {code} AB", organisation_number=orgnr, code=code, payroll_sync=True
-        )
-    return company
+def _company(code: str) -> Company:
+    return bench_company(code, f"Bench {code} AB", payroll_sync=True)
 
 
 def _reset(company: Company) -> None:
     """Remove a previous run's rows without a history row per deleted employee."""
     from django.db import connection
 
+    from integrations.models import SwitchoverHrChange
+
+    SwitchoverHrChange.objects.filter(switchover__company=company)._raw_delete(connection.alias)
     ids = list(Employee.objects.filter(company=company).values_list("pk", flat=True))
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
@@ -45,8 +41,8 @@ def run(*, quick: bool) -> list[Figure]:
     count = 5_000 if quick else 50_000
     page_size = 1000
     sandbox = PayrollSandbox(differences=False, employees=count)
-    company = _company("bench-sw", "556000-0019")
-    baseline_company = _company("bench-swb", "556000-0027")
+    company = _company("bench-sw")
+    baseline_company = _company("bench-swb")
     for target in (company, baseline_company):
         _reset(target)
     Switchover.objects.filter(company=company).delete()

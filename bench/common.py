@@ -42,3 +42,28 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return p50, p99
+
+
+def bench_company(code: str, name: str, **licenses: bool):
+    """The benchmark company ``code``, created once with all add-ons it asks for.
+
+    Benchmarks share one database, so each gets its own company and a unique, valid
+    organisation number derived from its code.
+    """
+    import zlib
+
+    from stdnum import luhn
+
+    from companies.models import Company
+    from companies.services import company_create
+
+    company = Company.objects.filter(code=code).first()
+    if company is None:
+        body = str(556_200_000 + zlib.crc32(code.encode()) % 99_999)
+        company = company_create(
+            name=name,
+            organisation_number=f"{body[:6]}-{body[6:]}{luhn.calc_check_digit(body)}",
+            code=code,
+            **licenses,
+        )
+    return company
