@@ -7,7 +7,6 @@ from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -141,14 +140,10 @@ class SelftestView(APIView):
             kind="selftest",
             parameters=params,
         )
-        job.refresh_from_db()
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return job_response(job)
 
 
 def job_response(job: Job) -> Response:
     """The 202 answer every command endpoint gives: the job it started."""
     job.refresh_from_db()
     return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-
-
-__all__ = ["JobSerializer", "JobViewSet", "SelftestView", "get_object_or_404", "job_response"]
