@@ -178,7 +178,8 @@ class PaxmlFileBackend:
         self.pending.append({"employee_number": employee_number, **data})
 
     def render(self, *, company_name: str = "", organisation_number: str = "") -> bytes:
-        """The collected upserts as one PAXml personnel file."""
+        """The collected upserts as one PAXml personnel file (``resenheter``: the person's
+        result units as ``(dim, id)`` pairs, e.g. home accounting)."""
         import datetime as dt
         import io
         from decimal import Decimal
@@ -219,6 +220,9 @@ class PaxmlFileBackend:
                             anstid=row["employee_number"],
                             persnr=(row.get("personal_identity_number") or "").replace("-", ""),
                             values=ordered,
+                            resenheter=tuple(
+                                (int(dim), str(unit)) for dim, unit in row.get("resenheter") or ()
+                            ),
                         )
                     )
         return out.getvalue()

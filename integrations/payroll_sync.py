@@ -11,6 +11,9 @@
   with identical bytes (the upsert is idempotent).
 * Nightly, :func:`payroll_accounting_send_run` sends the home accounting in force that day
   (payroll has no dating), once per employee and day.
+* A file-based payroll system (PAXml only) gets no calls: the same deliveries are written
+  as one PAXml personnel file, the job's result file, for the admin to import
+  (:func:`_deliveries_write_file`); a written delivery is SENT, so it is written once.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from employees.models import Employee, EmploymentRate
 
 from .clients.base import OutsideSystemError, TransientError
 from .models import Job, PayrollLink, PayrollSyncChange, PayrollSyncDelivery
-from .payroll_backend import PayrollLinkMissing, payroll_client_for
+from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import SYNCED_FIELDS, hr_employee_payload, payload_bytes
 from .services import JobContext, job_create
 
@@ -93,8 +96,6 @@ def payroll_sync_enqueue(*, employee: Employee, fields: Iterable[str]) -> Payrol
     link = payroll_link_for(company=employee.company_id)
     if link is None or not link.hr_is_master:
         return None
-    if link.variant == PayrollLink.Variant.PAXML_FILE:
-        return None  # a file-based payroll system gets files, not calls (docs/switchover.md)
     if not employee_in_transfer(link=link, employee=employee):
         return None
     change = PayrollSyncChange.objects.create(
@@ -194,6 +195,10 @@ def payroll_deliveries_send(
     link = payroll_link_for(company=company)
     if link is None:
         raise PayrollLinkMissing(_("The company has no payroll link."))
+    if link.variant == PayrollLink.Variant.PAXML_FILE:
+        if ctx is None:
+            raise PayrollLinkMissing(_("A file-based payroll link is written by a job."))
+        return _deliveries_write_file(company=company, ctx=ctx, job=job, kind=kind)
     counts = {"sent": 0, "failed": 0, "rejected": 0}
     now = timezone.now()
     due = list(_due(company, kind, now).order_by("pk"))
@@ -236,6 +241,126 @@ def payroll_deliveries_send(
             if ctx:
                 ctx.count(outcome)
                 ctx.advance()
+    return counts
+
+
+FILE_NAMES = {
+    PayrollSyncDelivery.Kind.EMPLOYEE: "personnel.pax",
+    PayrollSyncDelivery.Kind.ACCOUNTING: "home-accounting.pax",
+}
+
+
+def _accounting_units(payload: dict) -> list[tuple[int, str]]:
+    """Home accounting as the person's ``<resenheter>``: dim 1 cost centre, dim 6 project."""
+    from paxml.records import COST_CENTRE_DIM, PROJECT_DIM
+
+    return [
+        (dim, payload[name])
+        for dim, name in ((COST_CENTRE_DIM, "cost_center"), (PROJECT_DIM, "project"))
+        if payload.get(name)
+    ]
+
+
+def _deliveries_write_file(
+    *, company: Company, ctx: JobContext, job: Job | None, kind: str
+) -> dict[str, int]:
+    """A file-based payroll system: the due deliveries as one PAXml personnel file (the
+    job's result file) instead of calls. Employee data as ``<person>`` posts (an element
+    left out leaves payroll's value as it is); home accounting as the person's
+    ``<resenheter>``. The deliveries are locked, written and marked SENT in one
+    transaction, so a re-run (or a second worker) writes nothing twice."""
+    counts = {"sent": 0, "rejected": 0}
+    with transaction.atomic():
+        due = list(
+            PayrollSyncDelivery.objects.select_for_update()
+            .filter(
+                company=company,
+                kind=kind,
+                status__in=[
+                    PayrollSyncDelivery.Status.PENDING,
+                    PayrollSyncDelivery.Status.FAILED,
+                    PayrollSyncDelivery.Status.SENDING,
+                ],
+            )
+            .order_by("pk")
+        )
+        if not due:
+            ctx.info(_("Nothing new for the payroll system: no file written."))
+            return counts
+        ctx.set_total(ctx.done + len(due))
+        # Every delivery carries the employee's whole data: the newest one per employee wins.
+        latest: dict[int, PayrollSyncDelivery] = {}
+        for delivery in due:
+            latest[delivery.employee_id] = delivery
+        backend = PaxmlFileBackend()
+        written: list[int] = []
+        rejected: list[int] = []
+        for delivery in due:
+            ctx.check_cancelled()
+            if latest[delivery.employee_id] is not delivery:
+                written.append(delivery.pk)  # superseded by a newer one in the same file
+                ctx.advance()
+                continue
+            _resolve_number(delivery, ctx)
+            number = delivery.employee_number
+            payload = json.loads(bytes(delivery.payload))
+            if kind == PayrollSyncDelivery.Kind.ACCOUNTING:
+                units = _accounting_units(payload)
+                if not units:
+                    rejected.append(delivery.pk)
+                    ctx.count("rejected")
+                    ctx.error(
+                        _(
+                            "No cost centre or project in force: a PAXml file cannot clear "
+                            "payroll's accounting, change it in the payroll system by hand."
+                        ),
+                        item=number,
+                    )
+                    ctx.advance()
+                    continue
+                backend.employee_upsert(employee_number=number, data={"resenheter": units})
+                ctx.info(
+                    _("Home accounting written to the file: %(units)s")
+                    % {"units": ", ".join(f"dim {d} = {v}" for d, v in units)},
+                    item=number,
+                )
+            else:
+                backend.employee_upsert(employee_number=number, data=payload)
+                ctx.info(_("Written to the personnel file for payroll."), item=number)
+            written.append(delivery.pk)
+            ctx.count("sent")
+            ctx.advance()
+        if backend.pending:
+            name = FILE_NAMES[kind]
+            ctx.save_result_file(
+                name,
+                backend.render(
+                    company_name=company.name,
+                    organisation_number=getattr(company, "organisation_number", "") or "",
+                ),
+            )
+            ctx.info(
+                _("%(name)s: %(n)s employees for the payroll system to import.")
+                % {"name": name, "n": len(backend.pending)}
+            )
+        now = timezone.now()
+        PayrollSyncDelivery.objects.filter(pk__in=written).update(
+            status=PayrollSyncDelivery.Status.SENT,
+            attempts=F("attempts") + 1,
+            sent_at=now,
+            next_attempt_at=None,
+            last_error="",
+            job=job,
+        )
+        PayrollSyncDelivery.objects.filter(pk__in=rejected).update(
+            status=PayrollSyncDelivery.Status.REJECTED,
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+            last_error="No cost centre or project in force: not expressible in a PAXml file.",
+            job=job,
+        )
+    counts["sent"] = len(backend.pending)
+    counts["rejected"] = len(rejected)
     return counts
 
 
@@ -411,12 +536,13 @@ def payroll_accounting_send_run(*, job: Job, ctx: JobContext) -> None:
 
 
 def payroll_accounting_nightly() -> list[Job]:
-    """Beat task: one ``payroll_accounting_send`` job per company that sends accountings."""
+    """Beat task: one ``payroll_accounting_send`` job per company that sends accountings
+    (for a file-based link the job writes them as the persons' ``<resenheter>``)."""
     jobs = []
     today = timezone.localdate().isoformat()
-    for link in PayrollLink.objects.filter(
-        master="hr", send_home_accounting=True, variant=PayrollLink.Variant.WEB_SERVICE
-    ).select_related("company"):
+    for link in PayrollLink.objects.filter(master="hr", send_home_accounting=True).select_related(
+        "company"
+    ):
         jobs.append(
             job_create(
                 company=link.company, kind="payroll_accounting_send", parameters={"on": today}

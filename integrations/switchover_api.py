@@ -2,7 +2,8 @@
 
 Read: the company's switchovers with their step results. Commands: one action per step
 (``POST /api/v1/switchovers/preflight/`` with ``{"company": id, ...}`` → 202 with the job),
-and ``approve``, ``override``, ``abort`` on a switchover.
+and ``approve``, ``override``, ``abort`` on a switchover. A file-based payroll system's
+personnel register is uploaded with ``POST /api/v1/switchovers/personnel-file/``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from companies.models import Company
@@ -58,6 +60,11 @@ class StepInputSerializer(serializers.Serializer):
     selection = serializers.DictField(required=False)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
     transfer_employment_data = serializers.ChoiceField(choices=["all", "selection"], required=False)
+
+
+class PersonnelFileSerializer(serializers.Serializer):
+    company = ScopedPrimaryKeyRelatedField(queryset=Company.objects.all())
+    file = serializers.FileField()
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -132,6 +139,39 @@ class SwitchoverViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet
     def verify(self, request):
         """Step 6: the verification round trip of an address change."""
         return self._start(request, "verify")
+
+    @extend_schema(request=PersonnelFileSerializer, responses=SwitchoverSerializer)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="personnel-file",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def personnel_file(self, request):
+        """A file-based payroll system: upload its personnel register (PAXml, multipart
+        ``file`` with ``company``); the preflight and the exports read it. 400 when the file
+        cannot be read or holds no employees."""
+        data = PersonnelFileSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            switchover = sw.switchover_personnel_file_upload(
+                user=request.user,
+                company=data.validated_data["company"],
+                content=upload.read(),
+                name=upload.name,
+            )
+        except DjangoValidationError as exc:
+            messages = (
+                [m for ms in exc.message_dict.values() for m in ms]
+                if hasattr(exc, "error_dict")
+                else exc.messages
+            )
+            raise exceptions.ValidationError({"file": messages}) from exc
+        except Exception as exc:
+            raise _translate(exc) from exc
+        switchover.refresh_from_db()
+        return Response(SwitchoverSerializer(switchover).data)
 
     def _command(self, request, func, **kwargs):
         switchover = self.get_object()

@@ -4,14 +4,17 @@ the shell.
 Runs the step as a job (in this process), prints its log (the preflight prints its
 checklist) and exits 1 when the step fails. ``--step approve`` approves the test export,
 ``--step override --reason ...`` overrides the current failed step, ``--step abort`` aborts,
-``--step status`` prints where the switchover stands.
+``--step status`` prints where the switchover stands. ``--file PATH`` (a file-based payroll
+system) stores the personnel PAXml file on the switchover before the step runs.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.models import Company
@@ -20,6 +23,7 @@ from integrations.models import Job
 from integrations.selectors import job_log_lines
 from integrations.services import job_execute
 
+FILE_STEPS = ("preflight", "test_export", "export_all")
 MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}
 
 
@@ -39,6 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("--template", help="export_all: employment template code")
         parser.add_argument(
             "--selection", help='export_all / hr_on: JSON, e.g. {"employment_forms": ["TV"]}'
+        )
+        parser.add_argument(
+            "--file",
+            dest="personnel_file",
+            help="preflight / test_export / export_all: the personnel PAXml file exported "
+            "from a file-based payroll system, stored on the switchover before the step",
         )
         parser.add_argument("--transfer", choices=["all", "selection"], default="all", help="hr_on")
 
@@ -67,6 +77,8 @@ class Command(BaseCommand):
                 current.refresh_from_db()
                 self._status(current)
                 return
+            if options.get("personnel_file"):
+                self._upload(actor, company_obj, step, options["personnel_file"])
             parameters = {}
             if options.get("employee_number"):
                 parameters["employee_number"] = options["employee_number"]
@@ -103,6 +115,26 @@ class Command(BaseCommand):
         self.stdout.write(f"Step {step}: {outcome} (job #{job.pk}, {job.status})")
         if outcome in ("failed", "strong_warning") or job.status == Job.Status.FAILED:
             raise SystemExit(1)
+
+    def _upload(self, actor, company, step: str, path: str) -> None:
+        if step not in FILE_STEPS:
+            raise CommandError(f"--file goes with --step {', '.join(FILE_STEPS)}.")
+        try:
+            content = Path(path).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from exc
+        try:
+            sw.switchover_personnel_file_upload(
+                user=actor, company=company, content=content, name=Path(path).name
+            )
+        except ValidationError as exc:
+            messages = (
+                [m for ms in exc.message_dict.values() for m in ms]
+                if hasattr(exc, "error_dict")
+                else exc.messages
+            )
+            raise CommandError(f"{path}: {' '.join(messages)}") from exc
+        self.stdout.write(f"Personnel file {Path(path).name} stored on the switchover.")
 
     def _status(self, current) -> None:
         if current is None:
