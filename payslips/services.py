@@ -31,7 +31,6 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -543,18 +542,39 @@ def payslip_deliveries_claim(*, delivery_ids: list[int], job: Job) -> dict[int, 
     if not delivery_ids:
         return {}
     now = timezone.now()
+    ids = sorted(set(delivery_ids))
+    meta = PayslipDelivery._meta
+    quote = connection.ops.quote_name
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("status", "job", "updated_at", "request_body", "attempts")
+    }
+    pk, table = quote(meta.pk.column), quote(meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    lock = (
+        " " + connection.ops.for_update_sql() if connection.features.has_select_for_update else ""
+    )
+    updated_at = meta.get_field("updated_at")
+    # select_for_update and a plain UPDATE, as plain SQL (run once per chunk; the ORM's
+    # query compilation was most of its CPU).
     with transaction.atomic():
-        rows = list(
-            PayslipDelivery.objects.select_for_update()
-            .filter(pk__in=delivery_ids, status__in=(Status.READY, Status.SENDING))
-            .order_by("pk")
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {column['status']}, {column['job']}, {column['updated_at']}, "  # noqa: S608
+                f"{column['request_body']} FROM {table} WHERE {pk} IN ({marks}) "
+                f"AND {column['status']} IN (%s, %s) ORDER BY {pk}{lock}",
+                [*ids, Status.READY, Status.SENDING],
+            )
+            rows = [
+                (row_pk, status, job_id, _aware(stamp), body)
+                for row_pk, status, job_id, stamp, body in cursor.fetchall()
+            ]
         others = {
-            d.job_id
-            for d in rows
-            if d.status == Status.SENDING
-            and d.job_id not in (None, job.pk)
-            and d.updated_at > now - STALE_CLAIM
+            job_id
+            for _pk, status, job_id, stamp, _body in rows
+            if status == Status.SENDING
+            and job_id not in (None, job.pk)
+            and stamp > now - STALE_CLAIM
         }
         live = (
             set(
@@ -566,17 +586,35 @@ def payslip_deliveries_claim(*, delivery_ids: list[int], job: Job) -> dict[int, 
             else set()
         )
         claimed = [
-            d
-            for d in rows
-            if not (
-                d.status == Status.SENDING and d.job_id in live and d.updated_at > now - STALE_CLAIM
-            )
+            (row_pk, body)
+            for row_pk, status, job_id, stamp, body in rows
+            if not (status == Status.SENDING and job_id in live and stamp > now - STALE_CLAIM)
         ]
-        # Every claimed row gets the same values: one plain UPDATE (under the row lock).
-        PayslipDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, job=job, updated_at=now
-        )
-    return {d.pk: bytes(d.request_body) for d in claimed}
+        if claimed:
+            # Every claimed row gets the same values: one plain UPDATE (under the row lock).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET {column['status']} = %s, "  # noqa: S608
+                    f"{column['attempts']} = {column['attempts']} + 1, {column['job']} = %s, "
+                    f"{column['updated_at']} = %s WHERE {pk} IN "
+                    f"({', '.join(['%s'] * len(claimed))})",
+                    [
+                        Status.SENDING,
+                        job.pk,
+                        updated_at.get_db_prep_save(now, connection),
+                        *(row_pk for row_pk, _body in claimed),
+                    ],
+                )
+    return {row_pk: bytes(body) for row_pk, body in claimed}
+
+
+def _aware(stamp):
+    """A timestamp read by plain SQL as the ORM would return it (SQLite gives strings)."""
+    if isinstance(stamp, str):
+        stamp = datetime.datetime.fromisoformat(stamp)
+    if settings.USE_TZ and timezone.is_naive(stamp):
+        stamp = timezone.make_aware(stamp, datetime.UTC)
+    return stamp
 
 
 def payslip_deliveries_finish(*, results: list[dict]) -> set[int]:
@@ -586,29 +624,46 @@ def payslip_deliveries_finish(*, results: list[dict]) -> set[int]:
         return set()
     now = timezone.now()
     by_id = {r["delivery_id"]: r for r in results}
-    with transaction.atomic():
-        rows = list(
-            PayslipDelivery.objects.select_for_update()
-            .filter(pk__in=list(by_id))
-            .only("pk", "channel", "status")
-            .order_by("pk")
-        )
+    ids = sorted(by_id)
+    meta = PayslipDelivery._meta
+    quote = connection.ops.quote_name
+    # The row lock as select_for_update takes it (ids in order), written as plain SQL: this
+    # runs once per handful of answers, and the ORM's query compilation cost more CPU than
+    # the statement. No savepoint: an error propagates and the caller's transaction (or
+    # this one) rolls back.
+    lock = (
+        " " + connection.ops.for_update_sql() if connection.features.has_select_for_update else ""
+    )
+    sql = "SELECT {pk}, {channel}, {status} FROM {table} WHERE {pk} IN ({ids}) ORDER BY {pk}{lock}".format(  # noqa: S608,E501 - names from _meta, ids as parameters
+        pk=quote(meta.pk.column),
+        channel=quote(meta.get_field("channel").column),
+        status=quote(meta.get_field("status").column),
+        table=quote(meta.db_table),
+        ids=", ".join(["%s"] * len(ids)),
+        lock=lock,
+    )
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids)
+            locked = cursor.fetchall()
         moved = []
-        for delivery in rows:
-            allowed = Status.SENDING if delivery.channel == Channel.KIVRA else Status.READY
-            if delivery.status != allowed:
+        for pk, channel, status in locked:
+            allowed = Status.SENDING if channel == Channel.KIVRA else Status.READY
+            if status != allowed:
                 continue
-            result = by_id[delivery.pk]
-            delivery.status = result["status"]
-            delivery.kivra_objkey = result.get("objkey", "")
-            delivery.correlation_id = result.get("correlation_id", "")
-            delivery.error_code = result.get("error_code", "")
-            delivery.error_message = result.get("error_message", "")
-            delivery.finished_at = now
-            delivery.updated_at = now
-            moved.append(delivery)
-        _update_rows(moved, FINISH_FIELDS)
-    return {d.pk for d in moved}
+            result = by_id[pk]
+            moved.append(
+                (
+                    result["status"],
+                    result.get("objkey", ""),
+                    result.get("correlation_id", ""),
+                    result.get("error_code", ""),
+                    result.get("error_message", ""),
+                    pk,
+                )
+            )
+        _update_finished(moved, now)
+    return {row[-1] for row in moved}
 
 
 FINISH_FIELDS = (
@@ -622,25 +677,22 @@ FINISH_FIELDS = (
 )
 
 
-def _update_rows(rows: list[PayslipDelivery], fields: tuple[str, ...]) -> None:
-    """Write ``fields`` of ``rows`` with one parametrised ``UPDATE ... WHERE id = %s`` run
-    by ``executemany``: what ``bulk_update`` does, without building a ``CASE`` per field
+def _update_finished(rows: list[tuple], now) -> None:
+    """Write the finish of ``rows`` (``(status, objkey, correlation_id, error_code,
+    error_message, pk)``) with one parametrised ``UPDATE ... WHERE id = %s`` run by
+    ``executemany``: what ``bulk_update`` does, without building a ``CASE`` per field
     (which cost more than the round trip for the few rows a finish writes)."""
     if not rows:
         return
     meta = PayslipDelivery._meta
-    columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from _meta
         quote(meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in columns),
+        ", ".join(f"{quote(meta.get_field(name).column)} = %s" for name in FINISH_FIELDS),
         quote(meta.pk.column),
     )
-    params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
-        + [row.pk]
-        for row in rows
-    ]
+    stamp = meta.get_field("finished_at").get_db_prep_save(now, connection)
+    params = [(*row[:5], stamp, stamp, row[5]) for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
