@@ -270,3 +270,56 @@ def test_received_endpoint(sandbox, client):
     answer = httpx.get(client.base_url + "/_sandbox/received").json()
     assert answer["count"] == 1
     assert answer["received"][0]["ssn"] == USER
+
+
+def _mutations(value, path=()):
+    """Every single-step damage to a salaryslip: each key removed, each value replaced by
+    values of other types, each string emptied or given an odd character, an extra key."""
+    if isinstance(value, dict):
+        yield path, ("add", "unexpected_key")
+        for key, child in value.items():
+            yield (*path, key), ("delete", None)
+            yield from _mutations(child, (*path, key))
+    elif isinstance(value, list):
+        yield path, ("set", [])
+        for index, child in enumerate(value):
+            yield from _mutations(child, (*path, index))
+    for replacement in (None, 1, 1.5, True, "x", "", "12,50", {}, []):
+        if replacement != value:
+            yield path, ("set", replacement)
+
+
+def _apply(document, path, change):
+    import copy
+
+    damaged = copy.deepcopy(document)
+    if not path:
+        return change[1] if change[0] == "set" else damaged
+    parent = damaged
+    for step in path[:-1]:
+        parent = parent[step]
+    action, replacement = change
+    if action == "delete":
+        del parent[path[-1]]
+    elif action == "add":
+        target = parent[path[-1]]
+        if isinstance(target, dict):
+            target["unexpected_key"] = "x"
+    else:
+        parent[path[-1]] = replacement
+    return damaged
+
+
+def test_fast_schema_check_agrees_with_jsonschema_on_every_single_damage():
+    """The compiled check (fastjsonschema) says yes exactly where jsonschema says yes."""
+    from integrations.clients.kivra import salaryslip_is_valid, salaryslip_validator
+
+    fast, reference = salaryslip_is_valid(), salaryslip_validator().is_valid
+    document = salaryslip()
+    assert fast(document) and reference(document)
+    checked = 0
+    for path, change in _mutations(document):
+        damaged = _apply(document, path, change)
+        assert fast(damaged) == reference(damaged), (path, change)
+        checked += 1
+    assert checked > 200
