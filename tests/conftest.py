@@ -75,4 +75,8 @@ def _media_root(settings, tmp_path):
 def _english_by_default(settings):
     """The product defaults to Swedish; tests read English unless they ask for Swedish
     (``settings.LANGUAGE_CODE = "sv"`` or an ``Accept-Language`` header)."""
+    from django.utils import translation
+
     settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

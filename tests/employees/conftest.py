@@ -1,28 +1,13 @@
-"""Users with hand-picked permissions.
-
-The default roles' "view" rule grants every ``companies.view_*`` permission, including
-viewing identity numbers and bank accounts in clear, so tests of masking build their own
-roles here.
-"""
+"""Users with hand-picked permissions, so tests of masking and field permissions say
+exactly which permissions a user holds."""
 
 import itertools
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import translation
 
 from companies.models import Membership, Role
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """The tests read the pages and messages in English, whatever the compiled Swedish
-    catalogue holds (the site's default language is Swedish)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
-
 
 EMPLOYEE_VIEW = ["employees.view_employee"]
 EMPLOYEE_ALL = [

@@ -21,12 +21,6 @@ def web(client, user):
     return client
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
-    settings.LANGUAGE_CODE = "en"
-
-
 def test_tree_page_shows_codes_and_red_green_bars(web, company, other_company):
     _main, _sub, bem, rek = make_tree(company, budget_hours=Decimal("4"))
     make_project(other_company, "SECRET")
