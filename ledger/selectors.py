@@ -7,13 +7,11 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
-from django.db.models import (
-    QuerySet,
-    Sum,
-)
+from django.db import DataError, connection, transaction
+from django.db.models import DecimalField, F, QuerySet, Sum
+from django.db.models.functions import Abs, Cast
 
-from payslips.models import PayrollRun, Payslip, PayslipLine
+from payslips.models import PayrollRun, Payslip, PayslipLine, ledger_key_unpack
 from projects.models import HomeAccounting
 
 from .models import LedgerTransfer
@@ -36,12 +34,6 @@ def payroll_runs_for_selection(
     return runs.order_by("payment_date", "pk")
 
 
-def _dimension_sql(number: int, *, alias: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"({alias}.dimensions ->> '{number}')"
-    return f"json_extract({alias}.dimensions, '$.\"{number}\"')"
-
-
 @dataclass(frozen=True)
 class LineGroup:
     """Payslip lines of a run with the same kind, salary type, account and dimensions — and
@@ -60,68 +52,93 @@ class LineGroup:
     quantity: Decimal | None
     lines: int
     # Σ amount × employer contributions / gross pay of each line's payslip over its gross
-    # lines: this group's share of the payslips' contributions (not rounded).
+    # lines (the rate to nine decimals): this group's share of the payslips' contributions.
     contributions_share: Decimal
 
 
+class ContributionsTooLarge(Exception):
+    """A gross line's amount times its payslip's contribution rate leaves the integer range
+    the apportioning is done in (about 92 million SEK)."""
+
+
+# Öre × billionths → kronor.
+_SHARE_EXPONENT = -11
+
+
 def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list[LineGroup]:
-    """The one pass over the runs' lines: a single SQL ``GROUP BY`` per run, kind, salary
-    type, line account, cost centre (SIE 1) and project (SIE 6); per payslip only where it
-    is needed (a dimension missing, a line that is not plain gross pay, or one of
+    """The one pass over the runs' lines: a single SQL ``GROUP BY`` per run, salary type,
+    line account, cost centre (SIE 1) and project (SIE 6); per payslip and kind only where
+    it is needed (a dimension missing, a line that is not gross pay, or one of
     ``payslip_types``: salary types that carry the employee or have their own credit
     account). The same pass sums each group's share of the employer contributions: every
-    gross line × its payslip's contributions / gross pay (a rate taken once per payslip).
+    gross line × its payslip's contributions per krona.
 
-    Written as SQL so the rate is computed per payslip, not per line. On PostgreSQL the
-    planner cannot estimate the conditional payslip key (it guesses ~10 % of the rows as
-    groups and sorts on disk): the query gets the memory for a hash aggregate and no JIT.
+    It reads the columns the database keeps for it (``PayslipLine.ledger_key``,
+    ``amount_ore``, ``cost_center_code``, ``project_code`` and
+    ``Payslip.contributions_rate_ppb``), so a line costs a hash lookup on plain columns,
+    integer sums and one integer multiplication: no JSON, no division, exact. On PostgreSQL
+    the planner cannot estimate the payslip key (it guesses ~10 % of the rows as groups):
+    the query gets the memory for a hash aggregate, parallel workers and no JIT.
     """
     line, slip = PayslipLine._meta.db_table, Payslip._meta.db_table
-    dim1, dim6 = _dimension_sql(1, alias="l"), _dimension_sql(6, alias="l")
-    if connection.vendor == "sqlite":
-        # SQLite stores whole NUMERIC values as INTEGER: compute the rate in floating point.
-        rate = "CAST(employer_contributions AS REAL) / NULLIF(gross_pay, 0)"
-        amount = "CAST(l.amount AS REAL)"
-    else:
-        rate = "employer_contributions / NULLIF(gross_pay, 0)"
-        amount = "l.amount"
     runs = ", ".join(["%s"] * len(run_ids))
-    types = ", ".join(["%s"] * len(payslip_types))
-    by_type = f" OR l.salary_type IN ({types})" if payslip_types else ""
-    # Built from constants (table names, dimension numbers) and placeholders only.
-    sql = (
-        f"SELECT s.payroll_run_id, CASE WHEN {dim1} IS NULL OR {dim1} = '' OR {dim6} IS NULL "  # noqa: S608
-        f"OR {dim6} = '' OR l.kind <> 'gross'{by_type} THEN l.payslip_id END, l.kind, "
-        f"l.salary_type, l.account, {dim1}, {dim6}, SUM(l.amount), SUM(l.quantity), COUNT(*), "
-        f"SUM(CASE WHEN l.kind = 'gross' THEN {amount} * s.rate END) "
-        f'FROM "{line}" l JOIN (SELECT id, payroll_run_id, {rate} AS rate FROM "{slip}" '
-        f"WHERE payroll_run_id IN ({runs})) s ON s.id = l.payslip_id "
-        f"GROUP BY 1, 2, 3, 4, 5, 6, 7"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, [*payslip_types, *run_ids])  # in the order of the placeholders
-        rows = cursor.fetchall()
-    # SQLite sums DECIMAL columns as floats: the columns hold öre (quantities hundredths),
-    # so rounding each sum back to two places restores the exact value.
-    return [
-        LineGroup(
-            payroll_run_id=row[0],
-            payslip_id=row[1],
-            kind=row[2],
-            salary_type=row[3],
-            account=row[4] or "",
-            cost_center=str(row[5]) if row[5] not in (None, "") else "",
-            project=str(row[6]) if row[6] not in (None, "") else "",
-            amount=_cents(row[7]),
-            quantity=_cents(row[8]) if row[8] is not None else None,
-            lines=row[9],
-            contributions_share=Decimal(str(row[10])) if row[10] is not None else ZERO,
+    if payslip_types:  # gross lines of these salary types are kept per payslip too
+        types = ", ".join(["%s"] * len(payslip_types))
+        key = (
+            f"COALESCE(l.ledger_key, CASE WHEN l.salary_type IN ({types}) "
+            "THEN l.payslip_id * 4 END)"
         )
-        for row in rows
-    ]
+    else:
+        key = "l.ledger_key"
+    # One run (the usual selection) needs no run in the grouping key.
+    several = len(run_ids) > 1
+    # Built from constants (table names) and placeholders only. The contribution share is
+    # summed over every line; only the gross groups' shares are used.
+    sql = (
+        f"SELECT {key}, l.salary_type, l.account, l.cost_center_code, l.project_code, "  # noqa: S608
+        "SUM(l.amount_ore), SUM(l.quantity), COUNT(*), "
+        "SUM(l.amount_ore * s.contributions_rate_ppb)"
+        f"{', s.payroll_run_id' if several else ''} "
+        f'FROM "{line}" l JOIN "{slip}" s ON s.id = l.payslip_id '
+        f"WHERE s.payroll_run_id IN ({runs}) GROUP BY 1, 2, 3, 4, 5{', 10' if several else ''}"
+    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true), "
+                    "set_config('parallel_setup_cost', '0', true), "
+                    "set_config('parallel_tuple_cost', '0', true)"
+                )
+            cursor.execute(sql, [*payslip_types, *run_ids])  # in the order of the placeholders
+            rows = cursor.fetchall()
+    except DataError as error:  # bigint out of range
+        raise ContributionsTooLarge(str(error)) from error
+    # SQLite sums the quantity column as a float: it holds hundredths, so rounding the sum
+    # back to two places restores the exact value.
+    groups = []
+    for row in rows:
+        payslip_id, kind = ledger_key_unpack(row[0])
+        groups.append(
+            LineGroup(
+                payroll_run_id=row[9] if several else run_ids[0],
+                payslip_id=payslip_id,
+                kind=kind,
+                salary_type=row[1],
+                account=row[2] or "",
+                cost_center=str(row[3]),
+                project=str(row[4]),
+                amount=Decimal(row[5]).scaleb(-2),
+                quantity=_cents(row[6]) if row[6] is not None else None,
+                lines=row[7],
+                contributions_share=(
+                    Decimal(row[8]).scaleb(_SHARE_EXPONENT)
+                    if row[8] and kind == PayslipLine.Kind.GROSS
+                    else ZERO
+                ),
+            )
+        )
+    return groups
 
 
 def _cents(value) -> Decimal:
@@ -158,6 +175,7 @@ class PayslipTotals:
     tax: Decimal
     net_pay: Decimal
     employer_contributions: Decimal
+    contributions_rate_ppb: int | None
 
 
 def payslip_totals(*, run_ids: list[int]) -> dict[int, PayslipTotals]:
@@ -170,8 +188,32 @@ def payslip_totals(*, run_ids: list[int]) -> dict[int, PayslipTotals]:
         "tax",
         "net_pay",
         "employer_contributions",
+        "contributions_rate_ppb",
     )
     return {row[0]: PayslipTotals(*row) for row in rows}
+
+
+def payslip_lines_too_large_to_apportion(*, run_ids: list[int]) -> list[tuple]:
+    """(run, employee number, line number, salary type, amount) of the lines whose
+    amount in öre times their payslip's contribution rate in billionths leaves the bigint
+    range: the lines :func:`payslip_line_groups` could not apportion (named in the error)."""
+    weight = Abs(
+        Cast("amount_ore", DecimalField(max_digits=30, decimal_places=0))
+        * F("payslip__contributions_rate_ppb")
+    )
+    return list(
+        PayslipLine.objects.filter(payslip__payroll_run_id__in=run_ids)
+        .alias(weight=weight)
+        .filter(weight__gt=2**63 - 1)
+        .order_by("payslip__payroll_run_id", "payslip__employee__employee_number", "line_number")
+        .values_list(
+            "payslip__payroll_run_id",
+            "payslip__employee__employee_number",
+            "line_number",
+            "salary_type",
+            "amount",
+        )
+    )
 
 
 def home_accounting_in_force(

@@ -83,9 +83,10 @@ def voucher_build(
     salary types that name a credit account are not paid out: they are credited on the
     salary type's credit account, else on ``LedgerSettings.benefit_credit_account``. The
     payslip's employer contributions are credited as payable and debited on the cost
-    centres and projects of its gross lines, in proportion to their amounts (the employee's
-    home accounting when the payslip has no gross pay); the öre left by rounding the shares
-    is booked explicitly on the largest share (``Voucher.contributions_residual``).
+    centres and projects of its gross lines, in proportion to their amounts (the rate taken
+    to nine decimals; the employee's home accounting when the payslip has no gross pay, or
+    contributions over ``MAX_CONTRIBUTIONS_RATE`` times it); the öre left by rounding the
+    shares is booked explicitly on the largest share (``Voucher.contributions_residual``).
     Dimensions come from the line, else from the employee's home accounting in force on the
     payment date.
 
@@ -121,25 +122,55 @@ def voucher_build(
     }
     self_balanced_types = sorted(code for code, st in salary_types.items() if st.credit_account_id)
     run_ids = [run.pk for run in runs]
-    groups = selectors.payslip_line_groups(
-        run_ids=run_ids,
-        payslip_types=sorted(
-            code for code, st in salary_types.items() if st.carries_employee or st.credit_account_id
-        ),
-    )
-    payslips = selectors.payslip_totals(run_ids=run_ids)
-    problems: list[str] = []
-    home: dict[int, dict[int, tuple[str, str]]] = {}
-    for run in runs:
-        employees = [p.employee_id for p in payslips.values() if p.payroll_run_id == run.pk]
-        if not employees:
-            problems.append(
-                _("Payroll run %(run)s (%(date)s) has no payslips.")
-                % {"run": run.pk, "date": run.payment_date}
-            )
-        home[run.pk] = selectors.home_accounting_in_force(
-            employee_ids=employees, day=run.payment_date
+    try:
+        groups = selectors.payslip_line_groups(
+            run_ids=run_ids,
+            payslip_types=sorted(
+                code
+                for code, st in salary_types.items()
+                if st.carries_employee or st.credit_account_id
+            ),
         )
+    except selectors.ContributionsTooLarge:
+        too_large = selectors.payslip_lines_too_large_to_apportion(run_ids=run_ids)
+        raise VoucherError(
+            [
+                _(
+                    "Payroll run %(run)s, employee %(employee)s, line %(line)s (%(type)s "
+                    "%(amount)s SEK): the amount times the payslip's employer contribution "
+                    "rate is too large to apportion; check the line and the payslip's totals."
+                )
+                % {"run": run, "employee": employee, "line": line, "type": kind, "amount": amount}
+                for run, employee, line, kind, amount in too_large
+            ]
+            or [_("The payslip lines are too large to apportion the employer contributions.")]
+        ) from None
+    payslips = selectors.payslip_totals(run_ids=run_ids)
+    problems = [
+        _("Payroll run %(run)s (%(date)s) has no payslips.")
+        % {"run": run.pk, "date": run.payment_date}
+        for run in runs
+        if not any(p.payroll_run_id == run.pk for p in payslips.values())
+    ]
+    # Home accounting only for the employees who need it: a payslip's lines without a cost
+    # centre or project, or contributions with no gross pay to follow.
+    needs_home: dict[int, set[int]] = defaultdict(set)
+    for group in groups:
+        if group.payslip_id is not None and not (group.cost_center and group.project):
+            slip = payslips.get(group.payslip_id)
+            if slip is not None:
+                needs_home[slip.payroll_run_id].add(slip.employee_id)
+    for slip in payslips.values():
+        if slip.employer_contributions and slip.contributions_rate_ppb is None:
+            needs_home[slip.payroll_run_id].add(slip.employee_id)
+    home: dict[int, dict[int, tuple[str, str]]] = {
+        run.pk: selectors.home_accounting_in_force(
+            employee_ids=sorted(needs_home[run.pk]), day=run.payment_date
+        )
+        if needs_home[run.pk]
+        else {}
+        for run in runs
+    }
 
     # Fold the SQL groups into postings per run, account and objects.
     sums: dict[int, dict[tuple, list]] = {run.pk: defaultdict(lambda: [ZERO, None]) for run in runs}
@@ -268,13 +299,15 @@ def voucher_build(
     residuals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     contributions: dict[int, Decimal] = defaultdict(lambda: ZERO)
     too_large: list[int] = []
+    tax: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    net_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for slip in payslips.values():
         run_id = slip.payroll_run_id
-        add(run_id, settings.tax_account.number, (), -slip.tax, None)
-        add(run_id, settings.net_pay_account.number, (), -slip.net_pay, None)
+        tax[run_id] += slip.tax
+        net_pay[run_id] += slip.net_pay
         if slip.employer_contributions:
             contributions[run_id] += slip.employer_contributions
-            if not slip.gross_pay:  # no gross lines to follow: the home accounting
+            if slip.contributions_rate_ppb is None:  # no gross pay to follow: home accounting
                 objects = home[run_id].get(slip.employee_id, ("", ""))
                 shares[run_id][objects] += slip.employer_contributions
         residual = residual_of(slip)
@@ -283,6 +316,8 @@ def voucher_build(
         residuals[run_id] += residual
     contributions_residuals: dict[int, Decimal] = {}
     for run_id in run_ids:
+        add(run_id, settings.tax_account.number, (), -tax[run_id], None)
+        add(run_id, settings.net_pay_account.number, (), -net_pay[run_id], None)
         if contributions[run_id] or shares[run_id]:
             contributions_residuals[run_id] = _contributions_post(
                 add=add,

@@ -13,7 +13,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Abs, Cast, Round
+from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -22,6 +24,43 @@ from flexbridge.fields import EncryptedTextField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
+# ``Payslip.contributions_rate_ppb`` is left empty when the employer contributions are more
+# than this many times the gross pay (no gross lines worth following, see ledger).
+MAX_CONTRIBUTIONS_RATE = 1000
+# The kinds of a payslip line in the order ``PayslipLine.ledger_key`` stores them (append
+# only: the index is kept in the database).
+KIND_CODES = ("gross", "net", "benefit")
+
+
+def ledger_key_unpack(key: int | None) -> tuple[int | None, str]:
+    """``PayslipLine.ledger_key`` → (payslip id or None, kind)."""
+    if key is None:
+        return None, KIND_CODES[0]
+    payslip_id, code = divmod(key, 4)
+    return payslip_id, KIND_CODES[code]
+
+
+class DimensionCode(models.Func):
+    """The object id of one SIE dimension in a line's ``dimensions`` as text, ``''`` when
+    the line has none (for a generated column). Written out per database because Django's
+    JSON key transform reads a numeric key such as ``"1"`` as an array index."""
+
+    output_field = models.TextField()
+
+    def __init__(self, dimension: int, **extra) -> None:
+        super().__init__(models.F("dimensions"), **extra)
+        self.dimension = int(dimension)
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"COALESCE(json_extract({column}, '$.\"{self.dimension}\"'), '')", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"COALESCE(({column} ->> '{self.dimension}'), '')", params
+
+    def deconstruct(self):
+        return (f"{__name__}.DimensionCode", (self.dimension,), {})
 
 
 class PayrollRun(CompanyOwned):
@@ -115,6 +154,33 @@ class Payslip(CompanyOwned):
     pdf_sha256 = models.CharField(_("PDF sha256"), max_length=64, blank=True, editable=False)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Employer contributions per krona of gross pay in billionths, kept by the database so
+    # the ledger can apportion the contributions over a run's lines in integer arithmetic
+    # (one multiplication per line, no division); empty without gross pay or when the
+    # contributions are more than MAX_CONTRIBUTIONS_RATE times it (the ledger then books
+    # them on the employee's home accounting).
+    contributions_rate_ppb = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                LessThan(Value(0), Abs(models.F("gross_pay")))
+                & LessThanOrEqual(
+                    Abs(models.F("employer_contributions")),
+                    Abs(models.F("gross_pay")) * MAX_CONTRIBUTIONS_RATE,
+                ),
+                then=Cast(
+                    Round(
+                        models.F("employer_contributions") * 1_000_000_000 / models.F("gross_pay")
+                    ),
+                    models.BigIntegerField(),
+                ),
+            ),
+            default=None,
+            output_field=models.BigIntegerField(),
+        ),
+        output_field=models.BigIntegerField(null=True),
+        db_persist=True,
+        verbose_name=_("employer contributions per krona (billionths)"),
+    )
 
     class Meta:
         verbose_name = _("payslip")
@@ -157,6 +223,48 @@ class PayslipLine(models.Model):
     dimensions = models.JSONField(_("accounting dimensions"), default=dict, blank=True)
     period_start = models.DateField(_("from"), null=True, blank=True)
     period_end = models.DateField(_("to"), null=True, blank=True)
+    # Kept by the database for the ledger's one pass over a run's lines: the amount in öre
+    # (exact integer sums) and the cost centre (SIE 1) and project (SIE 6) of ``dimensions``.
+    amount_ore = models.GeneratedField(
+        expression=Cast(Round(models.F("amount") * 100), models.BigIntegerField()),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+        verbose_name=_("amount in öre"),
+    )
+    cost_center_code = models.GeneratedField(
+        expression=DimensionCode(1),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("cost centre"),
+    )
+    project_code = models.GeneratedField(
+        expression=DimensionCode(6),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("project"),
+    )
+    # How the ledger groups the line: empty for gross pay with both a cost centre and a
+    # project (summed over the run's payslips), else the payslip and the kind packed into
+    # one integer, payslip id × 4 + KIND_CODES index (see ledger_key_unpack).
+    ledger_key = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                Q(kind="gross")
+                & ~Q(Exact(DimensionCode(1), Value("")))
+                & ~Q(Exact(DimensionCode(6), Value(""))),
+                then=Value(None),
+            ),
+            default=models.F("payslip_id") * 4
+            + models.Case(
+                *(models.When(kind=kind, then=code) for code, kind in enumerate(KIND_CODES)),
+                default=0,
+            ),
+            output_field=models.BigIntegerField(),
+        ),
+        output_field=models.BigIntegerField(null=True),
+        db_persist=True,
+        verbose_name=_("ledger grouping key"),
+    )
 
     objects = CompanyScopedQuerySet.as_manager()
     company_path = "payslip__company"
@@ -171,14 +279,6 @@ class PayslipLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.salary_type} {self.text} {self.amount}"
-
-    @property
-    def cost_center(self) -> str:
-        return str(self.dimensions.get("1", ""))
-
-    @property
-    def project(self) -> str:
-        return str(self.dimensions.get("6", ""))
 
 
 class KivraLink(CompanyOwned):

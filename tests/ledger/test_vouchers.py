@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from ledger import selectors
 from ledger.models import Account, LedgerSettings, SalaryTypeAccounting
@@ -413,3 +414,51 @@ def test_contributions_split_over_many_payslips_balance_to_the_ore(company):
     assert abs(voucher.contributions_residual) <= D("0.05")
     assert sum(p.amount for p in voucher.postings) == 0
     assert all(p.amount == p.amount.quantize(D("0.01")) for p in voucher.postings)
+
+
+@pytest.mark.django_db
+def test_contributions_far_above_the_gross_pay_go_to_the_home_accounting(company):
+    """A payslip whose contributions are more than 1 000 times its gross pay (a few öre of
+    pay beside large benefits) has no rate worth following: its contributions are booked
+    where the employee belongs, not spread by its few öre of gross lines."""
+    centre = cost_center_create(company=company, code="700", name="Home")
+    employee = EmployeeFactory(company=company)
+    HomeAccounting.objects.create(
+        employee=employee, valid_from=datetime.date(2025, 1, 1), cost_center=centre
+    )
+    salary_type(company, "FRISKV", "7389")
+    run = make_run(company=company)
+    make_payslip(
+        run=run,
+        employee=employee,
+        lines=[
+            ("MÅNLÖN", "0.10", None, {"1": "100", "6": "P1"}),
+            ("FRISKV", "40000.00", None, {}, "benefit"),
+        ],
+        contributions="12568.03",
+    )
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    got = postings(voucher)
+    assert got[("7510", ((DIM_COST_CENTER, "700"),))] == D("12568.03")
+    assert not any(acc == "7510" and objects != ((1, "700"),) for acc, objects in got)
+    assert sum(p.amount for p in voucher.postings) == 0
+
+
+@pytest.mark.django_db
+def test_a_line_too_large_to_apportion_is_refused_naming_it(company):
+    """Amount in öre × rate in billionths must stay within 64-bit integers (about 92 million
+    SEK at a rate of 1): beyond that the voucher is refused and the line named."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite turns an integer overflow into a float instead of an error")
+    run = make_run(company=company)
+    slip = make_payslip(
+        run=run,
+        lines=[("MÅNLÖN", "900000000000.00", None, {"1": "100", "6": "P1"})],
+        tax="0",
+        contributions="282780000000.00",
+    )
+    with pytest.raises(VoucherError) as refused:
+        voucher_build(company=company, payroll_run_id=run.pk)
+    [problem] = refused.value.problems
+    assert f"Payroll run {run.pk}, employee {slip.employee.employee_number}, line 1" in problem
+    assert "MÅNLÖN 900000000000.00 SEK" in problem
