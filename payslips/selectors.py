@@ -13,31 +13,42 @@ from .models import KivraLink, PayrollRun, Payslip, PayslipDelivery
 DISPATCH_STATUSES = ("final", "preliminary", "any")
 
 
-def payslips_for_dispatch(
+def payslip_ids_for_dispatch(
     *,
     company: Company,
     payment_date: datetime.date,
     status: str = "final",
     employee_ids: list[int] | None = None,
-) -> list[Payslip]:
-    """The payslips a Kivra dispatch selection covers, with what sending them needs.
+) -> list[int]:
+    """The payslips a Kivra dispatch selection covers, in sending order (run, employee
+    number). The dispatch loads them a batch at a time (:func:`payslips_for_dispatch`), so
+    the first are sent while the rest are still to be read.
 
     ``status``: ``final`` (default), ``preliminary``, or ``any`` — any run on that payment
     date, for older periods (the seed's "Valfritt utbetalningsdatum").
     """
-    # The PDFs are sent, so they are loaded with the rows (not deferred).
-    queryset = (
-        payslips_with_details(
-            Payslip.objects.filter(company=company, payroll_run__payment_date=payment_date)
-        )
-        .select_related("employee__company")  # the log label's name order: no query each
-        .defer(None)
-    )
+    queryset = Payslip.objects.filter(company=company, payroll_run__payment_date=payment_date)
     if status in ("final", "preliminary"):
         queryset = queryset.filter(payroll_run__status=status)
     if employee_ids:
         queryset = queryset.filter(employee_id__in=employee_ids)
-    return list(queryset.order_by("payroll_run_id", "employee__employee_number", "pk"))
+    return list(
+        queryset.order_by("payroll_run_id", "employee__employee_number", "pk").values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def payslips_for_dispatch(*, company: Company, ids: list[int]) -> list[Payslip]:
+    """These payslips of the company with what sending them needs, in the order of ``ids``."""
+    # The PDFs are sent, so they are loaded with the rows (not deferred).
+    found = {
+        payslip.pk: payslip
+        for payslip in payslips_with_details(Payslip.objects.filter(company=company, pk__in=ids))
+        .select_related("employee__company")  # the log label's name order: no query each
+        .defer(None)
+    }
+    return [found[pk] for pk in ids if pk in found]
 
 
 def payslips_with_details(queryset: QuerySet[Payslip]) -> QuerySet[Payslip]:

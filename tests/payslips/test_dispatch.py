@@ -81,6 +81,24 @@ def test_users_get_it_non_users_have_it_retained(company, employees, sandbox, li
     assert job.log_lines.filter(message__contains="Sent to Kivra").count() == 4
 
 
+@pytest.mark.django_db
+def test_a_large_selection_is_read_and_matched_a_batch_at_a_time(
+    company, employees, sandbox, link, monkeypatch
+):
+    """The selection streams: payslips read and matched in Kivra LOAD_BATCH at a time while
+    the first are already being sent; every one is still delivered once."""
+    monkeypatch.setattr(services, "LOAD_BATCH", 2)
+    make_run(company, employees)
+    job = dispatch(company)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.summary == {"sent": 4, "retained": 2}
+    matches = [r for r in sandbox.requests if r["path"].endswith("/usermatch/ssn")]
+    assert len(matches) == 3
+    assert_no_duplicates(sandbox)
+    assert len(sandbox.received) == 6
+
+
+@pytest.mark.django_db
 def test_only_employees_with_the_flag_and_the_selection(company, employees, sandbox, link):
     Employee.objects.filter(pk=employees[0].pk).update(kivra_send_payslips=False)
     make_run(company, employees)
