@@ -366,13 +366,19 @@ def test_contributions_follow_each_payslips_own_rate(company):
     assert voucher.contributions_residual == 0
 
 
-@pytest.mark.django_db
-def test_contributions_of_a_payslip_without_gross_pay_go_to_the_home_accounting(company):
+def employee_at_home(company):
+    """An employee whose home accounting is cost centre 700 from 2025."""
     centre = cost_center_create(company=company, code="700", name="Home")
     employee = EmployeeFactory(company=company)
     HomeAccounting.objects.create(
         employee=employee, valid_from=datetime.date(2025, 1, 1), cost_center=centre
     )
+    return employee
+
+
+@pytest.mark.django_db
+def test_contributions_of_a_payslip_without_gross_pay_go_to_the_home_accounting(company):
+    employee = employee_at_home(company)
     salary_type(company, "FRISKV", "7389")
     run = make_run(company=company)
     make_payslip(
@@ -421,11 +427,7 @@ def test_contributions_far_above_the_gross_pay_go_to_the_home_accounting(company
     """A payslip whose contributions are more than 1 000 times its gross pay (a few öre of
     pay beside large benefits) has no rate worth following: its contributions are booked
     where the employee belongs, not spread by its few öre of gross lines."""
-    centre = cost_center_create(company=company, code="700", name="Home")
-    employee = EmployeeFactory(company=company)
-    HomeAccounting.objects.create(
-        employee=employee, valid_from=datetime.date(2025, 1, 1), cost_center=centre
-    )
+    employee = employee_at_home(company)
     salary_type(company, "FRISKV", "7389")
     run = make_run(company=company)
     make_payslip(
