@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import DataError, connection, transaction
-from django.db.models import DecimalField, F, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.db.models.functions import Abs, Cast
 
 from payslips.models import PayrollRun, Payslip, PayslipLine, ledger_key_unpack
@@ -178,8 +178,28 @@ class PayslipTotals:
     contributions_rate_ppb: int | None
 
 
-def payslip_totals(*, run_ids: list[int]) -> dict[int, PayslipTotals]:
-    rows = Payslip.objects.filter(payroll_run_id__in=run_ids).values_list(
+def payslip_totals(
+    *,
+    run_ids: list[int],
+    only: set[int] | None = None,
+    max_rounding: Decimal | None = None,
+) -> dict[int, PayslipTotals]:
+    """payslip id → its stored totals: every payslip of the runs, or with ``only`` those
+    that need one by one treatment — the payslips in ``only`` (their lines are grouped per
+    payslip), those whose contributions have no rate to follow, and, with ``max_rounding``,
+    those whose gross pay less tax and net pay leaves more than it (to be named)."""
+    payslips = Payslip.objects.filter(payroll_run_id__in=run_ids)
+    if only is not None:
+        needed = Q(pk__in=only) | (
+            ~Q(employer_contributions=0) & Q(contributions_rate_ppb__isnull=True)
+        )
+        if max_rounding is not None:
+            # A little below the limit: SQLite computes in floating point.
+            needed |= Q(settled__gt=max_rounding - Decimal("0.005"))
+        payslips = payslips.alias(
+            settled=Abs(F("gross_pay") - F("tax") - F("net_pay"), output_field=DecimalField())
+        ).filter(needed)
+    rows = payslips.values_list(
         "pk",
         "payroll_run_id",
         "employee_id",
@@ -191,6 +211,37 @@ def payslip_totals(*, run_ids: list[int]) -> dict[int, PayslipTotals]:
         "contributions_rate_ppb",
     )
     return {row[0]: PayslipTotals(*row) for row in rows}
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    payslips: int
+    gross_pay: Decimal
+    tax: Decimal
+    net_pay: Decimal
+    employer_contributions: Decimal
+
+
+def payroll_run_totals(*, run_ids: list[int]) -> dict[int, RunTotals]:
+    """payroll run id → its number of payslips and the sums of their stored totals (runs
+    without payslips are left out)."""
+    rows = (
+        Payslip.objects.filter(payroll_run_id__in=run_ids)
+        .values("payroll_run_id")
+        .annotate(
+            count=Count("pk"),
+            gross=Sum("gross_pay"),
+            tax_sum=Sum("tax"),
+            net=Sum("net_pay"),
+            contributions=Sum("employer_contributions"),
+        )
+        .order_by()
+        .values_list("payroll_run_id", "count", "gross", "tax_sum", "net", "contributions")
+    )
+    return {
+        run_id: RunTotals(count, _cents(gross), _cents(tax), _cents(net), _cents(contributions))
+        for run_id, count, gross, tax, net, contributions in rows
+    }
 
 
 def payslip_lines_too_large_to_apportion(*, run_ids: list[int]) -> list[tuple]:

@@ -145,13 +145,21 @@ def voucher_build(
             ]
             or [_("The payslip lines are too large to apportion the employer contributions.")]
         ) from None
-    payslips = selectors.payslip_totals(run_ids=run_ids)
+    totals = selectors.payroll_run_totals(run_ids=run_ids)
     problems = [
         _("Payroll run %(run)s (%(date)s) has no payslips.")
         % {"run": run.pk, "date": run.payment_date}
         for run in runs
-        if not any(p.payroll_run_id == run.pk for p in payslips.values())
+        if run.pk not in totals
     ]
+    # The payslips that need one by one treatment: lines grouped per payslip, contributions
+    # without a rate, and those whose pay does not settle to within öre rounding. The rest
+    # are accounted for by the runs' totals.
+    payslips = selectors.payslip_totals(
+        run_ids=run_ids,
+        only={group.payslip_id for group in groups if group.payslip_id is not None},
+        max_rounding=MAX_ROUNDING,
+    )
     # Home accounting only for the employees who need it: a payslip's lines without a cost
     # centre or project, or contributions with no gross pay to follow.
     needs_home: dict[int, set[int]] = defaultdict(set)
@@ -278,15 +286,18 @@ def voucher_build(
         )
 
     # The rounding proof per payslip: from the stored gross pay when the gross lines add up
-    # to it for every run; else (a second pass) from each payslip's own paid-out lines.
-    stored_gross: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for slip in payslips.values():
-        stored_gross[slip.payroll_run_id] += slip.gross_pay
+    # to it for every run (a payslip not loaded leaves gross pay less tax and net pay, within
+    # öre rounding: its run's totals account for it); else (a second pass) from each
+    # payslip's own paid-out lines, one by one.
     paid: dict[int, Decimal] | None = None
-    if any(gross_lines[run_id] != stored_gross[run_id] for run_id in run_ids):
+    if any(
+        gross_lines[run_id] != (totals[run_id].gross_pay if run_id in totals else ZERO)
+        for run_id in run_ids
+    ):
         paid = selectors.payslip_paid_totals(
             run_ids=run_ids, self_balanced_types=self_balanced_types
         )
+        payslips = selectors.payslip_totals(run_ids=run_ids)
 
     def residual_of(slip) -> Decimal:
         if paid is not None:
@@ -295,35 +306,34 @@ def voucher_build(
             settled = slip.gross_pay - unpaid_gross[slip.payslip_id] + after_tax[slip.payslip_id]
         return settled - slip.tax - slip.net_pay
 
-    # The payslips' own totals; employer contributions split over the gross lines' objects.
     residuals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    contributions: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if paid is None:
+        for run_id, run_totals in totals.items():
+            residuals[run_id] = run_totals.gross_pay - run_totals.tax - run_totals.net_pay
     too_large: list[int] = []
-    tax: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    net_pay: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for slip in payslips.values():
         run_id = slip.payroll_run_id
-        tax[run_id] += slip.tax
-        net_pay[run_id] += slip.net_pay
-        if slip.employer_contributions:
-            contributions[run_id] += slip.employer_contributions
-            if slip.contributions_rate_ppb is None:  # no gross pay to follow: home accounting
-                objects = home[run_id].get(slip.employee_id, ("", ""))
-                shares[run_id][objects] += slip.employer_contributions
         residual = residual_of(slip)
         if abs(residual) > MAX_ROUNDING:
             too_large.append(slip.payslip_id)
-        residuals[run_id] += residual
+        if paid is None:  # the run's totals hold gross pay less tax and net pay already
+            residuals[run_id] += residual - (slip.gross_pay - slip.tax - slip.net_pay)
+        else:
+            residuals[run_id] += residual
+        if slip.employer_contributions and slip.contributions_rate_ppb is None:
+            # No gross pay to follow: the contributions go to the home accounting.
+            objects = home[run_id].get(slip.employee_id, ("", ""))
+            shares[run_id][objects] += slip.employer_contributions
     contributions_residuals: dict[int, Decimal] = {}
-    for run_id in run_ids:
-        add(run_id, settings.tax_account.number, (), -tax[run_id], None)
-        add(run_id, settings.net_pay_account.number, (), -net_pay[run_id], None)
-        if contributions[run_id] or shares[run_id]:
+    for run_id, run_totals in totals.items():
+        add(run_id, settings.tax_account.number, (), -run_totals.tax, None)
+        add(run_id, settings.net_pay_account.number, (), -run_totals.net_pay, None)
+        if run_totals.employer_contributions or shares[run_id]:
             contributions_residuals[run_id] = _contributions_post(
                 add=add,
                 run_id=run_id,
                 settings=settings,
-                total=contributions[run_id],
+                total=run_totals.employer_contributions,
                 shares=shares[run_id],
             )
     if too_large:
@@ -399,7 +409,7 @@ def voucher_build(
                 rounding=rounding,
                 contributions_residual=contributions_residuals.get(run.pk, ZERO),
                 lines=line_counts[run.pk],
-                payslips=sum(1 for p in payslips.values() if p.payroll_run_id == run.pk),
+                payslips=totals[run.pk].payslips,
             )
         )
     return vouchers

@@ -105,9 +105,12 @@ def test_benefit_is_debited_and_credited_and_not_paid(company):
 
 
 @pytest.mark.django_db
-def test_ore_rounding_from_many_small_lines_goes_to_the_rounding_account(company):
+@pytest.mark.parametrize("project", ["", "P1"], ids=["per-payslip", "summed-over-payslips"])
+def test_ore_rounding_from_many_small_lines_goes_to_the_rounding_account(company, project):
     """300 payslips of 7 small lines; net pay rounded to whole kronor on each (as payroll
-    does): the residuals add up to more than 1 SEK in total, each one below 1 SEK."""
+    does): the residuals add up to more than 1 SEK in total, each one below 1 SEK. Without
+    a project the lines are grouped per payslip and each payslip is proven on its own; with
+    both dimensions they are summed over the run and the run's totals carry the residuals."""
     run = make_run(company=company)
     expected_rounding = D("0")
     for n in range(300):
@@ -117,7 +120,7 @@ def test_ore_rounding_from_many_small_lines_goes_to_the_rounding_account(company
         expected_rounding += net - paid
         make_payslip(
             run=run,
-            lines=[("TIMLÖN", str(a), "1", {"1": str(100 + n % 3)}) for a in amounts],
+            lines=[("TIMLÖN", str(a), "1", {"1": str(100 + n % 3), "6": project}) for a in amounts],
             net_pay=str(net),
         )
     [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
@@ -464,3 +467,26 @@ def test_a_line_too_large_to_apportion_is_refused_naming_it(company):
     [problem] = refused.value.problems
     assert f"Payroll run {run.pk}, employee {slip.employee.employee_number}, line 1" in problem
     assert "MÅNLÖN 900000000000.00 SEK" in problem
+
+
+@pytest.mark.django_db
+def test_a_payslip_that_does_not_settle_is_named_among_many_that_do(company):
+    """Lines with both dimensions are summed over the run; a payslip whose gross pay less
+    tax and net pay leaves more than öre rounding is still found and named."""
+    run = make_run(company=company)
+    dims = {"1": "100", "6": "P1"}
+    for _n in range(20):
+        make_payslip(run=run, lines=[("MÅNLÖN", "30000.00", None, dims)], tax="9000.00")
+    employee = EmployeeFactory(company=company, employee_number="4712")
+    make_payslip(
+        run=run,
+        employee=employee,
+        lines=[("MÅNLÖN", "30000.00", None, dims)],
+        tax="9000.00",
+        net_pay="20995.00",
+    )
+    with pytest.raises(VoucherError) as refused:
+        voucher_build(company=company, payroll_run_id=run.pk)
+    [problem] = refused.value.problems
+    assert f"Payroll run {run.pk}, employee 4712" in problem
+    assert "1 MÅNLÖN 30000.00" in problem and "leave 5.00 SEK" in problem
