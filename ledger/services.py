@@ -91,7 +91,8 @@ def voucher_build(
     payment date.
 
     Everything comes from one SQL ``GROUP BY`` over the lines (per payslip only where the
-    payslip matters) plus the payslips' stored totals. The proof: per payslip, its gross
+    payslip matters), one aggregate of the runs' payslip totals and the stored totals of the
+    payslips that need one by one treatment. The proof: per payslip, its gross
     pay (less gross lines that are not paid out) plus its after-tax lines less tax and net
     pay is an öre-rounding residual of at most 1 SEK (else an error naming the run, the
     employee and the lines); per run, the gross lines must add up to the payslips' gross
