@@ -40,14 +40,24 @@ def payslip_ids_for_dispatch(
 
 
 def payslips_for_dispatch(*, company: Company, ids: list[int]) -> list[Payslip]:
-    """These payslips of the company with what sending them needs, in the order of ``ids``."""
+    """These payslips of the company with what sending them needs, in the order of ``ids``.
+
+    The company (also the employee's: the log label's name order) and the payroll runs are
+    the same objects for every payslip, not a copy joined into each row."""
     # The PDFs are sent, so they are loaded with the rows (not deferred).
     found = {
         payslip.pk: payslip
-        for payslip in payslips_with_details(Payslip.objects.filter(company=company, pk__in=ids))
-        .select_related("employee__company")  # the log label's name order: no query each
-        .defer(None)
+        for payslip in Payslip.objects.filter(company=company, pk__in=ids)
+        .select_related("employee")
+        .prefetch_related(
+            "lines", Prefetch("deliveries", queryset=PayslipDelivery.objects.defer("request_body"))
+        )
     }
+    runs = PayrollRun.objects.in_bulk({payslip.payroll_run_id for payslip in found.values()})
+    for payslip in found.values():
+        payslip.company = company
+        payslip.employee.company = company
+        payslip.payroll_run = runs[payslip.payroll_run_id]
     return [found[pk] for pk in ids if pk in found]
 
 

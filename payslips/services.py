@@ -1117,7 +1117,7 @@ def _send_all(
                 continue
             answers = senders.answered(timeout=wait_for)
             if not answers and not senders.alive():
-                raise RuntimeError("The Kivra sender threads stopped with requests unanswered.")
+                raise RuntimeError(_("The Kivra sender threads stopped with requests unanswered."))
             # Every answer that arrived is written in one transaction: the statuses with one
             # bulk update under the row lock, the log lines with them.
             with transaction.atomic():
