@@ -18,6 +18,7 @@ from .models import LedgerTransfer
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+ONLY_MAX = 5000
 
 
 def payroll_runs_for_selection(
@@ -187,9 +188,11 @@ def payslip_totals(
     """payslip id → its stored totals: every payslip of the runs, or with ``only`` those
     that need one by one treatment — the payslips in ``only`` (their lines are grouped per
     payslip), those whose contributions have no rate to follow, and, with ``max_rounding``,
-    those whose gross pay less tax and net pay leaves more than it (to be named)."""
+    those whose gross pay less tax and net pay leaves more than it (to be named). More may
+    come back than asked for, never fewer."""
     payslips = Payslip.objects.filter(payroll_run_id__in=run_ids)
-    if only is not None:
+    # Past a few thousand ids, reading them all is as quick and keeps the query short.
+    if only is not None and len(only) <= ONLY_MAX:
         needed = Q(pk__in=only) | (
             ~Q(employer_contributions=0) & Q(contributions_rate_ppb__isnull=True)
         )

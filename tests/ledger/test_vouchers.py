@@ -490,3 +490,23 @@ def test_a_payslip_that_does_not_settle_is_named_among_many_that_do(company):
     [problem] = refused.value.problems
     assert f"Payroll run {run.pk}, employee 4712" in problem
     assert "1 MÅNLÖN 30000.00" in problem and "leave 5.00 SEK" in problem
+
+
+@pytest.mark.django_db
+def test_many_payslips_grouped_one_by_one_read_all_at_once(company, monkeypatch):
+    """Past ONLY_MAX payslips to treat one by one the voucher reads them all: the same
+    voucher."""
+    run = make_run(company=company)
+    for n in range(4):
+        make_payslip(
+            run=run,
+            lines=[
+                ("MÅNLÖN", "1000.00", None, {"1": "100"}),
+                ("AVDRAG", "-10.00", None, {}, "net"),
+            ],
+            tax=str(300 + n),
+        )
+    [expected] = voucher_build(company=company, payroll_run_id=run.pk)
+    monkeypatch.setattr(selectors, "ONLY_MAX", 2)
+    [voucher] = voucher_build(company=company, payroll_run_id=run.pk)
+    assert voucher.postings == expected.postings and voucher.payslips == 4
