@@ -26,9 +26,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small data sets (smoke run)")
     args = parser.parse_args()
 
+    import logging
+
     import django
 
     django.setup()
+    # Only the figures on the console: the services' info lines (an employee created, a
+    # request retried) are for operators, not for a benchmark's output.
+    logging.disable(logging.INFO)
     from django.db import connection
 
     from bench.common import Figure
