@@ -36,6 +36,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
@@ -57,6 +58,9 @@ from ..records import (
 )
 from ..records import ScheduleDay as ScheduleRecord
 from ..validation import Problem
+
+UNKNOWN_COST_CENTRE = gettext_lazy("unknown cost centre %(c)s")
+UNKNOWN_PROJECT = gettext_lazy("unknown project %(c)s")
 
 BATCH = 2000
 COUNTRIES = {"sverige": "SE", "sweden": "SE", "norge": "NO", "danmark": "DK", "finland": "FI"}
@@ -473,33 +477,31 @@ class _Importer:
         return True
 
     def units(self, record, element: str) -> tuple[int | None, int | None, bool]:
-        cost_centre = project = None
-        ok = True
-        cc_code = result_unit(record.resenheter, COST_CENTRE_DIM)
-        if cc_code:
-            cost_centre = self.cost_centres.get(cc_code)
-            if cost_centre is None:
-                ok = False
-                self.problems.add(
-                    line=record.line,
-                    employee=record.employee,
-                    field="resenhet dim 1",
-                    element=element,
-                    message=_("unknown cost centre %(c)s") % {"c": cc_code},
-                )
-        project_code = result_unit(record.resenheter, PROJECT_DIM)
-        if project_code:
-            project = self.projects.get(project_code)
-            if project is None:
-                ok = False
-                self.problems.add(
-                    line=record.line,
-                    employee=record.employee,
-                    field="resenhet dim 6",
-                    element=element,
-                    message=_("unknown project %(c)s") % {"c": project_code},
-                )
-        return cost_centre, project, ok
+        cost_centre, cc_ok = self._unit(
+            record, element, COST_CENTRE_DIM, self.cost_centres, UNKNOWN_COST_CENTRE
+        )
+        project, project_ok = self._unit(
+            record, element, PROJECT_DIM, self.projects, UNKNOWN_PROJECT
+        )
+        return cost_centre, project, cc_ok and project_ok
+
+    def _unit(self, record, element: str, dim: int, known: dict, unknown: str):
+        """The id of the record's result unit in dimension ``dim`` (None without one) and
+        whether it is known; an unknown code is a problem on ``resenhet dim N``."""
+        code = result_unit(record.resenheter, dim)
+        if not code:
+            return None, True
+        found = known.get(code)
+        if found is None:
+            self.problems.add(
+                line=record.line,
+                employee=record.employee,
+                field=f"resenhet dim {dim}",
+                element=element,
+                message=unknown % {"c": code},
+            )
+            return None, False
+        return found, True
 
     def scheduled_hours(self, emp: _Emp, day: dt.date) -> Decimal | None:
         hours = self.file_days.get((emp.number, day))

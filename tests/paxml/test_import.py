@@ -151,6 +151,26 @@ def test_seed_errors_are_all_listed_and_nothing_is_written(company):
     assert TimeRegistration.objects.filter(company=company).count() == 0
 
 
+def test_unknown_cost_centre_and_project_are_named_and_nothing_is_written(company):
+    employee(company, "1")
+    cost_centre(company, "100")
+    project(company, "P1")
+    units = (
+        '<resenheter><resenhet dim="1" id="999"/><resenhet dim="6" id="P9"/></resenheter>'
+        "</tidtrans>"
+    )
+    data = _time_doc(_post(1, "2024-03-12").replace("</tidtrans>", units))
+    result = paxml_import_run(company=company, source=data)
+    assert not result.ok
+    assert [(p.line, p.employee, p.field) for p in result.problems] == [
+        (5, "1", "resenhet dim 1"),
+        (5, "1", "resenhet dim 6"),
+    ]
+    assert "unknown cost centre 999" in result.problems[0].message
+    assert "unknown project P9" in result.problems[1].message
+    assert TimeRegistration.objects.filter(company=company).count() == 0
+
+
 def test_postid_makes_a_repeated_post_replace_the_first(company):
     employee(company, "1")
     paxml_import_run(company=company, source=_time_doc(_post(1, "2024-03-12", postid=5)))
