@@ -61,16 +61,6 @@ def payslips_for_dispatch(*, company: Company, ids: list[int]) -> list[Payslip]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def payslips_with_details(queryset: QuerySet[Payslip]) -> QuerySet[Payslip]:
-    return (
-        queryset.select_related("payroll_run", "employee", "company")
-        .prefetch_related(
-            "lines", Prefetch("deliveries", queryset=PayslipDelivery.objects.defer("request_body"))
-        )
-        .defer("pdf")
-    )
-
-
 def payroll_runs_for_company(*, company: Company) -> QuerySet[PayrollRun]:
     return PayrollRun.objects.filter(company=company).order_by("-payment_date", "-pk")
 
