@@ -79,7 +79,8 @@ def test_monthly_gets_deviations_hourly_gets_all_plus_schedule(company):
     assert data.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
 
 
-def test_never_transfer_projects_are_left_out_and_logged(company):
+def test_never_transfer_projects_still_reach_payroll(company):
+    # the flag governs the billing basis, not payroll: hourly employees are paid for it
     emp = employee(company, "1", pay_form="hourly")
     main = project(company, "M")
     secret = project(company, "S", parent=main, never_transfer=True)
@@ -87,9 +88,12 @@ def test_never_transfer_projects_are_left_out_and_logged(company):
     _reg(company, emp, dt.date(2024, 3, 5), "ARB", "8", project=secret)
     data, result = _export(company)
     times = [r for r in read_records(data)[0] if isinstance(r, TimeTransaction)]
-    assert [t.datum.day for t in times] == [4]
-    assert result.counts["left_out_never_transfer"] == 1
-    assert any("never transfer" in w for w in result.warnings)
+    assert [(t.datum.day, t.resenheter) for t in times] == [
+        (4, ((6, "M"),)),
+        (5, ((6, secret.code),)),
+    ]
+    assert "left_out_never_transfer" not in result.counts
+    assert not any("never transfer" in w for w in result.warnings)
 
 
 def test_semantic_checks_stop_the_export(company):
@@ -185,7 +189,7 @@ def test_round_trip_import_export_import(company):
     assert result.ok and xsd_validate_document(data) == []
     other = CompanyFactory(code="copy")
     _setup(other)
-    imported = paxml_import_run(company=other, source=data)
+    imported = paxml_import_run(company=other, source=data, confirm_organisation_number=True)
     assert imported.ok, [str(p) for p in imported.problems]
     assert _snapshot(other) == _snapshot(company)
     assert len(_snapshot(company)[0]) == 4

@@ -162,12 +162,12 @@ def test_unknown_cost_centre_and_project_are_named_and_nothing_is_written(compan
     data = _time_doc(_post(1, "2024-03-12").replace("</tidtrans>", units))
     result = paxml_import_run(company=company, source=data)
     assert not result.ok
-    assert [(p.line, p.employee, p.field) for p in result.problems] == [
-        (5, "1", "resenhet dim 1"),
-        (5, "1", "resenhet dim 6"),
+    assert [(p.line, p.field) for p in result.problems] == [
+        (5, "resenhet dim 1"),
+        (5, "resenhet dim 6"),
     ]
-    assert "unknown cost centre 999" in result.problems[0].message
-    assert "unknown project P9" in result.problems[1].message
+    assert "unknown cost centre 999, used on lines 5" in result.problems[0].message
+    assert "unknown project P9, used on lines 5" in result.problems[1].message
     assert TimeRegistration.objects.filter(company=company).count() == 0
 
 
