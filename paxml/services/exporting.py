@@ -87,7 +87,8 @@ class ExportResult:
             if self.counts.get(key)
         ]
         state = _("exported") if self.ok else _("not exported")
-        text = f"{state}: {', '.join(parts) or _('nothing to export')}"
+        nothing = _("nothing to export")
+        text = f"{state}: {', '.join(parts) or nothing}"
         if self.problems:
             text += "; " + ngettext("%(n)s problem", "%(n)s problems", len(self.problems)) % {
                 "n": len(self.problems)

@@ -188,7 +188,8 @@ class ImportResult:
         keys = [k for k in COUNT_LABELS if self.counts.get(k)]
         keys += sorted(k for k in self.counts if k not in COUNT_LABELS and self.counts[k])
         parts = [f"{labels.get(key, key)} {self.counts[key]}" for key in keys]
-        text = f"{state}: {', '.join(parts) or _('nothing to change')}"
+        nothing = _("nothing to change")
+        text = f"{state}: {', '.join(parts) or nothing}"
         if self.problem_count:
             text += "; " + ngettext("%(n)s problem", "%(n)s problems", self.problem_count) % {
                 "n": self.problem_count

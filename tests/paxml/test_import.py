@@ -587,4 +587,4 @@ def test_summary_speaks_one_language(company):
         dry = paxml_import_run(company=company, source=_file(_post(1, "2024-03-04")), dry_run=True)
         dry_text = dry.summary()
     assert rejected == "avvisad: inget att ändra; 1 problem"
-    assert dry_text == "provkörning: att lägga till 1, tidregistreringar sparade 1"
+    assert dry_text == "testkörning: att lägga till 1, tidregistreringar sparade 1"
