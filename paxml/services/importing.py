@@ -26,9 +26,11 @@ rows in its period that the file no longer has. A byte-identical file is skipped
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -123,9 +125,26 @@ DRY_RUN_LABELS = {
     "employees_updated": gettext_lazy("employees to update"),
     "employments_ended": gettext_lazy("employments to end"),
     "added": gettext_lazy("to add"),
+    "time_registrations": gettext_lazy("time registrations to store"),
+    "salary_transactions": gettext_lazy("salary transactions to store"),
+    "schedule_days": gettext_lazy("schedule days to store"),
     "replaced": gettext_lazy("to replace"),
     "removed": gettext_lazy("to remove"),
 }
+
+
+# A dry run rolls back what it did: the services it calls must not log it as done
+# ("Employee 001 created"); its notes say what it would do instead.
+_DRY_RUN = contextvars.ContextVar("paxml_dry_run", default=False)
+
+
+class _NotInDryRun(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _DRY_RUN.get()
+
+
+for _name in ("employees.services",):
+    logging.getLogger(_name).addFilter(_NotInDryRun())
 
 
 class PaxmlLicenseError(Exception):
@@ -141,6 +160,7 @@ class _Missing(Exception):
 
 
 _REGISTER_KINDS = {
+    "employee": gettext_lazy("employee"),
     "project": gettext_lazy("project"),
     "cost_centre": gettext_lazy("cost centre"),
     "kategori": gettext_lazy("personnel category"),
@@ -467,6 +487,7 @@ class _Importer:
             if employee is None:
                 return
             self.count("employees_created")
+            self.note("employee", person.anstid, person.line)
         else:
             employee = existing
             if data and (
@@ -1043,6 +1064,7 @@ def paxml_import_run(
         result.ok = True
         result.already_imported = True
         return result
+    token = _DRY_RUN.set(dry_run)
     try:
         with transaction.atomic():
             file = _record_file(
@@ -1093,6 +1115,8 @@ def paxml_import_run(
             result.ok = True
     except _Rollback:
         pass
+    finally:
+        _DRY_RUN.reset(token)
     result.counts = importer.counts
     result.notes = importer.notes
     result.problems, result.problem_count = importer.problems.items, importer.problems.count

@@ -587,4 +587,22 @@ def test_summary_speaks_one_language(company):
         dry = paxml_import_run(company=company, source=_file(_post(1, "2024-03-04")), dry_run=True)
         dry_text = dry.summary()
     assert rejected == "avvisad: inget att ändra; 1 problem"
-    assert dry_text == "testkörning: att lägga till 1, tidregistreringar sparade 1"
+    assert dry_text == "testkörning: att lägga till 1, tidregistreringar att spara 1"
+
+
+def test_a_dry_run_says_what_it_would_create_and_logs_nothing_as_created(company, caplog):
+    caplog.set_level("INFO")
+    data = _persons(
+        _person(
+            5, "<fornamn>Siv</fornamn><efternamn>Berg</efternamn><anstdatum>2024-01-01</anstdatum>"
+        )
+    )
+    result = paxml_import_run(company=company, source=data, dry_run=True)
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.notes == ["Would create employee 5 (line 5)."]
+    assert "employees to create 1" in result.summary()
+    assert not [r for r in caplog.records if "created" in r.getMessage()]
+    assert not Employee.objects.filter(company=company).exists()
+    real = paxml_import_run(company=company, source=data)
+    assert real.notes == ["Created employee 5 (line 5)."]
+    assert any("Employee 5 created" in r.getMessage() for r in caplog.records)
