@@ -22,6 +22,27 @@ def mask_personal_identity_number(value: str | None) -> str:
     return "*" * len(value)
 
 
+def _is_organisation_number(digits: str) -> bool:
+    if int(digits[2:4]) < 20:
+        return False
+    total = 0
+    for i, ch in enumerate(digits):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
 def mask_text(text: str) -> str:
-    """Replace every personal identity number in free text by its masked form."""
-    return _PIN_RE.sub(lambda m: f"{m.group(1)}-****", text)
+    """Replace every personal identity number in free text by its masked form.
+
+    A valid organisation number (ten digits, Luhn check digit, month part 20 or more: the
+    third digit of an organisation number is at least 2, and no personnummer or
+    samordningsnummer has such a month) is not personal data and stays readable."""
+
+    def masked(match: re.Match) -> str:
+        date_part = match.group(1)
+        if len(date_part) == 6 and _is_organisation_number(date_part + match.group(2)):
+            return match.group(0)
+        return f"{date_part}-****"
+
+    return _PIN_RE.sub(masked, text)

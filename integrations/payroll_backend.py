@@ -57,16 +57,6 @@ PAXML_PERSON_FIELDS = {
 }
 
 
-# The order of ``personTYPE``'s elements in the PAXml 2.0 schema (a sequence).
-PAXML_PERSON_ORDER = [
-    "fornamn", "efternamn", "extraadress", "postadress", "postnr", "ort", "land",
-    "mobiltelefon", "hemtelefon", "arbetstelefon", "epostarb", "eposthem", "personaltyp",
-    "kategori", "befattning", "befattningskod", "anstform", "semesteravtal", "bankclearing",
-    "bankkonto", "anstdatum", "avgdatum", "lonform", "innevarande", "timlon", "manlon",
-    "personbelopp", "persontexter", "sysgrad",
-]  # fmt: skip
-
-
 class PaxmlFileBackend:
     """The file-based variant: the personnel register in and out as PAXml, through the
     PAXml module's reader and writer (``paxml.reader`` / ``paxml.writer``).
@@ -174,8 +164,15 @@ class PaxmlFileBackend:
             has_more=page * page_size < len(records),
         )
 
-    def employee_upsert(self, *, employee_number: str, data: dict) -> None:
-        self.pending.append({"employee_number": employee_number, **data})
+    def employee_upsert(self, *, employee_number: str, data: dict, employee=None) -> None:
+        """Queue one person for the file. With ``employee`` (an ``Employee``, loaded as
+        ``paxml.personnel.personnel_queryset`` does) the person is written by the PAXml
+        module's personnel writer, every field Fortnox Lön reads; ``data`` then adds only
+        ``resenheter``."""
+        row = {"employee_number": employee_number, **data}
+        if employee is not None:
+            row["_employee"] = employee
+        self.pending.append(row)
 
     def render(self, *, company_name: str = "", organisation_number: str = "") -> bytes:
         """The collected upserts as one PAXml personnel file (``resenheter``: the person's
@@ -184,6 +181,7 @@ class PaxmlFileBackend:
         import io
         from decimal import Decimal
 
+        from paxml.personnel import ordered, person_record
         from paxml.records import DatedValue, Header, Person
         from paxml.writer import PaxmlWriter
 
@@ -200,6 +198,12 @@ class PaxmlFileBackend:
             )
             with writer.section("personal"):
                 for row in self.pending:
+                    units = tuple(
+                        (int(dim), str(unit)) for dim, unit in row.get("resenheter") or ()
+                    )
+                    if row.get("_employee") is not None:
+                        writer.write(person_record(row["_employee"], resenheter=units))
+                        continue
                     values: dict[str, object] = {
                         reverse[k]: v for k, v in row.items() if k in reverse and v is not None
                     }
@@ -214,15 +218,12 @@ class PaxmlFileBackend:
                             Decimal(str(last["percent"])),
                             dt.date.fromisoformat(last["start_date"]),
                         )
-                    ordered = {tag: values[tag] for tag in PAXML_PERSON_ORDER if tag in values}
                     writer.write(
                         Person(
                             anstid=row["employee_number"],
                             persnr=(row.get("personal_identity_number") or "").replace("-", ""),
-                            values=ordered,
-                            resenheter=tuple(
-                                (int(dim), str(unit)) for dim, unit in row.get("resenheter") or ()
-                            ),
+                            values=ordered(values),
+                            resenheter=units,
                         )
                     )
         return out.getvalue()

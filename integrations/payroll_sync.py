@@ -293,6 +293,17 @@ def _deliveries_write_file(
         for delivery in due:
             latest[delivery.employee_id] = delivery
         backend = PaxmlFileBackend()
+        people = {}
+        if kind == PayrollSyncDelivery.Kind.EMPLOYEE:
+            from paxml.personnel import personnel_queryset
+
+            # the PAXml personnel writer: every field Fortnox Lön reads, as of now
+            people = {
+                e.pk: e
+                for e in personnel_queryset(
+                    Employee.objects.filter(pk__in=[d.employee_id for d in due])
+                )
+            }
         written: list[int] = []
         rejected: list[int] = []
         for delivery in due:
@@ -325,7 +336,11 @@ def _deliveries_write_file(
                     item=number,
                 )
             else:
-                backend.employee_upsert(employee_number=number, data=payload)
+                backend.employee_upsert(
+                    employee_number=number,
+                    data=payload,
+                    employee=people.get(delivery.employee_id),
+                )
                 ctx.info(_("Written to the personnel file for payroll."), item=number)
             written.append(delivery.pk)
             ctx.count("sent")

@@ -1414,8 +1414,10 @@ def _personnel_file_write(*, job: Job, ctx: JobContext, link: PayrollLink) -> in
     for rate in EmploymentRate.objects.filter(employee__company=company):
         rates.setdefault(rate.employee_id, []).append(rate)
     backend = PaxmlFileBackend()
-    employees = Employee.objects.filter(company=company).select_related(
-        "personnel_category", "employment_form", "template", "position"
+    from paxml.personnel import personnel_queryset
+
+    employees = personnel_queryset(Employee.objects.filter(company=company)).select_related(
+        "template"
     )
     ctx.set_total(employees.count())
     for employee in employees.order_by("employee_number"):
@@ -1424,6 +1426,7 @@ def _personnel_file_write(*, job: Job, ctx: JobContext, link: PayrollLink) -> in
             backend.employee_upsert(
                 employee_number=employee.employee_number,
                 data=hr_employee_payload(employee, rates=rates.get(employee.pk, [])),
+                employee=employee,  # the PAXml personnel writer: every Fortnox Lön field
             )
             ctx.count("written")
         else:

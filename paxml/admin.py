@@ -25,6 +25,20 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=_("PAXml file"))
     dry_run = forms.BooleanField(label=_("Only check (dry run)"), required=False)
     profile = forms.ChoiceField(choices=PROFILE_CHOICES, label=_("profile"))
+    create_missing = forms.BooleanField(
+        label=_("Create missing register entries, projects and cost centres"),
+        required=False,
+        help_text=_("Each one created is named in the job log."),
+    )
+    confirm_organisation_number = forms.BooleanField(
+        label=_("Import even if the file names another organisation number"), required=False
+    )
+    source = forms.CharField(
+        label=_("source"),
+        required=False,
+        max_length=200,
+        help_text=_("Whose rows this file may replace. Empty: the file's company id and program."),
+    )
 
 
 class ExportForm(forms.Form):
@@ -38,11 +52,25 @@ class ExportForm(forms.Form):
     encoding = forms.ChoiceField(
         choices=[("iso-8859-1", "ISO-8859-1"), ("utf-8", "UTF-8")], label=_("encoding")
     )
+    personnel = forms.BooleanField(
+        label=_("Include the personnel register"),
+        required=False,
+        help_text=_("Every field Fortnox Lön reads: address, salary, tax table …"),
+    )
 
 
 @admin.register(PaxmlFile)
 class PaxmlFileAdmin(CompanyScopedAdmin):
-    list_display = ["created_at", "company", "direction", "status", "name", "format", "job"]
+    list_display = [
+        "created_at",
+        "company",
+        "direction",
+        "status",
+        "name",
+        "format",
+        "source",
+        "job",
+    ]
     list_filter = ("direction", "status", ("company", admin.RelatedOnlyFieldListFilter))
     search_fields = ["name", "fingerprint"]
     readonly_fields = [f.name for f in PaxmlFile._meta.fields]
@@ -84,6 +112,9 @@ class PaxmlFileAdmin(CompanyScopedAdmin):
                     upload=form.cleaned_data["file"],
                     dry_run=form.cleaned_data["dry_run"],
                     profile=form.cleaned_data["profile"],
+                    create_missing=form.cleaned_data["create_missing"],
+                    confirm_organisation_number=form.cleaned_data["confirm_organisation_number"],
+                    source_name=form.cleaned_data["source"],
                 )
             except (PermissionDenied, ValidationError) as exc:
                 form.add_error(None, str(exc))
@@ -104,6 +135,7 @@ class PaxmlFileAdmin(CompanyScopedAdmin):
                     employees=numbers,
                     profile=form.cleaned_data["profile"],
                     encoding=form.cleaned_data["encoding"],
+                    personnel=form.cleaned_data["personnel"],
                 )
             except (PermissionDenied, ValidationError) as exc:
                 form.add_error(None, str(exc))

@@ -25,6 +25,21 @@ class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
     dry_run = serializers.BooleanField(default=False)
     profile = serializers.ChoiceField(choices=sorted(PROFILES), default="standard")
+    create_missing = serializers.BooleanField(
+        default=False,
+        help_text="Create the register entries, projects and cost centres the file names.",
+    )
+    confirm_organisation_number = serializers.BooleanField(
+        default=False, help_text="Import even if the header names another organisation number."
+    )
+    source = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The source whose rows the file may replace (default: header foretagid and "
+        "program).",
+    )
 
 
 class ExportInputSerializer(serializers.Serializer):
@@ -36,6 +51,9 @@ class ExportInputSerializer(serializers.Serializer):
     )
     profile = serializers.ChoiceField(choices=sorted(PROFILES), default="standard")
     encoding = serializers.ChoiceField(choices=["iso-8859-1", "utf-8"], default="iso-8859-1")
+    personnel = serializers.BooleanField(
+        default=False, help_text="Also write the employees' register (every Fortnox Lön field)."
+    )
 
 
 class PaxmlImportView(APIView):
@@ -56,6 +74,9 @@ class PaxmlImportView(APIView):
                 upload=values["file"],
                 dry_run=values["dry_run"],
                 profile=values["profile"],
+                create_missing=values["create_missing"],
+                confirm_organisation_number=values["confirm_organisation_number"],
+                source_name=values["source"],
             )
         except PermissionDenied as exc:
             raise ApiPermissionDenied(str(exc)) from exc
@@ -82,6 +103,7 @@ class PaxmlExportView(APIView):
                 employees=values["employees"],
                 profile=values["profile"],
                 encoding=values["encoding"],
+                personnel=values["personnel"],
             )
         except PermissionDenied as exc:
             raise ApiPermissionDenied(str(exc)) from exc

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 
+from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from integrations.jobs_registry import register_job_kind
@@ -19,6 +21,11 @@ from .services import paxml_export_run, paxml_import_run
 
 
 def paxml_import_job(*, job, ctx) -> None:
+    with translation.override(job.parameters.get("language") or settings.LANGUAGE_CODE):
+        _import(job=job, ctx=ctx)
+
+
+def _import(*, job, ctx) -> None:
     params = job.parameters
     try:
         source = default_storage.path(params["path"])  # stream from disk: memory stays flat
@@ -34,9 +41,14 @@ def paxml_import_job(*, job, ctx) -> None:
         user=job.started_by,
         job=job,
         progress=ctx,
+        create_missing=bool(params.get("create_missing")),
+        confirm_organisation_number=bool(params.get("confirm_organisation_number")),
+        source_name=params.get("source_name", ""),
     )
     for key, value in result.counts.items():
         ctx.count(key, value)
+    for note in result.notes:
+        ctx.info(note)
     for section in result.not_imported_sections:
         ctx.info(_("Section <%(s)s> read, not imported.") % {"s": section})
     for problem in result.problems:
@@ -49,15 +61,20 @@ def paxml_import_job(*, job, ctx) -> None:
 
 
 def _item(problem) -> str:
-    parts = [f"line {problem.line}" if problem.line else ""]
+    parts = [_("line %(n)s") % {"n": problem.line} if problem.line else ""]
     if problem.employee:
-        parts.append(f"employee {problem.employee}")
+        parts.append(_("employee %(e)s") % {"e": problem.employee})
     if problem.field:
         parts.append(problem.field)
     return ", ".join(p for p in parts if p)
 
 
 def paxml_export_job(*, job, ctx) -> None:
+    with translation.override(job.parameters.get("language") or settings.LANGUAGE_CODE):
+        _export(job=job, ctx=ctx)
+
+
+def _export(*, job, ctx) -> None:
     params = job.parameters
     with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as out:
         result = paxml_export_run(
@@ -67,6 +84,7 @@ def paxml_export_job(*, job, ctx) -> None:
             employee_numbers=params.get("employees") or None,
             profile=params.get("profile", "standard"),
             encoding=params.get("encoding", "iso-8859-1"),
+            personnel=bool(params.get("personnel")),
             out=out,
             job=job,
             progress=ctx,

@@ -38,6 +38,16 @@ class PaxmlFile(CompanyOwned):
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     format = models.CharField(_("format"), max_length=20, blank=True)
     program_name = models.CharField(_("program"), max_length=200, blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Whose rows the file's postids and nyexport may replace: the header's foretagid "
+            "and program, or a source chosen on upload."
+        ),
+    )
     period_from = models.DateField(_("period from"), null=True, blank=True)
     period_to = models.DateField(_("period to"), null=True, blank=True)
     is_reexport = models.BooleanField(_("re-export (nyexport)"), default=False)

@@ -9,17 +9,27 @@ The seed's rules (``paxml-for-fortnox-lon.sv.md``):
   schedule transaction with the same hours.
 * amounts only where set (salary transactions); cost centre (dim 1) and project (dim 6) on
   every transaction; expenses carry their expense code in ``varugrupp``.
-* registrations on projects marked "never transfer to downstream system" (or below one)
-  are left out, and the log says how many.
+* what pays people reaches payroll: rows on projects marked "never transfer to downstream
+  system" are exported (the flag governs the billing basis, not payroll or accounting —
+  the project-register seed), and project events go out as salary transactions with
+  their salary type (``lonart``).
+
+Every transaction carries a stable ``postid``: the row's id (time registrations, salary
+transactions), or for an event line a number from ``EVENT_POSTID_BASE`` up derived from
+the event, employee, day, project and cost centre. So the file re-imports into the same
+company without adding anything (``importing``).
 
 Before anything is written the same semantic checks as on import run: nothing outside the
-employment period, a PAXml code on every exported time code, cost-centre and project codes
-that fit ``resenhet/@id`` (10 characters). Any error: no file.
+employment period and a PAXml code on every exported time code (any error: no file). Rows
+that cannot be written — a cost-centre or project code longer than ``resenhet/@id`` holds
+(10 characters), a stored value beyond the import bounds — are left out and named, code
+and rows; the rest of the file is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,6 +38,7 @@ from typing import BinaryIO
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
 from employees.models import Employee, PayForm
@@ -35,6 +46,7 @@ from employees.models import Employee, PayForm
 from .. import codes
 from ..models import PaxmlFile, SalaryCode
 from ..models import SalaryTransaction as SalaryRow
+from ..personnel import personnel_queryset, personnel_write
 from ..records import (
     COST_CENTRE_DIM,
     PROJECT_DIM,
@@ -45,11 +57,18 @@ from ..records import (
 )
 from ..validation import Problem
 from ..writer import PaxmlWriter
-from .importing import PaxmlLicenseError
+from .importing import (
+    AMOUNT_MAX,
+    EVENT_POSTID_BASE,
+    HOURS_MAX,
+    PROGRAM_NAME,
+    QUANTITY_MAX,
+    UNIT_PRICE_MAX,
+    PaxmlLicenseError,
+)
 
 WORKED_TIME_CODES = frozenset({"TID", "ARB", "SCH"})
 UNIT_ID_MAX = 10
-PROGRAM_NAME = "flexbridge"
 
 
 @dataclass
@@ -61,26 +80,60 @@ class ExportResult:
     file: PaxmlFile | None = None
 
     def summary(self) -> str:
-        parts = [f"{key}={value}" for key, value in sorted(self.counts.items()) if value]
+        """One line in the active language."""
+        parts = [
+            f"{label} {self.counts[key]}"
+            for key, label in EXPORT_COUNT_LABELS.items()
+            if self.counts.get(key)
+        ]
         state = _("exported") if self.ok else _("not exported")
-        text = f"{state}: {', '.join(parts) or _('nothing to export')}"
+        nothing = _("nothing to export")
+        text = f"{state}: {', '.join(parts) or nothing}"
         if self.problems:
-            text += f"; {len(self.problems)} " + _("problems")
+            text += "; " + ngettext("%(n)s problem", "%(n)s problems", len(self.problems)) % {
+                "n": len(self.problems)
+            }
         return text
 
 
-def _excluded_projects(company: Company) -> set[int]:
-    from projects.models import Project
+EXPORT_COUNT_LABELS = {
+    "time_transactions": gettext_lazy("time transactions"),
+    "salary_transactions": gettext_lazy("salary transactions"),
+    "event_transactions": gettext_lazy("event transactions"),
+    "schedule_days": gettext_lazy("schedule days"),
+    "persons": gettext_lazy("persons"),
+    "left_out_worked_time_monthly": gettext_lazy("worked time of monthly-paid left out"),
+    "left_out_rows": gettext_lazy("rows not exported"),
+}
 
-    roots = Project.objects.filter(company=company, never_transfer=True).values_list(
-        "path", flat=True
+
+def _event_projects(company: Company) -> set[int]:
+    """The projects whose registrations an event may pay for: those with events, and
+    every project under one with an event that applies to sub projects."""
+    from projects.models import Project, ProjectEvent
+
+    own = set(
+        ProjectEvent.objects.filter(project__company=company).values_list("project_id", flat=True)
     )
+    if not own:
+        return set()
+    roots = Project.objects.filter(
+        pk__in=ProjectEvent.objects.filter(
+            project__company=company, applies_to_sub_projects=True
+        ).values("project_id")
+    ).values_list("path", flat=True)
     query = Q()
     for path in roots:
         query |= Q(path__startswith=path)
-    if not query:
-        return set()
-    return set(Project.objects.filter(query, company=company).values_list("id", flat=True))
+    if query:
+        own |= set(Project.objects.filter(query, company=company).values_list("id", flat=True))
+    return own
+
+
+def event_postid(*parts) -> int:
+    """A stable postid for an event line, from ``EVENT_POSTID_BASE`` up."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return EVENT_POSTID_BASE + int.from_bytes(digest[:4], "big") % (2**31 - 1 - EVENT_POSTID_BASE)
 
 
 def paxml_export_run(
@@ -92,10 +145,12 @@ def paxml_export_run(
     employee_numbers: list[str] | None = None,
     profile: str = "standard",
     encoding: str = "iso-8859-1",
+    personnel: bool = False,
     job=None,
     progress=None,
 ) -> ExportResult:
-    """Write the period's transactions to ``out``; see the module docstring."""
+    """Write the period's transactions to ``out`` (with ``personnel``, the selected
+    employees' register first); see the module docstring."""
     from projects.models import TimeRegistration
 
     if not getattr(getattr(company, "license", None), "paxml", False):
@@ -116,7 +171,6 @@ def paxml_export_run(
             "employment_end_date",
         )
     }
-    excluded = _excluded_projects(company)
     regs = TimeRegistration.objects.filter(
         company=company, date__gte=date_from, date__lte=date_to, employee_id__in=list(emp_info)
     )
@@ -148,7 +202,6 @@ def paxml_export_run(
     outside(salaries, "period_date", "lonetrans")
     for code, name in (
         regs.filter(time_code__paxml_code="")
-        .exclude(project_id__in=excluded)
         .values_list("time_code__code", "time_code__name")
         .distinct()
     ):
@@ -160,23 +213,36 @@ def paxml_export_run(
                 message=_("time code %(c)s (%(n)s) has no PAXml code") % {"c": code, "n": name},
             )
         )
-    for label, values in (
-        ("dim 1", regs.exclude(cost_center=None).values_list("cost_center__code", flat=True)),
-        ("dim 6", regs.exclude(project=None).values_list("project__code", flat=True)),
-    ):
-        for code in set(values.distinct()):
-            if len(code) > UNIT_ID_MAX:
-                result.problems.append(
-                    Problem(
-                        line=0,
-                        element="resenhet",
-                        field=label,
-                        message=_("code %(c)s is longer than the 10 characters PAXml allows")
-                        % {"c": code},
-                    )
-                )
     if result.problems:
         return result
+
+    # rows that cannot be written are left out and named; the rest is written -------------
+    left_out = _LeftOut(result)
+    bad_time = set(
+        regs.filter(Q(hours__gt=HOURS_MAX) | Q(hours__lt=-HOURS_MAX)).values_list("pk", flat=True)[
+            :10_000
+        ]
+    )
+    for number, day in regs.filter(pk__in=bad_time).values_list(
+        "employee__employee_number", "date"
+    ):
+        left_out.add("timmar", _("hours out of bounds"), number, day, "tidtrans")
+    bad_salary: set[int] = set()
+    for name, limit in (
+        ("amount", AMOUNT_MAX),
+        ("vat", AMOUNT_MAX),
+        ("quantity", QUANTITY_MAX),
+        ("unit_price", UNIT_PRICE_MAX),
+    ):
+        for pk, number, day in salaries.filter(
+            Q(**{f"{name}__gt": limit}) | Q(**{f"{name}__lt": -limit})
+        ).values_list("pk", "employee__employee_number", "period_date")[:10_000]:
+            bad_salary.add(pk)
+            left_out.add(name, _("value out of bounds"), number, day, "lonetrans")
+    if bad_time:
+        regs = regs.exclude(pk__in=bad_time)
+    if bad_salary:
+        salaries = salaries.exclude(pk__in=bad_salary)
 
     # writing -----------------------------------------------------------------------------
     counts: dict[str, int] = defaultdict(int)
@@ -205,38 +271,29 @@ def paxml_export_run(
                     "time_code__paxml_code",
                     "time_code__kind",
                     "cost_center__code",
-                    "project_id",
                     "project__code",
-                    "paxml_source__postid",
                     "pk",
                 )
                 .iterator(chunk_size=5000)
             )
-            for emp_id, day, hours, code, kind, cc, project_id, project, postid, pk in rows:
-                if project_id is not None and project_id in excluded:
-                    counts["left_out_never_transfer"] += 1
-                    continue
-                if not code:
-                    continue
+            for emp_id, day, hours, code, kind, cc, project, pk in rows:
                 number, _pin, pay_form, _start, _end = emp_info[emp_id]
                 if pay_form == PayForm.MONTHLY and code in WORKED_TIME_CODES:
                     counts["left_out_worked_time_monthly"] += 1
                     continue
+                units = _units(left_out, cc, project, number, day, "tidtrans")
+                if units is None:
+                    continue
                 if pay_form == PayForm.HOURLY and kind == "absence":
                     deviation_days[emp_id][day] += hours
-                units = []
-                if cc:
-                    units.append((COST_CENTRE_DIM, cc))
-                if project:
-                    units.append((PROJECT_DIM, project))
                 writer.write(
                     TimeTransaction(
                         anstid=number,
-                        postid=postid if postid is not None else pk,
+                        postid=pk,
                         tidkod=code,
                         datum=day,
                         timmar=hours,
-                        resenheter=tuple(units),
+                        resenheter=units,
                     )
                 )
                 counts["time_transactions"] += 1
@@ -254,30 +311,33 @@ def paxml_export_run(
                 .order_by("employee_id", "period_date", "pk")
                 .iterator(chunk_size=2000)
             ):
-                if row.project_id is not None and row.project_id in excluded:
-                    counts["left_out_never_transfer"] += 1
+                number = emp_info[row.employee_id][0]
+                units = _units(
+                    left_out,
+                    row.cost_center.code if row.cost_center is not None else "",
+                    row.project.code if row.project is not None else "",
+                    number,
+                    row.period_date,
+                    "lonetrans",
+                )
+                if units is None:
                     continue
-                units = []
-                if row.cost_center is not None:
-                    units.append((COST_CENTRE_DIM, row.cost_center.code))
-                if row.project is not None:
-                    units.append((PROJECT_DIM, row.project.code))
                 if row.salary_code in expense_codes and not row.product_group:
                     result.warnings.append(
                         _("expense without expense code (varugrupp) for employee %(n)s")
-                        % {"n": emp_info[row.employee_id][0]}
+                        % {"n": number}
                     )
                 writer.write(
                     SalaryTransaction(
-                        anstid=emp_info[row.employee_id][0],
-                        postid=row.postid if row.postid is not None else row.pk,
+                        anstid=number,
+                        postid=row.pk,
                         lonkod=row.salary_code,
                         lonart=row.salary_type,
                         benamning=row.name,
                         kommentar=row.comment,
                         datum=row.date,
-                        datumfrom=row.date_from.replace(tzinfo=None) if row.date_from else None,
-                        datumtom=row.date_to.replace(tzinfo=None) if row.date_to else None,
+                        datumfrom=_naive(row.date_from),
+                        datumtom=_naive(row.date_to),
                         antal=row.quantity,
                         apris=row.unit_price,
                         belopp=row.amount,
@@ -285,10 +345,11 @@ def paxml_export_run(
                         moms=row.vat,
                         kontonr=row.account,
                         kundnr=row.customer,
-                        resenheter=tuple(units),
+                        resenheter=units,
                     )
                 )
                 counts["salary_transactions"] += 1
+            _write_events(writer, regs, company, emp_info, left_out, counts)
         if deviation_days:
             with writer.section("schematransaktioner"):
                 for emp_id, per_day in deviation_days.items():
@@ -297,6 +358,10 @@ def paxml_export_run(
                         days=[(day, hours) for day, hours in sorted(per_day.items())],
                     )
                     counts["schedule_days"] += len(per_day)
+        if personnel:
+            counts["persons"] = personnel_write(
+                writer, personnel_queryset(Employee.objects.filter(pk__in=list(emp_info)))
+            )
         writer.write_profile_codes()
     if writer.deviating_codes:
         result.warnings.append(
@@ -306,11 +371,115 @@ def paxml_export_run(
             )
             % {"p": profile_obj.label, "c": ", ".join(sorted(writer.deviating_codes))}
         )
-    if counts.get("left_out_never_transfer"):
-        result.warnings.append(
-            _("%(n)s rows on projects marked 'never transfer' were left out.")
-            % {"n": counts["left_out_never_transfer"]}
-        )
+    left_out.finish()
+    if left_out.count:
+        counts["left_out_rows"] = left_out.count
     result.counts = dict(counts)
     result.ok = True
     return result
+
+
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(tzinfo=None)
+
+
+class _LeftOut:
+    """Rows left out of the file, grouped by reason: one problem per code (or field)
+    naming the rows (employee and day, the first ten)."""
+
+    def __init__(self, result: ExportResult) -> None:
+        self.result = result
+        self.count = 0
+        self.groups: dict[tuple[str, str, str], list] = {}
+
+    def add(self, field: str, reason: str, number: str, day, element: str) -> None:
+        self.count += 1
+        rows = self.groups.setdefault((field, str(reason), element), [])
+        rows.append(f"{number} {day}")
+
+    def finish(self) -> None:
+        for (name, reason, element), rows in self.groups.items():
+            shown = ", ".join(rows[:10])
+            if len(rows) > 10:
+                shown += " " + _("and %(n)s more") % {"n": len(rows) - 10}
+            self.result.problems.append(
+                Problem(
+                    line=0,
+                    element=element,
+                    field=name,
+                    message=ngettext(
+                        "%(reason)s: %(n)s row not exported (employee, day: %(rows)s)",
+                        "%(reason)s: %(n)s rows not exported (employee, day: %(rows)s)",
+                        len(rows),
+                    )
+                    % {"reason": reason, "n": len(rows), "rows": shown},
+                )
+            )
+
+
+def _units(left_out: _LeftOut, cc: str | None, project: str | None, number, day, element):
+    """The ``resenheter`` of a row, or None (and the row named) when a code is longer than
+    ``resenhet/@id`` holds."""
+    units = []
+    for dim, code in ((COST_CENTRE_DIM, cc), (PROJECT_DIM, project)):
+        if not code:
+            continue
+        if len(code) > UNIT_ID_MAX:
+            left_out.add(
+                f"resenhet dim {dim}",
+                _("code %(c)s is longer than the 10 characters PAXml allows") % {"c": code},
+                number,
+                day,
+                element,
+            )
+            return None
+        units.append((dim, code))
+    return tuple(units)
+
+
+def _write_events(writer, regs, company, emp_info, left_out, counts) -> None:
+    """Project events (extra compensation per hour or day) as salary transactions with
+    the event's salary type, for the registrations that earn them."""
+    from projects.selectors import project_events_for_registrations
+
+    projects = _event_projects(company)
+    if not projects:
+        return
+    for line in project_events_for_registrations(
+        registrations=regs.filter(project_id__in=projects)
+    ):
+        number = emp_info[line.employee.pk][0]
+        units = _units(
+            left_out,
+            line.cost_center.code if line.cost_center is not None else "",
+            line.project.code,
+            number,
+            line.date,
+            "lonetrans",
+        )
+        if units is None:
+            continue
+        writer.write(
+            SalaryTransaction(
+                anstid=number,
+                postid=event_postid(
+                    line.event.pk,
+                    line.employee.pk,
+                    line.date,
+                    line.project.pk,
+                    line.cost_center.pk if line.cost_center is not None else "",
+                ),
+                lonart=line.salary_type_code,
+                benamning=line.event.name,
+                datum=line.date,
+                antal=line.quantity,
+                apris=line.unit_price,
+                belopp=line.amount,
+                resenheter=units,
+            )
+        )
+        counts["event_transactions"] += 1

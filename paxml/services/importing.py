@@ -5,38 +5,47 @@ Two passes over the file, both streaming:
 1. **Check** — the reader validates every post (XSD + the spec's rules) and collects the
    small parts: header, result units, code names, persons and the file's schedule days
    (needed to turn ``omfattning`` into hours). Any problem: the file is rejected.
-2. **Write** — in one transaction: persons → employees (only the elements present change
-   a field; ``delete="true"`` ends the employment), then time posts → ``TimeRegistration``,
-   salary posts → ``SalaryTransaction``, schedule days → ``ScheduleDay``, each checked
-   against the registers (unknown employee number, a date outside the employment, an
-   unknown code, an unknown cost centre or project). Any problem: rolled back, nothing is
-   written, and every problem (up to ``settings.PAXML_MAX_PROBLEMS``) is reported with line,
-   employee and field. A dry run takes the same path and always rolls back, so it reports
-   exactly what would change.
+2. **Write** — in one transaction: the header's organisation number is compared with the
+   company's, persons → employees (only the elements present change a field;
+   ``delete="true"`` ends the employment), then time posts → ``TimeRegistration``, salary
+   posts → ``SalaryTransaction``, schedule days → ``ScheduleDay``, each checked against the
+   registers and the bounds (unknown employee number, a date outside the employment, an
+   unknown code, cost centre or project, an amount or hours no payroll holds). Any problem:
+   rolled back, nothing is written, and every problem (up to ``settings.PAXML_MAX_PROBLEMS``)
+   is reported with line, employee and field. A dry run takes the same path and always
+   rolls back, so it reports exactly what would change.
 
-Idempotency: a file whose SHA-256 was imported before is not imported again; a post whose
-``postid`` was imported before replaces the earlier row; a ``nyexport`` header deletes the
-rows earlier PAXml imports put into its period first.
+Idempotency is by content and never crosses sources (``docs/paxml.md``). A file's source
+is the header's ``foretagid`` and ``programnamn`` (or a source chosen on upload); the
+product's own export into the same company is the source ``flexbridge:self``, whose
+postids are the row ids. A post whose postid an earlier file of the same source imported
+replaces that row (or leaves it as it is when nothing changed); a post without postid that
+equals a row of the same source is unchanged; a ``nyexport`` header removes the source's
+rows in its period that the file no longer has. A byte-identical file is skipped.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
@@ -58,12 +67,84 @@ from ..records import (
 )
 from ..records import ScheduleDay as ScheduleRecord
 from ..validation import Problem
-
-UNKNOWN_COST_CENTRE = gettext_lazy("unknown cost centre %(c)s")
-UNKNOWN_PROJECT = gettext_lazy("unknown project %(c)s")
+from .registers import RegisterIndex, code_for, normalize
 
 BATCH = 2000
 COUNTRIES = {"sverige": "SE", "sweden": "SE", "norge": "NO", "danmark": "DK", "finland": "FI"}
+SELF_SOURCE = "flexbridge:self"
+PROGRAM_NAME = "flexbridge"
+# Own exports write project-event lines (computed from time registrations, never stored)
+# with postids from here up, so importing the own export back skips them.
+EVENT_POSTID_BASE = 2_000_000_000
+
+# Bounds at the door: what a payroll holds and the database stores (docs/paxml.md).
+HOURS_MAX = Decimal(24)  # tidtrans/timmar and schema/dag timmar, per day
+QUANTITY_MAX = Decimal("99999")  # lonetrans/antal
+UNIT_PRICE_MAX = Decimal("9999999.99")  # lonetrans/apris
+AMOUNT_MAX = Decimal("99999999.99")  # lonetrans/belopp and moms (100 million SEK)
+MONTHLY_SALARY_MAX = Decimal("9999999.99")  # person/manlon
+HOURLY_WAGE_MAX = Decimal("99999.99")  # person/timlon
+# field -> (largest absolute value, decimals stored)
+SALARY_BOUNDS = {
+    "antal": (QUANTITY_MAX, 4),
+    "apris": (UNIT_PRICE_MAX, 4),
+    "belopp": (AMOUNT_MAX, 2),
+    "moms": (AMOUNT_MAX, 2),
+}
+HUNDREDTH = Decimal("0.01")
+
+# Summary labels, in the order the summary lists them.
+COUNT_LABELS = {
+    "added": gettext_lazy("added"),
+    "replaced": gettext_lazy("replaced"),
+    "removed": gettext_lazy("removed"),
+    "unchanged": gettext_lazy("unchanged"),
+    "time_registrations": gettext_lazy("time registrations stored"),
+    "salary_transactions": gettext_lazy("salary transactions stored"),
+    "schedule_days": gettext_lazy("schedule days stored"),
+    "schedule_days_merged": gettext_lazy("schedule days summed"),
+    "own_event_lines_skipped": gettext_lazy("own event lines skipped"),
+    "employees_created": gettext_lazy("employees created"),
+    "employees_updated": gettext_lazy("employees updated"),
+    "employments_ended": gettext_lazy("employments ended"),
+    "cost_centres_created": gettext_lazy("cost centres created"),
+    "cost_centres_seen": gettext_lazy("cost centres seen"),
+    "projects_created": gettext_lazy("projects created"),
+    "positions_created": gettext_lazy("positions created"),
+    "personnel_categories_created": gettext_lazy("personnel categories created"),
+    "employment_forms_created": gettext_lazy("employment forms created"),
+    "code_names_read": gettext_lazy("code names read"),
+}
+DRY_RUN_LABELS = {
+    "employees_created": gettext_lazy("employees to create"),
+    "cost_centres_created": gettext_lazy("cost centres to create"),
+    "projects_created": gettext_lazy("projects to create"),
+    "positions_created": gettext_lazy("positions to create"),
+    "personnel_categories_created": gettext_lazy("personnel categories to create"),
+    "employment_forms_created": gettext_lazy("employment forms to create"),
+    "employees_updated": gettext_lazy("employees to update"),
+    "employments_ended": gettext_lazy("employments to end"),
+    "added": gettext_lazy("to add"),
+    "time_registrations": gettext_lazy("time registrations to store"),
+    "salary_transactions": gettext_lazy("salary transactions to store"),
+    "schedule_days": gettext_lazy("schedule days to store"),
+    "replaced": gettext_lazy("to replace"),
+    "removed": gettext_lazy("to remove"),
+}
+
+
+# A dry run rolls back what it did: the services it calls must not log it as done
+# ("Employee 001 created"); its notes say what it would do instead.
+_DRY_RUN = contextvars.ContextVar("paxml_dry_run", default=False)
+
+
+class _NotInDryRun(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _DRY_RUN.get()
+
+
+for _name in ("employees.services",):
+    logging.getLogger(_name).addFilter(_NotInDryRun())
 
 
 class PaxmlLicenseError(Exception):
@@ -72,6 +153,27 @@ class PaxmlLicenseError(Exception):
 
 class _Rollback(Exception):
     pass
+
+
+class _Missing(Exception):
+    """A register entry the file names is missing (reported once per value)."""
+
+
+_REGISTER_KINDS = {
+    "employee": gettext_lazy("employee"),
+    "project": gettext_lazy("project"),
+    "cost_centre": gettext_lazy("cost centre"),
+    "kategori": gettext_lazy("personnel category"),
+    "anstform": gettext_lazy("employment form"),
+    "befattning": gettext_lazy("position"),
+}
+_REGISTER_FIELDS = {
+    "project": "resenhet dim 6",
+    "cost_centre": "resenhet dim 1",
+    "kategori": "kategori",
+    "anstform": "anstform",
+    "befattning": "befattning",
+}
 
 
 @dataclass
@@ -85,8 +187,14 @@ class ImportResult:
     counts: dict[str, int] = field(default_factory=dict)
     not_imported_sections: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    source: str = ""
+    # What the import did (or, in a dry run, would do) beyond the counts, one line each.
+    notes: list[str] = field(default_factory=list)
+    file_organisation_number: str = ""
+    company_organisation_number: str = ""
 
     def summary(self) -> str:
+        """One line in the active language."""
         state = (
             _("already imported")
             if self.already_imported
@@ -96,15 +204,47 @@ class ImportResult:
             if self.ok
             else _("rejected")
         )
-        parts = [f"{key}={value}" for key, value in sorted(self.counts.items()) if value]
-        text = f"{state}: {', '.join(parts) or _('nothing to change')}"
+        labels = {**COUNT_LABELS, **DRY_RUN_LABELS} if self.dry_run else COUNT_LABELS
+        keys = [k for k in COUNT_LABELS if self.counts.get(k)]
+        keys += sorted(k for k in self.counts if k not in COUNT_LABELS and self.counts[k])
+        parts = [f"{labels.get(key, key)} {self.counts[key]}" for key in keys]
+        nothing = _("nothing to change")
+        text = f"{state}: {', '.join(parts) or nothing}"
         if self.problem_count:
-            text += f"; {self.problem_count} " + _("problems")
+            text += "; " + ngettext("%(n)s problem", "%(n)s problems", self.problem_count) % {
+                "n": self.problem_count
+            }
+        if self.file_organisation_number and (
+            _digits(self.file_organisation_number) != _digits(self.company_organisation_number)
+        ):
+            text += "; " + _(
+                "organisation number in the file %(file)s, of the company %(company)s"
+            ) % {
+                "file": self.file_organisation_number,
+                "company": self.company_organisation_number or "–",
+            }
         if self.not_imported_sections:
             text += "; " + _("read, not imported: %(s)s") % {
                 "s": ", ".join(self.not_imported_sections)
             }
         return text
+
+
+def _digits(value: str) -> str:
+    """An organisation number compared by its ten digits (a 12-digit form's ``16`` off)."""
+    digits = "".join(ch for ch in value or "" if ch.isdigit())
+    return digits[2:] if len(digits) == 12 and digits.startswith("16") else digits
+
+
+def paxml_source_key(*, company: Company, header: Header | None, chosen: str = "") -> str:
+    """The source a file's rows belong to (see the module docstring)."""
+    if chosen.strip():
+        return ("chosen:" + normalize(chosen))[:255]
+    foretagid = (header.foretagid if header else "").strip()
+    program = (header.programnamn if header else "").strip()
+    if program.casefold() == PROGRAM_NAME and foretagid == company.code:
+        return SELF_SOURCE
+    return f"{normalize(foretagid)}|{normalize(program)}"[:255]
 
 
 def _fingerprint(source) -> tuple[str, int]:
@@ -143,17 +283,66 @@ class _Emp:
 
 
 class _Importer:
-    def __init__(self, *, company: Company, profile: codes.Profile, user, progress) -> None:
+    def __init__(
+        self,
+        *,
+        company: Company,
+        profile: codes.Profile,
+        user,
+        progress,
+        dry_run: bool = False,
+        create_missing: bool = False,
+    ) -> None:
         self.company = company
         self.profile = profile
         self.user = user
         self.progress = progress
+        self.dry_run = dry_run
+        self.create_missing = create_missing
         self.problems = _Problems(getattr(settings, "PAXML_MAX_PROBLEMS", 500))
         self.counts: dict[str, int] = {}
+        self.notes: list[str] = []
         self.file_days: dict[tuple[str, dt.date], Decimal] = {}
+        # (anstid or pnr, date) the file gives more than one schedule day for: summed
+        self.duplicate_days: set = set()
+        # (kind, value) -> [count, first lines]: one problem per missing register entry
+        self.missing: dict[tuple[str, str], list] = {}
+        self.unit_names: dict[tuple[int, str], str] = {}
+        self.source = ""
+        self.own = False
+        self.history = False
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
+
+    def note(self, kind: str, value: str, line: int) -> None:
+        """Log a register entry created (or, in a dry run, that would be)."""
+        if self.dry_run:
+            text = _("Would create %(kind)s %(value)s (line %(line)s).")
+        else:
+            text = _("Created %(kind)s %(value)s (line %(line)s).")
+        self.notes.append(text % {"kind": _REGISTER_KINDS[kind], "value": value, "line": line})
+
+    def report_missing(self, kind: str, value: str, line: int) -> None:
+        entry = self.missing.setdefault((kind, value), [0, []])
+        entry[0] += 1
+        if len(entry[1]) < 5:
+            entry[1].append(line)
+
+    def missing_problems(self) -> None:
+        for (kind, value), (count, lines) in self.missing.items():
+            shown = ", ".join(str(n) for n in lines)
+            if count > len(lines):
+                shown += " " + _("and %(n)s more") % {"n": count - len(lines)}
+            self.problems.add(
+                line=lines[0],
+                field=_REGISTER_FIELDS[kind],
+                message=_(
+                    "unknown %(kind)s %(value)s, used on lines %(lines)s: add it to the "
+                    "register, or import with the option to create missing entries"
+                )
+                % {"kind": _REGISTER_KINDS[kind], "value": value, "lines": shown},
+            )
 
     # registers ---------------------------------------------------------------------------
     def load_registers(self) -> None:
@@ -197,6 +386,21 @@ class _Importer:
             "valid_from"
         ):
             self.schedules.setdefault(schedule.employee_id, []).append(schedule)
+        self.registers = {
+            "kategori": RegisterIndex(
+                PersonnelCategory.objects.filter(company=self.company).values_list(
+                    "id", "code", "name"
+                )
+            ),
+            "anstform": RegisterIndex(
+                EmploymentForm.objects.filter(company=self.company).values_list(
+                    "id", "code", "name"
+                )
+            ),
+            "befattning": RegisterIndex(
+                Position.objects.filter(company=self.company).values_list("id", "code", "title")
+            ),
+        }
 
     # persons -----------------------------------------------------------------------------
     def apply_person(self, person: Person) -> None:
@@ -229,6 +433,8 @@ class _Importer:
             return
         try:
             data = self._person_fields(person)
+        except _Missing:
+            return
         except ValidationError as exc:
             self._validation_problems(person, exc)
             return
@@ -281,6 +487,7 @@ class _Importer:
             if employee is None:
                 return
             self.count("employees_created")
+            self.note("employee", person.anstid, person.line)
         else:
             employee = existing
             if data and (
@@ -296,6 +503,17 @@ class _Importer:
             self.count("employees_updated")
         start = employee.employment_start_date
         for key, value in dated.items():
+            limit = {"manlon": MONTHLY_SALARY_MAX, "timlon": HOURLY_WAGE_MAX}.get(key)
+            if limit is not None and not (0 <= value.value <= limit):
+                self.problems.add(
+                    line=person.line,
+                    employee=label,
+                    field=key,
+                    element="person",
+                    message=_("%(value)s is outside 0 – %(max)s")
+                    % {"value": value.value, "max": limit},
+                )
+                continue
             valid_from = value.datum or start
             setter = {
                 "manlon": (employee_services.monthly_salary_set, "amount"),
@@ -360,33 +578,26 @@ class _Importer:
         if "lonform" in values:
             data["pay_form"] = PayForm.HOURLY if values["lonform"] == "TIM" else PayForm.MONTHLY
         if "kategori" in values:
-            found = PersonnelCategory.objects.filter(
-                company=self.company, code=values["kategori"]
-            ).first()
-            if found is None:
-                raise ValidationError({"kategori": _("unknown personnel category")})
-            data["personnel_category"] = found
+            data["personnel_category"] = PersonnelCategory.objects.get(
+                pk=self.register_entry("kategori", values["kategori"], person.line, person.employee)
+            )
         if "anstform" in values:
-            found = EmploymentForm.objects.filter(
-                company=self.company, code=values["anstform"]
-            ).first()
-            if found is None:
-                raise ValidationError({"anstform": _("unknown employment form")})
-            data["employment_form"] = found
+            data["employment_form"] = EmploymentForm.objects.get(
+                pk=self.register_entry("anstform", values["anstform"], person.line, person.employee)
+            )
         if "befattningskod" in values or "befattning" in values:
-            code = values.get("befattningskod") or ""
-            title = values.get("befattning") or ""
-            found = None
-            if code:
-                found = Position.objects.filter(company=self.company, code=code).first()
-            if found is None and title:
-                found = Position.objects.filter(company=self.company, title=title).first()
-            if found is None:
-                found = Position.objects.create(
-                    company=self.company, code=(code or title)[:20], title=title or code
+            # befattningskod is the code; befattning the title (or a code, as people write it)
+            code = str(values.get("befattningskod") or "")
+            title = str(values.get("befattning") or "")
+            index = self.registers["befattning"]
+            match = index.find(code) if code else None
+            if match is None or match.id is None:
+                found = self.register_entry(
+                    "befattning", title or code, person.line, person.employee
                 )
-                self.count("positions_created")
-            data["position"] = found
+            else:
+                found = match.id
+            data["position"] = Position.objects.get(pk=found)
         return data
 
     def _call(self, person: Person, func: Callable, *, field: str = ""):
@@ -477,31 +688,96 @@ class _Importer:
         return True
 
     def units(self, record, element: str) -> tuple[int | None, int | None, bool]:
-        cost_centre, cc_ok = self._unit(
-            record, element, COST_CENTRE_DIM, self.cost_centres, UNKNOWN_COST_CENTRE
-        )
-        project, project_ok = self._unit(
-            record, element, PROJECT_DIM, self.projects, UNKNOWN_PROJECT
-        )
+        cost_centre, cc_ok = self._unit(record, element, COST_CENTRE_DIM, "cost_centre")
+        project, project_ok = self._unit(record, element, PROJECT_DIM, "project")
         return cost_centre, project, cc_ok and project_ok
 
-    def _unit(self, record, element: str, dim: int, known: dict, unknown: str):
+    def _unit(self, record, element: str, dim: int, kind: str):
         """The id of the record's result unit in dimension ``dim`` (None without one) and
-        whether it is known; an unknown code is a problem on ``resenhet dim N``."""
+        whether it is known. An unknown code is created with the option to create missing
+        entries, else reported once for the whole file (``missing_problems``)."""
         code = result_unit(record.resenheter, dim)
         if not code:
             return None, True
+        known = self.cost_centres if kind == "cost_centre" else self.projects
         found = known.get(code)
+        if found is None and self.create_missing:
+            found = self._create_unit(kind, code, record.line)
         if found is None:
-            self.problems.add(
-                line=record.line,
-                employee=record.employee,
-                field=f"resenhet dim {dim}",
-                element=element,
-                message=unknown % {"c": code},
-            )
+            self.report_missing(kind, code, record.line)
             return None, False
         return found, True
+
+    def _create_unit(self, kind: str, code: str, line: int) -> int | None:
+        from projects.models import AccountingDimension, AccountingDimensionValue
+        from projects.services import project_create
+
+        dim = COST_CENTRE_DIM if kind == "cost_centre" else PROJECT_DIM
+        name = self.unit_names.get((dim, code))
+        try:
+            with transaction.atomic():
+                if kind == "project":
+                    created = project_create(company=self.company, code=code, name=name or code)
+                else:
+                    dimension = AccountingDimension.objects.filter(
+                        company=self.company, sie_number=COST_CENTRE_DIM
+                    ).first()
+                    if dimension is None:
+                        return None
+                    created = AccountingDimensionValue.objects.create(
+                        company=self.company,
+                        dimension=dimension,
+                        code=code,
+                        name=(name or code)[:200],
+                    )
+        except ValidationError as exc:
+            self.problems.add(
+                line=line,
+                field=_REGISTER_FIELDS[kind],
+                message=_("%(kind)s %(value)s could not be created: %(why)s")
+                % {"kind": _REGISTER_KINDS[kind], "value": code, "why": "; ".join(exc.messages)},
+            )
+            return None
+        (self.projects if kind == "project" else self.cost_centres)[code] = created.pk
+        self.count("projects_created" if kind == "project" else "cost_centres_created")
+        self.note(kind, code, line)
+        return created.pk
+
+    def register_entry(self, kind: str, value: str, line: int, label: str):
+        """The register entry ``value`` names (code, else name); created with the option
+        to create missing entries. Raises ValidationError naming the value (and the
+        candidates when ambiguous)."""
+        index = self.registers[kind]
+        match = index.find(value)
+        if match.id is not None:
+            return match.id
+        if match.ambiguous:
+            raise ValidationError(
+                {
+                    kind: _("%(value)s is ambiguous in the %(kind)s register: %(candidates)s")
+                    % {
+                        "value": value,
+                        "kind": _REGISTER_KINDS[kind],
+                        "candidates": ", ".join(match.candidates),
+                    }
+                }
+            )
+        if not self.create_missing:
+            self.report_missing(kind, value, line)
+            raise _Missing
+        model, name_field, count_key = {
+            "kategori": (PersonnelCategory, "name", "personnel_categories_created"),
+            "anstform": (EmploymentForm, "name", "employment_forms_created"),
+            "befattning": (Position, "title", "positions_created"),
+        }[kind]
+        code = code_for(value, index.codes())
+        entry = model.objects.create(
+            company=self.company, code=code, **{name_field: " ".join(value.split())[:100]}
+        )
+        index.add(entry.pk, code, getattr(entry, name_field))
+        self.count(count_key)
+        self.note(kind, value, line)
+        return entry.pk
 
     def scheduled_hours(self, emp: _Emp, day: dt.date) -> Decimal | None:
         hours = self.file_days.get((emp.number, day))
@@ -689,20 +965,40 @@ def paxml_import_run(
     user=None,
     job=None,
     progress=None,
+    create_missing: bool = False,
+    confirm_organisation_number: bool = False,
+    source_name: str = "",
 ) -> ImportResult:
     """Check and import one PAXml file (see the module docstring). ``progress`` is an
-    optional ``integrations.services.JobContext``."""
+    optional ``integrations.services.JobContext``.
+
+    ``create_missing``: create the register entries, projects and cost centres the file
+    names and the registers lack (each logged in ``notes``). ``confirm_organisation_number``:
+    import a file whose header names another organisation number. ``source_name``: the
+    source whose rows this file's postids and ``nyexport`` may replace, instead of the
+    header's ``foretagid`` and program."""
     if not getattr(getattr(company, "license", None), "paxml", False):
         raise PaxmlLicenseError(_("PAXml is not licensed for %(c)s.") % {"c": company.name})
     profile_obj = codes.profile_get(profile)
     if not isinstance(source, bytes):
         source = Path(source)
     fingerprint, size = _fingerprint(source)
-    result = ImportResult(dry_run=dry_run, fingerprint=fingerprint)
+    result = ImportResult(
+        dry_run=dry_run,
+        fingerprint=fingerprint,
+        company_organisation_number=company.organisation_number or "",
+    )
     name = name or (source.name if isinstance(source, Path) else "")
 
     # pass 1: check ---------------------------------------------------------------------
-    importer = _Importer(company=company, profile=profile_obj, user=user, progress=progress)
+    importer = _Importer(
+        company=company,
+        profile=profile_obj,
+        user=user,
+        progress=progress,
+        dry_run=dry_run,
+        create_missing=create_missing,
+    )
     reader = PaxmlReader(
         io.BytesIO(source) if isinstance(source, bytes) else source,
         profile=profile_obj,
@@ -712,6 +1008,7 @@ def paxml_import_run(
     persons: list[Person] = []
     units: list[ResultUnit] = []
     posts = 0
+    seen_days: set = set()
     try:
         for record in reader:
             if isinstance(record, Header):
@@ -720,16 +1017,24 @@ def paxml_import_run(
                 persons.append(record)
             elif isinstance(record, ResultUnit):
                 units.append(record)
+                importer.unit_names[(record.dim, record.id)] = record.namn
             elif isinstance(record, ScheduleRecord):
-                if record.timmar is not None:
-                    key = (record.anstid or f"pnr:{record.persnr}", record.datum)
-                    importer.file_days[key] = record.timmar
+                key = (record.anstid or f"pnr:{record.persnr}", record.datum)
+                if key in seen_days:
+                    importer.duplicate_days.add(key)
+                seen_days.add(key)
+                hours = _day_hours(record)
+                if hours is not None:
+                    importer.file_days[key] = importer.file_days.get(key, Decimal(0)) + hours
                 posts += 1
             elif isinstance(record, TimeTransaction | SalaryTransaction):
                 posts += 1
     except PaxmlFatalError:
         pass
+    del seen_days
     result.not_imported_sections = reader.not_imported_sections
+    result.file_organisation_number = (header.foretagorgnr if header else "") or ""
+    result.source = paxml_source_key(company=company, header=header, chosen=source_name)
     if not reader.ok:
         result.problems, result.problem_count = reader.problems, reader.problem_count
         result.file = _record_file(
@@ -743,6 +1048,7 @@ def paxml_import_run(
             header=header,
             counts={},
             job=job,
+            source=result.source,
         )
         return result
     if progress is not None:
@@ -758,6 +1064,7 @@ def paxml_import_run(
         result.ok = True
         result.already_imported = True
         return result
+    token = _DRY_RUN.set(dry_run)
     try:
         with transaction.atomic():
             file = _record_file(
@@ -771,16 +1078,33 @@ def paxml_import_run(
                 header=header,
                 counts={},
                 job=job,
+                source=result.source,
             )
-            _write(
-                importer=importer,
-                file=file,
-                header=header,
-                persons=persons,
-                units=units,
-                source=source,
-                profile=profile_obj,
+            importer.source = result.source
+            importer.own = result.source == SELF_SOURCE
+            importer.history = importer.own or (
+                PaxmlFile.objects.filter(
+                    company=company,
+                    direction=PaxmlFile.Direction.IMPORT,
+                    status=PaxmlFile.Status.IMPORTED,
+                    source=result.source,
+                )
+                .exclude(pk=file.pk)
+                .exists()
             )
+            if _organisation_number_ok(
+                importer, header, company, confirmed=confirm_organisation_number
+            ):
+                _write(
+                    importer=importer,
+                    file=file,
+                    header=header,
+                    persons=persons,
+                    units=units,
+                    source=source,
+                    profile=profile_obj,
+                )
+                importer.missing_problems()
             if importer.problems.count:
                 raise _Rollback
             file.counts = importer.counts
@@ -791,10 +1115,14 @@ def paxml_import_run(
             result.ok = True
     except _Rollback:
         pass
+    finally:
+        _DRY_RUN.reset(token)
     result.counts = importer.counts
+    result.notes = importer.notes
     result.problems, result.problem_count = importer.problems.items, importer.problems.count
     if importer.problems.count:
         result.ok = False
+        result.notes = []  # nothing was created
         result.file = _record_file(
             company=company,
             status=PaxmlFile.Status.REJECTED,
@@ -806,13 +1134,51 @@ def paxml_import_run(
             header=header,
             counts={},
             job=job,
+            source=result.source,
         )
     elif dry_run:
         result.ok = True
     return result
 
 
-def _record_file(*, company, status, name, fingerprint, size, profile, reader, header, counts, job):
+def _organisation_number_ok(importer, header, company, *, confirmed: bool) -> bool:
+    """Whose file is it: a header naming another organisation number refuses the file
+    unless the user confirmed it."""
+    given = (header.foretagorgnr if header else "") or ""
+    if not given.strip() or confirmed:
+        return True
+    if _digits(given) == _digits(company.organisation_number or ""):
+        return True
+    importer.problems.add(
+        line=header.line if header else 0,
+        element="header",
+        field="foretagorgnr",
+        message=_(
+            "the file is for organisation number %(file)s, this company has %(company)s: "
+            "confirm to import it anyway"
+        )
+        % {"file": given, "company": company.organisation_number or "–"},
+    )
+    return False
+
+
+def _day_hours(record: ScheduleRecord) -> Decimal | None:
+    """A schedule day's hours: ``timmar``, else from its start and end."""
+    if record.timmar is not None:
+        return record.timmar
+    if record.starttid is not None and record.sluttid is not None:
+        start = dt.datetime.combine(dt.date.min, record.starttid)
+        end = dt.datetime.combine(dt.date.min, record.sluttid)
+        seconds = (end - start).total_seconds()
+        if seconds < 0:
+            seconds += 24 * 3600  # a night shift over midnight
+        return (Decimal(seconds) / Decimal(3600)).quantize(HUNDREDTH)
+    return None
+
+
+def _record_file(
+    *, company, status, name, fingerprint, size, profile, reader, header, counts, job, source=""
+):
     nyexport = header.nyexport if header else None
     return PaxmlFile.objects.create(
         company=company,
@@ -825,6 +1191,7 @@ def _record_file(*, company, status, name, fingerprint, size, profile, reader, h
         encoding=reader.encoding[:20],
         format=(header.format if header else "")[:20],
         program_name=(header.programnamn if header else "")[:200],
+        source=source[:255],
         is_reexport=nyexport is not None,
         period_from=nyexport.period[0] if nyexport else None,
         period_to=nyexport.period[1] if nyexport else None,
@@ -837,7 +1204,8 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
     from projects.models import AccountingDimension, AccountingDimensionValue
 
     company = importer.company
-    # result units: cost centres are created/renamed; projects must exist in the register
+    # result units: cost centres the file declares are created/renamed; projects are
+    # created only with the option to create missing entries, when a post uses them
     cost_dimension = AccountingDimension.objects.filter(
         company=company, sie_number=COST_CENTRE_DIM
     ).first()
@@ -853,34 +1221,9 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
                 value.name = unit.namn[:200]
                 value.save(update_fields=["name"])
             importer.count("cost_centres_created" if created else "cost_centres_seen")
+            if created:
+                importer.note("cost_centre", unit.id, unit.line)
     importer.load_registers()
-
-    # nyexport: the rows of earlier imports in the period go first
-    if header is not None and header.nyexport is not None:
-        start, end = header.nyexport.period
-        earlier = PaxmlFile.objects.filter(company=company, direction="import").exclude(pk=file.pk)
-        links = ImportedTimeRegistration.objects.filter(
-            source_file__in=earlier,
-            time_registration__date__gte=start,
-            time_registration__date__lte=end,
-        )
-        replaced = _delete_time_registrations(
-            links, scope=ImportedTimeRegistration.objects.filter(source_file__in=earlier)
-        )
-        salary_deleted = _raw_delete(
-            SalaryRow.objects.filter(
-                company=company,
-                source_file__in=earlier,
-                period_date__gte=start,
-                period_date__lte=end,
-            )
-        )
-        days_deleted = _raw_delete(
-            ScheduleDay.objects.filter(
-                company=company, source_file__in=earlier, date__gte=start, date__lte=end
-            )
-        )
-        importer.count("replaced_by_nyexport", replaced + salary_deleted + days_deleted)
 
     for person in persons:
         importer.apply_person(person)
@@ -893,44 +1236,40 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
     time_links: list = []
     salary_rows: list = []
     days: dict[tuple[int, dt.date], ScheduleDay] = {}
+    # days the file gives more than once: summed, written at the end
+    held: dict[tuple[int, dt.date], list] = {}
 
     def flush() -> None:
+        nonlocal time_rows, time_links, salary_rows
         if importer.problems.count:
             time_rows.clear(), time_links.clear(), salary_rows.clear(), days.clear()
             return
-        postids = [p for p in time_links if p is not None]
-        if postids:
-            old = ImportedTimeRegistration.objects.filter(
-                source_file__company=company, postid__in=postids
-            )
-            importer.count("replaced_by_postid", _delete_time_registrations(old))
+        done = len(time_rows) + len(salary_rows)
+        if importer.history:
+            time_rows, time_links = _match_time(importer, file, time_rows, time_links)
+            salary_rows = _match_salary(importer, file, salary_rows)
+        else:
+            importer.count("added", len(time_rows) + len(salary_rows))
         if time_rows:
             _batched_insert_time(time_rows, time_links, file)
-        salary_postids = [r.postid for r in salary_rows if r.postid is not None]
-        if salary_postids:
-            _raw_delete(SalaryRow.objects.filter(company=company, postid__in=salary_postids))
+            importer.count("time_registrations", len(time_rows))
         if salary_rows:
             SalaryRow.objects.bulk_create(salary_rows, batch_size=BATCH)
+            importer.count("salary_transactions", len(salary_rows))
         if days:
-            # one upsert per batch on (employee, date): a day the file repeats keeps its last
-            ScheduleDay.objects.bulk_create(
-                days.values(),
-                batch_size=BATCH,
-                update_conflicts=True,
-                unique_fields=["employee", "date"],
-                update_fields=["hours", "start_time", "end_time", "source_file"],
-            )
+            _upsert_days(days.values())
+            importer.count("schedule_days", len(days))
         if importer.progress is not None:
-            importer.progress.advance(len(time_rows) + len(salary_rows))
+            importer.progress.advance(done)
             importer.progress.check_cancelled()
-        time_rows.clear(), time_links.clear(), salary_rows.clear(), days.clear()
+        time_rows, time_links, salary_rows = [], [], []
+        days.clear()
 
     reader = PaxmlReader(
         io.BytesIO(source) if isinstance(source, bytes) else source,
         validate=False,
         profile=profile,
     )
-    time_count = 0
     for record in reader:
         if isinstance(record, TimeTransaction):
             emp = importer.employee_for(record, "tidtrans")
@@ -955,19 +1294,23 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
             for day, hours in importer.time_rows(record):
                 if not importer.within_employment(emp, record, day, "tidtrans", "datum"):
                     break
-                if not (Decimal(-24) <= hours <= Decimal(24)):
+                if not (-HOURS_MAX <= hours <= HOURS_MAX):
                     importer.problems.add(
                         line=record.line,
                         employee=record.employee,
                         field="timmar",
                         element="tidtrans",
-                        message=_("more than 24 hours on one day"),
+                        message=_("%(value)s hours on one day: more than 24") % {"value": hours},
                     )
                     break
+                hours = hours.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
                 time_rows.append((emp.id, day, code_id, hours, project, cost_centre, record.info))
                 time_links.append(record.postid)
-                time_count += 1
         elif isinstance(record, SalaryTransaction):
+            if importer.own and record.postid is not None and record.postid >= EVENT_POSTID_BASE:
+                # an event line of our own export: computed from the time registrations
+                importer.count("own_event_lines_skipped")
+                continue
             emp = importer.employee_for(record, "lonetrans")
             if emp is None:
                 continue
@@ -980,6 +1323,8 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
                     message=_("unknown code %(c)s: not in the salary-code register")
                     % {"c": record.lonkod},
                 )
+                continue
+            if not _salary_within_bounds(importer, record):
                 continue
             day = record.first_date
             if day is not None and not importer.within_employment(
@@ -998,8 +1343,8 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
                     name=record.benamning[:200],
                     comment=record.kommentar[:255],
                     date=record.datum,
-                    date_from=record.datumfrom,
-                    date_to=record.datumtom,
+                    date_from=_aware(record.datumfrom),
+                    date_to=_aware(record.datumtom),
                     period_date=day
                     or (header.datum.date() if header and header.datum else dt.date.today()),
                     quantity=record.antal,
@@ -1015,25 +1360,366 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
                     postid=record.postid,
                 )
             )
-            importer.count("salary_transactions")
         elif isinstance(record, ScheduleRecord):
             emp = importer.employee_for(record, "schema")
             if emp is None:
+                continue
+            hours = _day_hours(record)
+            if hours is not None and not (0 <= hours <= HOURS_MAX):
+                importer.problems.add(
+                    line=record.line,
+                    employee=record.employee,
+                    field="timmar",
+                    element="dag",
+                    message=_("%(value)s scheduled hours on one day: outside 0 – 24")
+                    % {"value": hours},
+                )
+                continue
+            file_key = (record.anstid or f"pnr:{record.persnr}", record.datum)
+            if file_key in importer.duplicate_days:
+                held.setdefault((emp.id, record.datum), []).append((record, hours))
                 continue
             days[(emp.id, record.datum)] = ScheduleDay(
                 company_id=company.pk,
                 employee_id=emp.id,
                 date=record.datum,
-                hours=record.timmar,
+                hours=record.timmar.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+                if record.timmar is not None
+                else None,
                 start_time=record.starttid,
                 end_time=record.sluttid,
                 source_file=file,
             )
-            importer.count("schedule_days")
         elif isinstance(record, CodeName):
             importer.count("code_names_read")
         if len(time_rows) + len(salary_rows) + len(days) >= BATCH:
             flush()
+    for (emp_id, day), parts in held.items():
+        merged = _merge_days(importer, company, file, emp_id, day, parts)
+        if merged is not None:
+            days[(emp_id, day)] = merged
     flush()
-    if time_count:
-        importer.count("time_registrations", time_count)
+    if header is not None and header.nyexport is not None and importer.history:
+        _nyexport_remove(importer, file, *header.nyexport.period)
+
+
+def _merge_days(importer, company, file, emp_id, day, parts) -> ScheduleDay | None:
+    """Two or more schedule days for one employee on one date (a split shift): one row
+    with the summed hours, from the earliest start to the latest end, and a log line."""
+    hours = sum((h for _r, h in parts if h is not None), Decimal(0))
+    first = parts[0][0]
+    lines = ", ".join(str(r.line) for r, _h in parts)
+    if hours > HOURS_MAX:
+        importer.problems.add(
+            line=first.line,
+            employee=first.employee,
+            field="timmar",
+            element="dag",
+            message=_("%(n)s schedule days on %(day)s (lines %(lines)s) sum to %(h)s hours")
+            % {"n": len(parts), "day": day, "lines": lines, "h": hours},
+        )
+        return None
+    starts = [r.starttid for r, _h in parts if r.starttid is not None]
+    ends = [r.sluttid for r, _h in parts if r.sluttid is not None]
+    importer.count("schedule_days_merged", len(parts) - 1)
+    importer.notes.append(
+        _(
+            "Employee %(e)s, %(day)s: %(n)s schedule days on one date (lines %(lines)s) "
+            "summed to %(h)s hours."
+        )
+        % {"e": first.employee, "day": day, "n": len(parts), "lines": lines, "h": hours}
+    )
+    return ScheduleDay(
+        company_id=company.pk,
+        employee_id=emp_id,
+        date=day,
+        hours=hours.quantize(HUNDREDTH, rounding=ROUND_HALF_UP),
+        start_time=min(starts) if len(starts) == len(parts) else None,
+        end_time=max(ends) if len(ends) == len(parts) else None,
+        source_file=file,
+    )
+
+
+def _upsert_days(days) -> None:
+    # one upsert per batch on (employee, date): the schedule of a day is one truth
+    ScheduleDay.objects.bulk_create(
+        list(days),
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["employee", "date"],
+        update_fields=["hours", "start_time", "end_time", "source_file"],
+    )
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or not settings.USE_TZ or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value)
+
+
+def _salary_within_bounds(importer: _Importer, record: SalaryTransaction) -> bool:
+    ok = True
+    for name, (limit, places) in SALARY_BOUNDS.items():
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if abs(value) > limit:
+            message = _("%(value)s is larger than %(max)s, more than a payroll holds") % {
+                "value": value,
+                "max": limit,
+            }
+        elif value != value.quantize(Decimal(1).scaleb(-places)):
+            message = _("%(value)s has more than %(n)s decimals") % {"value": value, "n": places}
+        else:
+            continue
+        importer.problems.add(
+            line=record.line,
+            employee=record.employee,
+            field=name,
+            element="lonetrans",
+            message=message,
+        )
+        ok = False
+    return ok
+
+
+# Matching a batch against the rows of the same source ------------------------------------
+
+_TIME_FIELDS = (
+    "employee_id",
+    "date",
+    "time_code_id",
+    "hours",
+    "project_id",
+    "cost_center_id",
+    "internal_comment",
+)
+_SALARY_FIELDS = (
+    "employee_id",
+    "salary_code",
+    "salary_type",
+    "name",
+    "comment",
+    "date",
+    "date_from",
+    "date_to",
+    "quantity",
+    "unit_price",
+    "amount",
+    "vat",
+    "product_group",
+    "account",
+    "customer",
+    "cost_center_id",
+    "project_id",
+)
+
+
+def _norm_value(value):
+    if isinstance(value, Decimal):
+        return value.normalize() if value else Decimal(0)
+    if value is None:
+        return ""
+    return value
+
+
+def _content(values) -> tuple:
+    return tuple(_norm_value(v) for v in values)
+
+
+def _pair(importer: _Importer, new_by_pid: dict, old_by_pid: dict, keys: list) -> tuple:
+    """Per postid: the same rows again → unchanged (the old rows are kept), else the old
+    rows go and the new ones come. Returns (indexes to insert, old ids to keep, to delete)."""
+    insert, keep, delete = [], [], []
+    for pid, new in new_by_pid.items():
+        old = old_by_pid.get(pid, [])
+        if old and Counter(keys[i] for i in new) == Counter(key for _pk, key in old):
+            importer.count("unchanged", len(new))
+            keep.extend(pk for pk, _key in old)
+            continue
+        delete.extend(pk for pk, _key in old)
+        paired = min(len(old), len(new))
+        importer.count("replaced", paired)
+        importer.count("added", len(new) - paired)
+        importer.count("removed", len(old) - paired)
+        insert.extend(new)
+    return insert, keep, delete
+
+
+def _match_time(importer: _Importer, file, rows: list, links: list) -> tuple[list, list]:
+    """Match a batch of time rows against the rows of the file's source; returns the rows
+    (and their postids) still to insert. Kept rows are linked to this file (so a
+    ``nyexport`` keeps them and a later batch does not match them again); replaced rows
+    are deleted."""
+    from projects.models import TimeRegistration
+
+    keys = [(*_content(row[:6]), row[6] or "") for row in rows]
+    new_by_pid: dict[int, list[int]] = defaultdict(list)
+    plain: list[int] = []
+    for i, pid in enumerate(links):
+        (plain if pid is None else new_by_pid[pid]).append(i)
+    old_by_pid: dict[int, list] = defaultdict(list)
+    relink: list[int] = []
+    if new_by_pid:
+        pids = list(new_by_pid)
+        if importer.own:
+            # postids of our own export are row ids; rows it replaced before carry the
+            # postid in their link
+            found = (
+                TimeRegistration.objects.filter(company=importer.company)
+                .filter(
+                    Q(pk__in=pids)
+                    | Q(
+                        paxml_source__source_file__source=SELF_SOURCE,
+                        paxml_source__source_file__company=importer.company,
+                        paxml_source__postid__in=pids,
+                    )
+                )
+                .exclude(paxml_source__source_file=file)
+                .values_list("pk", *_TIME_FIELDS, "paxml_source__postid")
+            )
+            for pk, *values, link_pid in found:
+                pid = pk if pk in new_by_pid else link_pid
+                old_by_pid[pid].append((pk, (*_content(values[:6]), values[6] or "")))
+        else:
+            found = (
+                ImportedTimeRegistration.objects.filter(
+                    source_file__company=importer.company,
+                    source_file__source=importer.source,
+                    postid__in=pids,
+                )
+                .exclude(source_file=file)
+                .values_list(
+                    "postid",
+                    "time_registration_id",
+                    *(f"time_registration__{name}" for name in _TIME_FIELDS),
+                )
+            )
+            for pid, pk, *values in found:
+                old_by_pid[pid].append((pk, (*_content(values[:6]), values[6] or "")))
+    insert, keep, delete = _pair(importer, new_by_pid, old_by_pid, keys)
+    relink.extend(keep)
+    if plain:
+        found = (
+            ImportedTimeRegistration.objects.filter(
+                source_file__company=importer.company,
+                source_file__source=importer.source,
+                postid=None,
+                time_registration__employee_id__in={rows[i][0] for i in plain},
+                time_registration__date__in={rows[i][1] for i in plain},
+            )
+            .exclude(source_file=file)
+            .values_list(
+                "time_registration_id", *(f"time_registration__{name}" for name in _TIME_FIELDS)
+            )
+        )
+        pool: dict[tuple, list[int]] = defaultdict(list)
+        for pk, *values in found:
+            pool[(*_content(values[:6]), values[6] or "")].append(pk)
+        for i in plain:
+            same = pool.get(keys[i])
+            if same:
+                relink.append(same.pop())
+                importer.count("unchanged")
+            else:
+                importer.count("added")
+                insert.append(i)
+    if delete:
+        _delete_time_ids(delete)
+    if relink:
+        ImportedTimeRegistration.objects.filter(
+            time_registration_id__in=relink, source_file__source=importer.source
+        ).update(source_file=file)
+    insert.sort()
+    return [rows[i] for i in insert], [links[i] for i in insert]
+
+
+def _match_salary(importer: _Importer, file, rows: list) -> list:
+    """As :func:`_match_time`, for salary transactions (postid on the row itself)."""
+    keys = [_content(getattr(row, name) for name in _SALARY_FIELDS) for row in rows]
+    new_by_pid: dict[int, list[int]] = defaultdict(list)
+    plain: list[int] = []
+    for i, row in enumerate(rows):
+        (plain if row.postid is None else new_by_pid[row.postid]).append(i)
+    earlier = SalaryRow.objects.filter(company=importer.company).exclude(source_file=file)
+    old_by_pid: dict[int, list] = defaultdict(list)
+    if new_by_pid:
+        pids = list(new_by_pid)
+        if importer.own:
+            found = earlier.filter(
+                Q(pk__in=pids) | Q(source_file__source=SELF_SOURCE, postid__in=pids)
+            ).values_list("pk", "postid", *_SALARY_FIELDS)
+            for pk, postid, *values in found:
+                pid = pk if pk in new_by_pid else postid
+                old_by_pid[pid].append((pk, _content(values)))
+        else:
+            found = earlier.filter(
+                source_file__source=importer.source, postid__in=pids
+            ).values_list("pk", "postid", *_SALARY_FIELDS)
+            for pk, postid, *values in found:
+                old_by_pid[postid].append((pk, _content(values)))
+    insert, relink, delete = _pair(importer, new_by_pid, old_by_pid, keys)
+    if plain:
+        found = earlier.filter(
+            source_file__source=importer.source,
+            postid=None,
+            employee_id__in={rows[i].employee_id for i in plain},
+            period_date__in={rows[i].period_date for i in plain},
+        ).values_list("pk", *_SALARY_FIELDS)
+        pool: dict[tuple, list[int]] = defaultdict(list)
+        for pk, *values in found:
+            pool[_content(values)].append(pk)
+        for i in plain:
+            same = pool.get(keys[i])
+            if same:
+                relink.append(same.pop())
+                importer.count("unchanged")
+            else:
+                importer.count("added")
+                insert.append(i)
+    if delete:
+        _raw_delete(SalaryRow.objects.filter(pk__in=delete))
+    if relink:
+        SalaryRow.objects.filter(pk__in=relink, source_file__source=importer.source).update(
+            source_file=file
+        )
+    insert.sort()
+    return [rows[i] for i in insert]
+
+
+def _nyexport_remove(importer: _Importer, file, start: dt.date, end: dt.date) -> None:
+    """``nyexport``: the source's rows in the period that this file no longer has go."""
+    company = importer.company
+    scope = ImportedTimeRegistration.objects.filter(
+        source_file__company=company, source_file__source=importer.source
+    ).exclude(source_file=file)
+    links = scope.filter(time_registration__date__gte=start, time_registration__date__lte=end)
+    removed = _delete_time_registrations(links, scope=scope)
+    removed += _raw_delete(
+        SalaryRow.objects.filter(
+            company=company,
+            source_file__source=importer.source,
+            period_date__gte=start,
+            period_date__lte=end,
+        ).exclude(source_file=file)
+    )
+    importer.count("removed", removed)
+    days = _raw_delete(
+        ScheduleDay.objects.filter(
+            company=company,
+            source_file__source=importer.source,
+            date__gte=start,
+            date__lte=end,
+        ).exclude(source_file=file)
+    )
+    if days:
+        importer.count("schedule_days_removed", days)
+
+
+def _delete_time_ids(ids: list[int]) -> None:
+    from projects.models import TimeRegistration
+
+    through = TimeRegistration.dimension_values.through
+    _raw_delete(through.objects.filter(timeregistration_id__in=ids))
+    _raw_delete(ImportedTimeRegistration.objects.filter(time_registration_id__in=ids))
+    _raw_delete(TimeRegistration.objects.filter(pk__in=ids))

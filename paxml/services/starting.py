@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from companies.models import Company
@@ -23,9 +24,18 @@ def _licensed(company: Company) -> None:
 
 
 def paxml_import_start(
-    *, user, company: Company, upload, dry_run: bool = False, profile: str = "standard"
+    *,
+    user,
+    company: Company,
+    upload,
+    dry_run: bool = False,
+    profile: str = "standard",
+    create_missing: bool = False,
+    confirm_organisation_number: bool = False,
+    source_name: str = "",
 ) -> Job:
-    """Store the uploaded file and start a ``paxml_import`` job on it."""
+    """Store the uploaded file and start a ``paxml_import`` job on it (the options as in
+    ``paxml_import_run``; the job reports in the language active now)."""
     _licensed(company)
     codes.profile_get(profile)
     limit = getattr(settings, "PAXML_MAX_FILE_BYTES", 512 * 1024 * 1024)
@@ -41,6 +51,10 @@ def paxml_import_start(
             "name": (upload.name or "")[:255],
             "dry_run": bool(dry_run),
             "profile": profile,
+            "create_missing": bool(create_missing),
+            "confirm_organisation_number": bool(confirm_organisation_number),
+            "source_name": (source_name or "").strip()[:200],
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )
 
@@ -54,8 +68,10 @@ def paxml_export_start(
     employees: list[str] | None = None,
     profile: str = "standard",
     encoding: str = "iso-8859-1",
+    personnel: bool = False,
 ) -> Job:
-    """Start a ``paxml_export`` job; its file is the job's result file."""
+    """Start a ``paxml_export`` job; its file is the job's result file (with
+    ``personnel``, the employees' register too)."""
     _licensed(company)
     codes.profile_get(profile)
     if date_to < date_from:
@@ -70,5 +86,7 @@ def paxml_export_start(
             "employees": list(employees or []),
             "profile": profile,
             "encoding": encoding,
+            "personnel": bool(personnel),
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )

@@ -25,3 +25,8 @@ def test_log_filter_masks_messages():
     )
     assert MaskPersonalIdentityNumbers().filter(record)
     assert record.getMessage() == "sent to 19800101-****"
+
+
+def test_mask_text_leaves_organisation_numbers_readable():
+    # month part 20+ (the third digit of an organisation number is at least 2)
+    assert mask_text("org 556100-0067, pin 19800101-1234") == ("org 556100-0067, pin 19800101-****")

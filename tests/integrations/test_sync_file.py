@@ -147,3 +147,29 @@ def test_nightly_accounting_written_as_result_units(
     )
     records, _reader = read_records(later.result_file.read())
     assert [r.resenheter for r in records if isinstance(r, Person)] == [((1, "400"),)]
+
+
+def test_the_personnel_file_carries_every_fortnox_field(
+    company, file_link, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from paxml.reader import read_records
+    from paxml.records import Person
+    from paxml.validation import xsd_validate_document
+
+    employee = Employee.objects.get(company=company, employee_number="1001")
+    employee_services.monthly_salary_set(
+        employee=employee, valid_from=dt.date(2024, 1, 1), amount=Decimal("41000")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        change(company, "1001", care_of="c/o Berg", country="NO", tax_table=32, tax_column=1)
+        change(company, "1001", city="Narvik")  # a synced field: the file is written
+    job = Job.objects.filter(kind="payroll_sync").order_by("-pk").first()
+    content = job.result_file.read()
+    assert xsd_validate_document(content) == []
+    (person,) = [r for r in read_records(content)[0] if isinstance(r, Person)]
+    values = person.values
+    assert (values["extraadress"], values["land"]) == ("c/o Berg", "NO")
+    assert (values["skattetabell"], values["skattekolumn"]) == (32, 1)
+    assert values["manlon"].value == Decimal("41000.00")

@@ -6,10 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from employees.models import Employee
 from paxml import codes
 from paxml.models import SalaryTransaction as SalaryRow
 from paxml.reader import read_records
-from paxml.records import ScheduleDay, TimeTransaction
+from paxml.records import Person, SalaryTransaction, ScheduleDay, TimeTransaction
 from paxml.services import paxml_export_run, paxml_import_run
 from paxml.validation import xsd_validate_document
 from projects.models import TimeCode, TimeRegistration
@@ -79,7 +80,8 @@ def test_monthly_gets_deviations_hourly_gets_all_plus_schedule(company):
     assert data.startswith(b"<?xml version='1.0' encoding='ISO-8859-1'?>")
 
 
-def test_never_transfer_projects_are_left_out_and_logged(company):
+def test_never_transfer_projects_still_reach_payroll(company):
+    # the flag governs the billing basis, not payroll: hourly employees are paid for it
     emp = employee(company, "1", pay_form="hourly")
     main = project(company, "M")
     secret = project(company, "S", parent=main, never_transfer=True)
@@ -87,9 +89,12 @@ def test_never_transfer_projects_are_left_out_and_logged(company):
     _reg(company, emp, dt.date(2024, 3, 5), "ARB", "8", project=secret)
     data, result = _export(company)
     times = [r for r in read_records(data)[0] if isinstance(r, TimeTransaction)]
-    assert [t.datum.day for t in times] == [4]
-    assert result.counts["left_out_never_transfer"] == 1
-    assert any("never transfer" in w for w in result.warnings)
+    assert [(t.datum.day, t.resenheter) for t in times] == [
+        (4, ((6, "M"),)),
+        (5, ((6, secret.code),)),
+    ]
+    assert "left_out_never_transfer" not in result.counts
+    assert not any("never transfer" in w for w in result.warnings)
 
 
 def test_semantic_checks_stop_the_export(company):
@@ -185,7 +190,7 @@ def test_round_trip_import_export_import(company):
     assert result.ok and xsd_validate_document(data) == []
     other = CompanyFactory(code="copy")
     _setup(other)
-    imported = paxml_import_run(company=other, source=data)
+    imported = paxml_import_run(company=other, source=data, confirm_organisation_number=True)
     assert imported.ok, [str(p) for p in imported.problems]
     assert _snapshot(other) == _snapshot(company)
     assert len(_snapshot(company)[0]) == 4
@@ -295,3 +300,235 @@ def test_jobs_run_import_then_export_with_result_file(api, company, settings, tm
     assert JobLogLine.objects.filter(
         job=job, level="error", message__contains="well-formed"
     ).exists()
+
+
+def test_every_transaction_has_a_stable_postid_and_reimport_adds_nothing(company):
+    _setup(company)
+    assert paxml_import_run(company=company, source=_import_doc()).ok
+    emp = Employee.objects.get(company=company, employee_number="1")
+    SalaryRow.objects.create(
+        company=company, employee=emp, salary_type="1100", period_date=dt.date(2024, 3, 8)
+    )
+    data, _result = _export(company)
+    records = read_records(data)[0]
+    posts = [r for r in records if isinstance(r, TimeTransaction | SalaryTransaction)]
+    assert posts and all(r.postid is not None for r in posts)
+    assert sorted(r.postid for r in posts if isinstance(r, TimeTransaction)) == sorted(
+        TimeRegistration.objects.filter(company=company).values_list("pk", flat=True)
+    )
+    again = [r.postid for r in read_records(_export(company)[0])[0] if hasattr(r, "postid")]
+    assert again == [r.postid for r in records if hasattr(r, "postid")]
+    before = (TimeRegistration.objects.count(), SalaryRow.objects.count())
+    back = paxml_import_run(company=company, source=data)
+    assert back.ok, [str(p) for p in back.problems]
+    assert back.source == "flexbridge:self"
+    assert back.counts.get("added", 0) == 0 and back.counts["unchanged"] == len(posts)
+    assert (TimeRegistration.objects.count(), SalaryRow.objects.count()) == before
+    # a corrected own export replaces the row it names, nothing else
+    changed = data.replace(b"<timmar>8.00</timmar>", b"<timmar>7.00</timmar>", 1)
+    fixed = paxml_import_run(company=company, source=changed)
+    assert fixed.ok and fixed.counts["replaced"] == 1
+    assert (TimeRegistration.objects.count(), SalaryRow.objects.count()) == before
+
+
+def _event(project_obj, **fields):
+    from projects.models import ProjectEvent
+
+    fields.setdefault("name", "OB-tillägg")
+    fields.setdefault("salary_type_code", "350")
+    fields.setdefault("amount", Decimal("25.50"))
+    return ProjectEvent.objects.create(project=project_obj, **fields)
+
+
+def test_project_events_go_out_as_salary_transactions(company):
+    emp = employee(company, "1", pay_form="hourly")
+    monthly = employee(company, "2")
+    main = project(company, "M")
+    site = project(company, "S", parent=main, never_transfer=True)
+    _event(main)  # per hour, for sub projects too
+    _event(site, name="Fältdag", salary_type_code="351", kind="per_day", amount=Decimal("100"))
+    _reg(company, emp, dt.date(2024, 3, 4), "ARB", "8", project=site)
+    _reg(company, emp, dt.date(2024, 3, 4), "ARB", "1.5", project=site)
+    _reg(company, monthly, dt.date(2024, 3, 5), "ARB", "2", project=site)
+    data, result = _export(company)
+    assert xsd_validate_document(data) == []
+    lines = [
+        (s.anstid, s.lonart, s.benamning, s.datum.day, s.antal, s.apris, s.belopp, s.resenheter)
+        for s in read_records(data)[0]
+        if isinstance(s, SalaryTransaction)
+    ]
+    code = site.code
+    assert lines == [
+        (
+            "1",
+            "350",
+            "OB-tillägg",
+            4,
+            Decimal("9.50"),
+            Decimal("25.50"),
+            Decimal("242.25"),
+            ((6, code),),
+        ),
+        (
+            "1",
+            "351",
+            "Fältdag",
+            4,
+            Decimal("1"),
+            Decimal("100.00"),
+            Decimal("100.00"),
+            ((6, code),),
+        ),
+        (
+            "2",
+            "350",
+            "OB-tillägg",
+            5,
+            Decimal("2.00"),
+            Decimal("25.50"),
+            Decimal("51.00"),
+            ((6, code),),
+        ),
+        (
+            "2",
+            "351",
+            "Fältdag",
+            5,
+            Decimal("1"),
+            Decimal("100.00"),
+            Decimal("100.00"),
+            ((6, code),),
+        ),
+    ]
+    assert result.counts["event_transactions"] == 4
+    # the own export back: event lines are computed, never imported as salary rows
+    back = paxml_import_run(company=company, source=data)
+    assert back.ok and back.counts["own_event_lines_skipped"] == 4
+    assert SalaryRow.objects.count() == 0
+
+
+def test_an_overlong_code_fails_only_the_rows_that_use_it(company):
+    one = employee(company, "1")
+    two = employee(company, "2")
+    long_project = project(company, "PROJEKT-12345")
+    _reg(company, one, dt.date(2024, 3, 4), "SJK", "8", project=long_project)
+    _reg(company, one, dt.date(2024, 3, 5), "SJK", "8")
+    _reg(company, two, dt.date(2024, 3, 6), "SJK", "8")
+    data, result = _export(company)
+    assert result.ok
+    times = [
+        (t.anstid, t.datum.day) for t in read_records(data)[0] if isinstance(t, TimeTransaction)
+    ]
+    assert times == [("1", 5), ("2", 6)]
+    (problem,) = result.problems
+    assert problem.field == "resenhet dim 6"
+    assert "PROJEKT-12345" in problem.message and "1 2024-03-04" in problem.message
+    assert result.counts["left_out_rows"] == 1
+
+
+def test_stored_values_beyond_the_bounds_never_crash_the_export(company, tmp_path):
+    emp = employee(company, "1")
+    row = SalaryRow.objects.create(
+        company=company, employee=emp, salary_type="1", period_date=dt.date(2024, 3, 4)
+    )
+    ok_row = SalaryRow.objects.create(
+        company=company,
+        employee=emp,
+        salary_type="2",
+        period_date=dt.date(2024, 3, 5),
+        amount=Decimal("10"),
+    )
+    # what an unbounded import stored before (SQLite keeps whatever it is given)
+    SalaryRow.objects.filter(pk=row.pk).update(amount=Decimal("1234567890123456789"))
+    data, result = _export(company)
+    salaries = [s.postid for s in read_records(data)[0] if isinstance(s, SalaryTransaction)]
+    assert salaries == [ok_row.pk]
+    assert [p.field for p in result.problems] == ["amount"]
+    out = tmp_path / "out.pax"
+    call_command(
+        "paxml_export", "--company", company.code, "--from", "2024-03-01", "--to", "2024-03-31",
+        "--out", str(out),
+    )  # fmt: skip
+    assert out.exists() and not (tmp_path / "out.pax.part").exists()
+
+
+def test_a_failing_export_leaves_no_partial_file(company, tmp_path, monkeypatch):
+    from paxml.management.commands import paxml_export as command
+
+    employee(company, "1")
+
+    def broken(**kwargs):
+        kwargs["out"].write(b"<?xml half a file")
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(command, "paxml_export_run", broken)
+    out = tmp_path / "out.pax"
+    with pytest.raises(RuntimeError):
+        call_command(
+            "paxml_export", "--company", company.code, "--from", "2024-03-01", "--to",
+            "2024-03-31", "--out", str(out),
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
+FORTNOX_PERSON_FIELDS = [
+    "fornamn", "efternamn", "extraadress", "postadress", "postnr", "ort", "land",
+    "mobiltelefon", "kategori", "befattning", "anstform", "bankclearing", "bankkonto",
+    "anstdatum", "lonform", "timlon", "manlon", "skattetabell", "skattekolumn",
+]  # fmt: skip
+
+
+def test_personnel_writes_every_fortnox_field(company, tmp_path):
+    from employees.models import EmploymentForm, Position
+    from employees.services import hourly_wage_set, monthly_salary_set
+
+    emp = employee(
+        company,
+        "1",
+        personal_identity_number="198210101237",
+        street_address="Storgatan 1",
+        care_of="c/o Andersson",
+        postal_code="447 34",
+        city="Vårgårda",
+        country="SE",
+        mobile_phone="070-1234567",
+        clearing_number="5000",
+        bank_account_number="1234560",
+        tax_table=33,
+        tax_column=1,
+        position=Position.objects.create(company=company, code="UTV", title="Utvecklare"),
+        employment_form=EmploymentForm.objects.create(
+            company=company, code="TV", name="Tillsvidare"
+        ),
+    )
+    monthly_salary_set(employee=emp, valid_from=dt.date(2024, 1, 1), amount=Decimal("35000"))
+    hourly_wage_set(employee=emp, valid_from=dt.date(2024, 1, 1), amount=Decimal("210.50"))
+    out = tmp_path / "personal.pax"
+    call_command(
+        "paxml_export", "--company", company.code, "--from", "2024-03-01", "--to", "2024-03-31",
+        "--personnel", "--out", str(out),
+    )  # fmt: skip
+    data = out.read_bytes()
+    assert xsd_validate_document(data) == []
+    (person,) = [r for r in read_records(data)[0] if isinstance(r, Person)]
+    assert (person.anstid, person.persnr) == ("1", "198210101237")
+    assert all(person.has(name) for name in FORTNOX_PERSON_FIELDS), [
+        n for n in FORTNOX_PERSON_FIELDS if not person.has(n)
+    ]
+    assert person.values["extraadress"] == "c/o Andersson"
+    assert person.values["manlon"].value == Decimal("35000.00")
+    assert person.values["timlon"].value == Decimal("210.50")
+    assert (person.values["skattetabell"], person.values["skattekolumn"]) == (33, 1)
+    # and it imports back into an empty company as the same person
+    other = CompanyFactory(code="copy")
+    EmploymentForm.objects.create(company=other, code="TV", name="Tillsvidare")
+    result = paxml_import_run(
+        company=other, source=data, confirm_organisation_number=True, create_missing=True
+    )
+    assert result.ok, [str(p) for p in result.problems]
+    copy = Employee.objects.get(company=other, employee_number="1")
+    assert (copy.care_of, copy.tax_table, copy.position.title) == (
+        "c/o Andersson",
+        33,
+        "Utvecklare",
+    )

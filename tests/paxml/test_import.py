@@ -1,3 +1,4 @@
+import codecs
 import datetime as dt
 from decimal import Decimal
 
@@ -162,12 +163,12 @@ def test_unknown_cost_centre_and_project_are_named_and_nothing_is_written(compan
     data = _time_doc(_post(1, "2024-03-12").replace("</tidtrans>", units))
     result = paxml_import_run(company=company, source=data)
     assert not result.ok
-    assert [(p.line, p.employee, p.field) for p in result.problems] == [
-        (5, "1", "resenhet dim 1"),
-        (5, "1", "resenhet dim 6"),
+    assert [(p.line, p.field) for p in result.problems] == [
+        (5, "resenhet dim 1"),
+        (5, "resenhet dim 6"),
     ]
-    assert "unknown cost centre 999" in result.problems[0].message
-    assert "unknown project P9" in result.problems[1].message
+    assert "unknown cost centre 999, used on lines 5" in result.problems[0].message
+    assert "unknown project P9, used on lines 5" in result.problems[1].message
     assert TimeRegistration.objects.filter(company=company).count() == 0
 
 
@@ -276,3 +277,332 @@ def test_import_query_count_does_not_grow_with_the_transactions(company, replace
         assert counts[50] == counts[500], counts
     else:
         assert counts[500][1] - counts[50][1] <= 12, counts
+
+
+# Files written the way time systems write them -----------------------------------------
+
+TIME_A = "<foretagid>acme</foretagid><programnamn>TidA</programnamn>"
+TIME_B = "<foretagid>acme</foretagid><programnamn>TidB</programnamn>"
+
+
+def _header(extra: str = "") -> str:
+    return f"<header><format>LÖNIN</format><version>2.0</version>{extra}</header>\n"
+
+
+def _salary(number, day, *, belopp="100.00", postid=None, lonart="1100"):
+    attr = f' postid="{postid}"' if postid is not None else ""
+    return (
+        f'<lonetrans anstid="{number}"{attr}><lonart>{lonart}</lonart><datum>{day}</datum>'
+        f"<belopp>{belopp}</belopp></lonetrans>\n"
+    )
+
+
+def _file(times: str = "", salaries: str = "", header_extra: str = "", encoding="utf-8"):
+    body = f"<tidtransaktioner>\n{times}</tidtransaktioner>\n"
+    if salaries:
+        body += f"<lonetransaktioner>\n{salaries}</lonetransaktioner>\n"
+    return doc(body, header=_header(header_extra), encoding=encoding)
+
+
+def _person(number, inner):
+    return f'<person anstid="{number}">{inner}</person>\n'
+
+
+def _persons(*posts) -> bytes:
+    return doc(f"<personal>\n{''.join(posts)}</personal>\n")
+
+
+def test_the_same_transactions_again_add_nothing_bom_latin1_reindented(company):
+    employee(company, "1")
+    employee(company, "2")
+    posts = (
+        _post(1, "2024-03-04")
+        + _post(1, "2024-03-04")  # twice the same on one day: both are kept
+        + _post(2, "2024-03-05", code="SJK", hours="4.5")
+    )
+    first = paxml_import_run(company=company, source=_file(posts, _salary(1, "2024-03-06")))
+    assert first.ok and first.counts["added"] == 4
+    assert first.counts["time_registrations"] == 3
+    assert TimeRegistration.objects.filter(company=company).count() == 3
+    bom = codecs.BOM_UTF8 + _file(posts, _salary(1, "2024-03-06"))
+    latin1 = _file(posts.replace("><", ">\n    <"), _salary(1, "2024-03-06"), encoding="iso-8859-1")
+    for again in (bom, latin1, _file(posts, _salary(1, "2024-03-06")) + b"\n"):
+        result = paxml_import_run(company=company, source=again)
+        assert result.ok, [str(p) for p in result.problems]
+        assert result.counts.get("added", 0) == 0
+        assert result.counts["unchanged"] == 4
+        assert TimeRegistration.objects.filter(company=company).count() == 3
+        assert SalaryRow.objects.filter(company=company).count() == 1
+    # one more post in the next file from the same source: only it is added
+    more = paxml_import_run(company=company, source=_file(posts + _post(2, "2024-03-07")))
+    assert (more.counts["added"], more.counts["unchanged"]) == (1, 3)
+    assert TimeRegistration.objects.filter(company=company).count() == 4
+
+
+def test_a_postid_of_another_source_never_touches_its_rows(company):
+    employee(company, "1")
+    a = _file(_post(1, "2024-03-04", postid=38), header_extra=TIME_A)
+    b = _file(_post(1, "2024-03-05", hours="6", postid=38), header_extra=TIME_B)
+    assert paxml_import_run(company=company, source=a).ok
+    result = paxml_import_run(company=company, source=b)
+    assert result.ok and result.counts["added"] == 1
+    assert "replaced" not in result.counts
+    assert _rows(company) == [
+        ("1", dt.date(2024, 3, 4), "ARB", Decimal("8.00")),
+        ("1", dt.date(2024, 3, 5), "ARB", Decimal("6.00")),
+    ]
+    assert set(PaxmlFile.objects.filter(status="imported").values_list("source", flat=True)) == {
+        "acme|tida",
+        "acme|tidb",
+    }
+    # a source chosen on upload keeps two files of one program apart
+    c = _file(_post(1, "2024-03-06", postid=38), header_extra=TIME_A)
+    assert paxml_import_run(company=company, source=c, source_name="Kundfil").ok
+    assert TimeRegistration.objects.filter(company=company).count() == 3
+
+
+def test_corrected_file_of_the_same_source_replaces_its_rows_only(company):
+    employee(company, "1")
+    other = _file(_post(1, "2024-03-12", code="SJK", postid=1), header_extra=TIME_B)
+    assert paxml_import_run(company=company, source=other).ok
+    first = _file(
+        _post(1, "2024-03-12", postid=1) + _post(1, "2024-03-13", postid=2),
+        _salary(1, "2024-03-14", postid=3),
+        header_extra=TIME_A,
+    )
+    assert paxml_import_run(company=company, source=first).ok
+    nyexport = '<nyexport datum="2024-04-01" datumfrom="2024-03-01" datumtom="2024-03-31"/>'
+    corrected = _file(
+        _post(1, "2024-03-12", hours="7", postid=1),
+        _salary(1, "2024-03-14", postid=3),
+        header_extra=nyexport + TIME_A,
+    )
+    result = paxml_import_run(company=company, source=corrected)
+    assert result.ok, [str(p) for p in result.problems]
+    assert (result.counts["replaced"], result.counts["removed"], result.counts["unchanged"]) == (
+        1,
+        1,
+        1,
+    )
+    assert _rows(company) == [
+        ("1", dt.date(2024, 3, 12), "ARB", Decimal("7.00")),
+        ("1", dt.date(2024, 3, 12), "SJK", Decimal("8.00")),  # the other source's row
+    ]
+    assert SalaryRow.objects.filter(company=company).count() == 1
+    assert "replaced 1" in result.summary() and "removed 1" in result.summary()
+
+
+def test_two_schedule_days_on_one_date_are_summed_and_logged(company):
+    emp = employee(company, "1", pay_form="hourly")
+    body = (
+        '<schematransaktioner>\n<schema anstid="1">\n'
+        '<dag datum="2024-03-04" starttid="08:00:00" sluttid="12:00:00"/>\n'
+        '<dag datum="2024-03-05" timmar="8"/>\n'
+        "</schema>\n"
+        '<schema anstid="1">\n'
+        '<dag datum="2024-03-04" starttid="13:00:00" sluttid="17:30:00"/>\n'
+        "</schema>\n</schematransaktioner>\n"
+        "<tidtransaktioner>\n"
+        '<tidtrans anstid="1"><tidkod>SJK</tidkod><datum>2024-03-04</datum>'
+        "<omfattning>100</omfattning></tidtrans>\n</tidtransaktioner>\n"
+    )
+    result = paxml_import_run(company=company, source=doc(body))
+    assert result.ok, [str(p) for p in result.problems]
+    days = {d.date.day: (d.hours, d.start_time, d.end_time) for d in ScheduleDay.objects.all()}
+    assert days == {
+        4: (Decimal("8.50"), dt.time(8), dt.time(17, 30)),
+        5: (Decimal("8.00"), None, None),
+    }
+    assert result.counts["schedule_days"] == ScheduleDay.objects.filter(employee=emp).count() == 2
+    assert result.counts["schedule_days_merged"] == 1
+    assert any("lines 6, 10" in note and "8.50" in note for note in result.notes)
+    # the absence over the whole day takes the summed schedule
+    assert _rows(company) == [("1", dt.date(2024, 3, 4), "SJK", Decimal("8.50"))]
+
+
+@pytest.mark.parametrize(
+    ("post", "field"),
+    [
+        (_salary(1, "2024-03-04", belopp="1234567890123456789"), "belopp"),
+        (_salary(1, "2024-03-04", belopp="10.005"), "belopp"),
+        (
+            '<lonetrans anstid="1"><lonart>1</lonart><datum>2024-03-04</datum>'
+            "<antal>100000000</antal></lonetrans>\n",
+            "antal",
+        ),
+    ],
+)
+def test_out_of_range_values_are_refused_with_line_and_field(company, post, field):
+    employee(company, "1")
+    result = paxml_import_run(company=company, source=_file(salaries=post))
+    assert not result.ok
+    assert [(p.line, p.element, p.field) for p in result.problems] == [(7, "lonetrans", field)]
+    assert SalaryRow.objects.count() == 0
+
+
+def test_schedule_hours_beyond_a_day_are_refused(company):
+    employee(company, "1")
+    body = (
+        '<schematransaktioner><schema anstid="1"><dag datum="2024-03-04" timmar="25"/>'
+        "</schema></schematransaktioner>\n"
+    )
+    result = paxml_import_run(company=company, source=doc(body))
+    assert [(p.line, p.field) for p in result.problems] == [(4, "timmar")]
+    assert "25" in result.problems[0].message
+
+
+def test_registers_match_code_else_name_ignoring_case_and_space(company):
+    from employees.models import EmploymentForm, PersonnelCategory, Position
+
+    EmploymentForm.objects.create(company=company, code="TV", name="Tillsvidareanställning")
+    PersonnelCategory.objects.create(company=company, code="TJM", name="Tjänsteman")
+    Position.objects.create(company=company, code="UTV", title="Senior utvecklare")
+    employee(company, "1")
+    employee(company, "2")
+    result = paxml_import_run(
+        company=company,
+        source=_persons(
+            _person(
+                1,
+                "<kategori> tjänsteman </kategori><befattning>SENIOR \t utvecklare</befattning>"
+                "<anstform>TILLSVIDAREANSTÄLLNING </anstform>",
+            ),
+            _person(2, "<kategori>tjm</kategori><anstform>tv</anstform>"),
+        ),
+    )
+    assert result.ok, [str(p) for p in result.problems]
+    for number in ("1", "2"):
+        emp = Employee.objects.get(company=company, employee_number=number)
+        assert (emp.employment_form.code, emp.personnel_category.code) == ("TV", "TJM")
+    assert Employee.objects.get(employee_number="1").position.code == "UTV"
+
+
+def test_an_ambiguous_register_value_names_the_candidates(company):
+    from employees.models import EmploymentForm
+
+    EmploymentForm.objects.create(company=company, code="TV1", name="Tillsvidare")
+    EmploymentForm.objects.create(company=company, code="TV2", name="tillsvidare")
+    employee(company, "1")
+    result = paxml_import_run(
+        company=company, source=_persons(_person(1, "<anstform>Tillsvidare</anstform>"))
+    )
+    assert not result.ok
+    (problem,) = result.problems
+    assert (problem.line, problem.field) == (5, "anstform")
+    assert "Tillsvidare is ambiguous" in problem.message
+    assert "TV1 (Tillsvidare), TV2 (tillsvidare)" in problem.message
+
+
+def test_each_missing_reference_is_one_problem_naming_value_and_lines(company):
+    employee(company, "1")
+    employee(company, "2")
+    units = '<resenheter><resenhet dim="6" id="P{n}"/></resenheter></tidtrans>'
+    posts = "".join(
+        _post(1 + n % 2, f"2024-03-{1 + n % 28:02d}").replace("</tidtrans>", units.format(n=n % 20))
+        for n in range(36)
+    )
+    result = paxml_import_run(company=company, source=_file(posts))
+    assert not result.ok
+    assert result.problem_count == 20  # one per project, not one per line
+    first = result.problems[0]
+    assert (first.line, first.field) == (5, "resenhet dim 6")
+    assert first.message.startswith("unknown project P0, used on lines 5, 25:")
+    persons = _persons(
+        _person(1, "<anstform>Timanställd</anstform>"),
+        _person(2, "<anstform>Timanställd</anstform>"),
+    )
+    result = paxml_import_run(company=company, source=persons)
+    assert [p.message.split(":")[0] for p in result.problems] == [
+        "unknown employment form Timanställd, used on lines 5, 6"
+    ]
+
+
+def test_create_missing_creates_entries_and_logs_each_dry_run_would(company):
+    from employees.models import EmploymentForm
+    from projects.models import AccountingDimensionValue, Project
+
+    employee(company, "1")
+    data = doc(
+        '<resultatenheter><resultatenhet dim="6" id="P-NY" namn="Nytt projekt"/>'
+        "</resultatenheter>\n"
+        "<tidtransaktioner>\n"
+        + _post(1, "2024-03-04").replace(
+            "</tidtrans>",
+            '<resenheter><resenhet dim="1" id="K9"/><resenhet dim="6" id="P-NY"/></resenheter>'
+            "</tidtrans>",
+        )
+        + "</tidtransaktioner>\n"
+        + "<personal>\n"
+        + _person(1, "<anstform>Tillsvidareanställning</anstform>")
+        + "</personal>\n"
+    )
+    dry = paxml_import_run(company=company, source=data, dry_run=True, create_missing=True)
+    assert dry.ok, [str(p) for p in dry.problems]
+    assert any(n.startswith("Would create project P-NY") for n in dry.notes)
+    assert not any(n.startswith("Created") for n in dry.notes)
+    assert "projects to create 1" in dry.summary()
+    assert not Project.objects.filter(code="P-NY").exists()
+    result = paxml_import_run(company=company, source=data, create_missing=True)
+    assert result.ok, [str(p) for p in result.problems]
+    assert sorted(result.notes) == [
+        "Created cost centre K9 (line 6).",
+        "Created employment form Tillsvidareanställning (line 9).",
+        "Created project P-NY (line 6).",
+    ]
+    assert Project.objects.get(company=company, code="P-NY").name == "Nytt projekt"
+    assert AccountingDimensionValue.objects.filter(company=company, code="K9").exists()
+    form = EmploymentForm.objects.get(company=company, name="Tillsvidareanställning")
+    assert len(form.code) <= 20
+    assert Employee.objects.get(employee_number="1").employment_form == form
+    reg = TimeRegistration.objects.get(company=company)
+    assert (reg.project.code, reg.cost_center.code) == ("P-NY", "K9")
+
+
+def test_another_companys_file_is_refused_unless_confirmed(company):
+    employee(company, "1")
+    data = _file(_post(1, "2024-03-04"), header_extra="<foretagorgnr>5565594230</foretagorgnr>")
+    result = paxml_import_run(company=company, source=data)
+    assert not result.ok
+    (problem,) = result.problems
+    assert (problem.element, problem.field) == ("header", "foretagorgnr")
+    assert "5565594230" in str(problem) and company.organisation_number in str(problem)
+    assert "5565594230" in result.summary() and company.organisation_number in result.summary()
+    confirmed = paxml_import_run(company=company, source=data, confirm_organisation_number=True)
+    assert confirmed.ok and TimeRegistration.objects.count() == 1
+    same = _file(
+        _post(1, "2024-03-05"),
+        header_extra=f"<foretagorgnr>16{company.organisation_number.replace('-', '')}"
+        "</foretagorgnr>",
+    )
+    assert paxml_import_run(company=company, source=same).ok
+
+
+def test_summary_speaks_one_language(company):
+    from django.utils import translation
+
+    employee(company, "1")
+    bad = _file(_post(99, "2024-03-04"))
+    with translation.override("sv"):
+        rejected = paxml_import_run(company=company, source=bad).summary()
+        dry = paxml_import_run(company=company, source=_file(_post(1, "2024-03-04")), dry_run=True)
+        dry_text = dry.summary()
+    assert rejected == "avvisad: inget att ändra; 1 problem"
+    assert dry_text == "testkörning: att lägga till 1, tidregistreringar att spara 1"
+
+
+def test_a_dry_run_says_what_it_would_create_and_logs_nothing_as_created(company, caplog):
+    caplog.set_level("INFO")
+    data = _persons(
+        _person(
+            5, "<fornamn>Siv</fornamn><efternamn>Berg</efternamn><anstdatum>2024-01-01</anstdatum>"
+        )
+    )
+    result = paxml_import_run(company=company, source=data, dry_run=True)
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.notes == ["Would create employee 5 (line 5)."]
+    assert "employees to create 1" in result.summary()
+    assert not [r for r in caplog.records if "created" in r.getMessage()]
+    assert not Employee.objects.filter(company=company).exists()
+    real = paxml_import_run(company=company, source=data)
+    assert real.notes == ["Created employee 5 (line 5)."]
+    assert any("Employee 5 created" in r.getMessage() for r in caplog.records)

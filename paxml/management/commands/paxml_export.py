@@ -1,10 +1,17 @@
 """``manage.py paxml_export --company CODE --from DATE --to DATE [--profile fortnox]
-[--encoding utf-8] [--employee NUMBER ...] --out FILE``."""
+[--encoding utf-8] [--employee NUMBER ...] [--personnel] --out FILE``.
 
+The file is written next to ``FILE`` as ``FILE.part`` and renamed when complete; on any
+failure the partial file is removed, so ``FILE`` is either the whole export or absent.
+"""
+
+import contextlib
 import datetime as dt
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from companies.models import Company
 from paxml.services import PaxmlLicenseError, paxml_export_run
@@ -20,14 +27,19 @@ class Command(BaseCommand):
         parser.add_argument("--profile", default="standard", choices=["standard", "fortnox"])
         parser.add_argument("--encoding", default="iso-8859-1", choices=["iso-8859-1", "utf-8"])
         parser.add_argument("--employee", action="append", dest="employees", default=[])
+        parser.add_argument(
+            "--personnel",
+            action="store_true",
+            help="also write the employees' register (<personal>), every field Fortnox Lön reads",
+        )
         parser.add_argument("--out", required=True)
 
     def handle(self, *args, **options):
         company = Company.objects.select_related("license").filter(code=options["company"]).first()
         if company is None:
-            raise CommandError(f"No company with code {options['company']!r}.")
+            raise CommandError(_("No company with code %(c)s.") % {"c": options["company"]})
         if options["date_to"] < options["date_from"]:
-            raise CommandError("--to is before --from.")
+            raise CommandError(_("The end of the period is before its start."))
         temporary = options["out"] + ".part"
         try:
             with open(temporary, "wb") as out:
@@ -38,17 +50,33 @@ class Command(BaseCommand):
                     employee_numbers=options["employees"] or None,
                     profile=options["profile"],
                     encoding=options["encoding"],
+                    personnel=options["personnel"],
                     out=out,
                 )
         except PaxmlLicenseError as exc:
-            os.unlink(temporary)
+            _remove(temporary)
             raise CommandError(str(exc)) from exc
+        except BaseException:
+            _remove(temporary)  # never leave a partial file behind
+            raise
         for problem in result.problems:
             self.stderr.write(str(problem))
         for warning in result.warnings:
-            self.stderr.write(f"warning: {warning}")
+            self.stderr.write(_("warning: %(w)s") % {"w": warning})
         self.stdout.write(result.summary())
         if not result.ok:
-            os.unlink(temporary)
-            raise CommandError(f"{len(result.problems)} problems; no file was written.")
+            _remove(temporary)
+            raise CommandError(
+                ngettext(
+                    "%(n)s problem; no file was written.",
+                    "%(n)s problems; no file was written.",
+                    len(result.problems),
+                )
+                % {"n": len(result.problems)}
+            )
         os.replace(temporary, options["out"])
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
