@@ -177,8 +177,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "flexbridge.api.Pagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "companies.scoping.ScopedFilterBackend",
+        "flexbridge.filters.BoundedSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -187,6 +187,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# ``?search=``: longest input and most words (see flexbridge.filters).
+API_SEARCH_MAX_CHARS = env.int("API_SEARCH_MAX_CHARS", default=200)
+API_SEARCH_MAX_TERMS = env.int("API_SEARCH_MAX_TERMS", default=10)
 SPECTACULAR_SETTINGS = {
     "TITLE": "flexbridge API",
     "DESCRIPTION": "HR register and payroll integration hub.",
