@@ -93,6 +93,42 @@ class CompanyScopedAdminMixin:
         super().save_model(request, obj, form, change)
 
 
+class ProgramLinkAdminMixin:
+    """For the admin of program links to outside systems (payroll, Kivra, Visma.Net):
+    adding, changing or deleting one needs "manage program links" in its company, on top of
+    the model permission; the company choices are the companies where the user holds it."""
+
+    link_permission = "companies.manage_integration_links"
+
+    def _may_manage(self, request, obj=None) -> bool:
+        if obj is None:
+            return bool(company_ids_with_perm(user=request.user, perm=self.link_permission))
+        return user_has_company_perm(
+            user=request.user, perm=self.link_permission, company=company_of(obj)
+        )
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return self._may_manage(request) and super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_manage(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_manage(request, obj) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "company" and "queryset" not in kwargs:
+            kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(
+                pk__in=company_ids_with_perm(user=request.user, perm=self.link_permission)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not self._may_manage(request, obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
 class CompanyScopedAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter: tuple = (("company", admin.RelatedOnlyFieldListFilter),)
 

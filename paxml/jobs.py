@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
 from integrations.jobs_registry import register_job_kind
+from integrations.models import FileHolds
 
 from .services import paxml_export_run, paxml_import_run
 
@@ -80,7 +81,11 @@ def paxml_export_job(*, job, ctx) -> None:
         if result.ok:
             out.seek(0)
             name = f"paxml-{job.company.code}-{params['date_from']}-{params['date_to']}.pax"
-            ctx.save_result_file(name, out.read())
+            ctx.save_result_file(
+                name,
+                out.read(),
+                holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
+            )
         ctx.info(result.summary())
 
 
