@@ -7,9 +7,21 @@ from .scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
 
 
 class CompanyLicenseInline(CompanyScopedAdminMixin, admin.StackedInline):
+    """The paid add-ons: only a system owner (superuser) switches them; company
+    administrators see them read-only."""
+
     model = CompanyLicense
     can_delete = False
     verbose_name_plural = _("License")
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class MembershipInline(CompanyScopedAdminMixin, admin.TabularInline):

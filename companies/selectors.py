@@ -55,8 +55,26 @@ def company_of(obj) -> int | None:
     company_id = getattr(obj, "company_id", None)
     if company_id is not None:
         return company_id
+    path = getattr(type(obj), "company_path", None)
+    if path and path not in ("company", "pk"):
+        # Rows that belong to a company through a parent (``project__company``): follow it.
+        current = obj
+        for part in path.split("__")[:-1]:
+            current = getattr(current, part, None)
+            if current is None:
+                return None
+        return getattr(current, "company_id", None)
     company = getattr(obj, "company", None)
     return getattr(company, "pk", None)
+
+
+def company_ids_with_perm(*, user, perm: str) -> list[int]:
+    """The ids of the companies where ``user``'s role grants ``perm`` ("app.codename")."""
+    if not getattr(user, "is_active", False):
+        return []
+    if user.is_superuser:
+        return company_ids_for_user(user=user)
+    return [cid for cid, perms in permissions_by_company(user=user).items() if perm in perms]
 
 
 def user_has_company_perm(*, user, perm: str, company) -> bool:

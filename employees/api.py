@@ -8,6 +8,7 @@ updates honour ``If-Match`` (412 when the ETag is stale).
 from __future__ import annotations
 
 import django_filters
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -16,7 +17,11 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from companies.models import Company
-from companies.scoping import CompanyScopedViewSetMixin, ScopedPrimaryKeyRelatedField
+from companies.scoping import (
+    CompanyScopedViewSetMixin,
+    ScopedFilterBackend,
+    ScopedPrimaryKeyRelatedField,
+)
 from companies.selectors import user_has_company_perm
 from flexbridge.api import ETagViewSetMixin
 
@@ -393,7 +398,7 @@ class EmployeeFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="personnel_category__code")
     employment_form = django_filters.CharFilter(field_name="employment_form__code")
     active = django_filters.BooleanFilter(method="filter_active")
-    search = django_filters.CharFilter(method="filter_search")
+    search = django_filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:
         model = Employee
@@ -405,6 +410,10 @@ class EmployeeFilter(django_filters.FilterSet):
         return queryset.filter(selectors.employees_active_q(active=value))
 
     def filter_search(self, queryset, name, value):
+        if len(value.split()) > settings.API_SEARCH_MAX_TERMS:
+            raise exceptions.ValidationError(
+                {"search": [_("At most %(n)s words.") % {"n": settings.API_SEARCH_MAX_TERMS}]}
+            )
         user = self.request.user
         return selectors.employees_search(
             queryset,
@@ -435,7 +444,7 @@ class EmployeeViewSet(
     queryset = Employee.objects.all()
     filterset_class = EmployeeFilter
     filter_backends = [
-        django_filters.rest_framework.DjangoFilterBackend,
+        ScopedFilterBackend,
         OrderingFilter,
     ]
     ordering_fields = ["employee_number", "last_name", "employment_start_date"]

@@ -6,9 +6,11 @@ import hashlib
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
-from django.http import Http404
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -27,6 +29,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than the limit."
+    default_code = "payload_too_large"
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -49,6 +57,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     412: "precondition_failed",
+    413: "payload_too_large",
     415: "unsupported_media_type",
     428: "precondition_required",
     429: "throttled",
@@ -79,6 +88,12 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = Conflict(_still_referred(exc))
+    elif isinstance(exc, IntegrityError):
+        exc = _integrity_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -108,6 +123,41 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else _CODES.get(response.status_code, "error")
     response.data = error_body(code=code, message=message, fields=fields)
     return response
+
+
+def _still_referred(exc: ProtectedError | RestrictedError) -> str:
+    """ "... is still referred to by 3 time registrations (#4, #9, #12)" for a delete that
+    the database's protected foreign keys refuse."""
+    related = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+    by_model: dict[str, list[str]] = {}
+    for obj in related:
+        by_model.setdefault(str(obj._meta.verbose_name_plural), []).append(f"#{obj.pk}")
+    parts = [
+        f"{len(ids)} {name} ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})"
+        for name, ids in sorted(by_model.items())
+    ]
+    return "This cannot be deleted: it is still referred to by " + "; ".join(parts) + "."
+
+
+def _integrity_error(exc: IntegrityError) -> exceptions.APIException:
+    """A uniqueness conflict the serializer did not catch is bad input (400, as a POST
+    answers); any other constraint the write broke is a conflict (409). Never a 500."""
+    text = str(exc)
+    cause = getattr(exc, "__cause__", None)
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate == "23505" or "unique" in text.lower():
+        return exceptions.ValidationError(
+            {"non_field_errors": ["A row with these values already exists."]}
+        )
+    return Conflict("The change conflicts with other data and was not saved.")
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any path under ``/api/v1/`` that matches no route: JSON in the error shape (also
+    when DEBUG is on, instead of Django's page listing the URL patterns)."""
+    return JsonResponse(
+        error_body(code="not_found", message="No API endpoint at this path."), status=404
+    )
 
 
 def _first_message(value) -> str:

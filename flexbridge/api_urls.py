@@ -1,6 +1,6 @@
 """``/api/v1/``: every app's API in one router, plus the schema and its docs page."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -12,6 +12,7 @@ from employees.api import (
     PersonnelCategoryViewSet,
     PositionViewSet,
 )
+from flexbridge.api import api_not_found
 from integrations.api import JobViewSet, SelftestView
 from integrations.switchover_api import SwitchoverViewSet
 from ledger.api import SieExportView, VismaTransferView
@@ -63,3 +64,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 urlpatterns += router.urls
+# Last: whatever matched no route answers JSON 404 in the error shape.
+urlpatterns += [re_path(r"^.*$", api_not_found, name="api-not-found")]

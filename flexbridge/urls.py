@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -25,5 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("flexbridge.api_urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No media URL, in any mode: job files, attachments and print batches hold personal data
+# and are served only by permission-checked views.

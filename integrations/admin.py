@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -7,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from companies.scoping import CompanyScopedAdmin
+from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
 
 from . import selectors, services
 from .models import Job, JobLogLine
@@ -43,7 +44,8 @@ class JobAdmin(CompanyScopedAdmin):
         "message",
         "cancel_requested",
         "attempts",
-        "result_file",
+        "result_file_link",
+        "result_file_holds",
         "created_at",
         "started_at",
         "finished_at",
@@ -72,6 +74,14 @@ class JobAdmin(CompanyScopedAdmin):
         url = reverse("admin:integrations_job_log", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download the log (CSV)"))
 
+    @admin.display(description=_("result file"))
+    def result_file_link(self, job):
+        """Through the permission-checked download (``file_view``), never a media URL."""
+        if not job.result_file:
+            return "-"
+        url = reverse("admin:integrations_job_file", args=[job.pk])
+        return format_html('<a href="{}">{}</a>', url, job.result_file.name.rsplit("/", 1)[-1])
+
     @admin.action(description=_("Cancel the selected jobs"))
     def cancel_jobs(self, request, queryset):
         for job in queryset:
@@ -84,7 +94,12 @@ class JobAdmin(CompanyScopedAdmin):
                 "<int:pk>/log.csv",
                 self.admin_site.admin_view(self.log_view),
                 name="integrations_job_log",
-            )
+            ),
+            path(
+                "<int:pk>/file",
+                self.admin_site.admin_view(self.file_view),
+                name="integrations_job_file",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -95,6 +110,14 @@ class JobAdmin(CompanyScopedAdmin):
         )
         response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-log.csv"'
         return response
+
+    def file_view(self, request, pk: int):
+        job = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not job.result_file:
+            raise Http404
+        if selectors.job_file_missing_permissions(user=request.user, job=job):
+            raise PermissionDenied
+        return selectors.job_file_response(job=job)
 
     class Media:
         css = {"all": ["flexbridge/site.css"]}
@@ -157,7 +180,7 @@ class PayrollLinkForm(forms.ModelForm):
 
 
 @admin.register(PayrollLink)
-class PayrollLinkAdmin(CompanyScopedAdmin):
+class PayrollLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
     form = PayrollLinkForm
     list_display = ["company", "variant", "base_url", "master", "transfer_employment_data"]
     readonly_fields = [

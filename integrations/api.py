@@ -3,9 +3,11 @@ self-test command."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +32,8 @@ class JobSerializer(serializers.ModelSerializer):
     progress_percent = serializers.IntegerField(read_only=True)
     started_by = serializers.CharField(source="started_by.username", default=None)
     has_file = serializers.SerializerMethodField()
+    may_download_file = serializers.SerializerMethodField()
+    result_file_holds = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Job
@@ -50,6 +54,8 @@ class JobSerializer(serializers.ModelSerializer):
             "attempts",
             "started_by",
             "has_file",
+            "result_file_holds",
+            "may_download_file",
             "created_at",
             "started_at",
             "finished_at",
@@ -58,6 +64,10 @@ class JobSerializer(serializers.ModelSerializer):
 
     def get_has_file(self, job: Job) -> bool:
         return bool(job.result_file)
+
+    def get_may_download_file(self, job: Job) -> bool:
+        request = self.context.get("request")
+        return selectors.job_file_may_download(user=getattr(request, "user", None), job=job)
 
 
 class JobDetailSerializer(JobSerializer):
@@ -80,6 +90,13 @@ class JobViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return JobDetailSerializer if self.action == "retrieve" else JobSerializer
 
+    def get_permissions(self):
+        if self.action == "cancel":
+            # Not the model's add/change permission: the service checks the role's
+            # "cancel a running job" and the job kind's permission in the job's company.
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
     @extend_schema(responses=JobLogLineSerializer(many=True))
     @action(detail=True, methods=["get"])
     def log(self, request, pk=None):
@@ -98,25 +115,32 @@ class JobViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def file(self, request, pk=None):
-        """The file a job produced (an export, a print batch ...)."""
+        """The file a job produced (an export, a print batch ...). A file holding personal
+        data needs the capability for each kind it holds (``result_file_holds``): 403
+        naming what is missing otherwise."""
         job = self.get_object()
         if not job.result_file:
             return Response(
                 {"error": {"code": "not_found", "message": "This job has no file.", "fields": {}}},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        return FileResponse(
-            job.result_file.open("rb"),
-            as_attachment=True,
-            filename=job.result_file.name.rsplit("/", 1)[-1],
-        )
+        missing = selectors.job_file_missing_permissions(user=request.user, job=job)
+        if missing:
+            raise exceptions.PermissionDenied(
+                _("This file holds data your role may not see: %(what)s.")
+                % {"what": ", ".join(missing)}
+            )
+        return selectors.job_file_response(job=job)
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Ask the job to stop at its next item."""
-        job = services.job_cancel(job=self.get_object(), user=request.user)
-        return Response(JobSerializer(job).data)
+        try:
+            job = services.job_cancel(job=self.get_object(), user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        return Response(JobSerializer(job, context=self.get_serializer_context()).data)
 
 
 class SelftestInputSerializer(serializers.Serializer):

@@ -15,6 +15,22 @@ from companies.models import CompanyOwned, CompanyScopedQuerySet
 from flexbridge.fields import EncryptedTextField
 
 
+class FileHolds(models.TextChoices):
+    """What personal data a job's file holds; each tag needs its own capability to
+    download the file (``FILE_HOLDS_PERMISSIONS``)."""
+
+    PERSONAL_IDENTITY_NUMBERS = "personal_identity_numbers", _("Personal identity numbers")
+    BANK_DETAILS = "bank_details", _("Bank details")
+    SALARIES = "salaries", _("Salaries")
+
+
+FILE_HOLDS_PERMISSIONS = {
+    FileHolds.PERSONAL_IDENTITY_NUMBERS: "companies.view_personal_identity_number",
+    FileHolds.BANK_DETAILS: "companies.view_bank_account",
+    FileHolds.SALARIES: "employees.view_monthlysalary",
+}
+
+
 class Job(CompanyOwned):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -46,6 +62,12 @@ class Job(CompanyOwned):
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     result_file = models.FileField(_("result file"), upload_to="jobs/%Y/%m/", blank=True)
+    result_file_holds = models.JSONField(
+        _("the file holds"),
+        default=list,
+        blank=True,
+        help_text=_("Personal data in the result file (FileHolds); each needs its capability."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

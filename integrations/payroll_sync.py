@@ -34,7 +34,7 @@ from companies.models import Company
 from employees.models import Employee, EmploymentRate
 
 from .clients.base import OutsideSystemError, TransientError
-from .models import Job, PayrollLink, PayrollSyncChange, PayrollSyncDelivery
+from .models import FileHolds, Job, PayrollLink, PayrollSyncChange, PayrollSyncDelivery
 from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import SYNCED_FIELDS, hr_employee_payload, payload_bytes
 from .services import JobContext, job_create
@@ -353,6 +353,7 @@ def _deliveries_write_file(
                     company_name=company.name,
                     organisation_number=getattr(company, "organisation_number", "") or "",
                 ),
+                holds=list(FileHolds),
             )
             ctx.info(
                 _("%(name)s: %(n)s employees for the payroll system to import.")

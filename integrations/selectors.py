@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from .models import Job, JobLogLine
+from django.http import FileResponse
+
+from companies.selectors import user_has_company_perm
+
+from .models import FILE_HOLDS_PERMISSIONS, FileHolds, Job, JobLogLine
 
 
 def jobs_for_user(*, user):
@@ -14,6 +18,32 @@ def jobs_for_user(*, user):
 
 def jobs_recent_for_user(*, user, limit: int = 10):
     return jobs_for_user(user=user)[:limit]
+
+
+def job_file_missing_permissions(*, user, job: Job) -> list[str]:
+    """The capabilities ``user`` lacks in the job's company to download its file (one per
+    kind of personal data the file holds); empty when the download is allowed."""
+    missing = []
+    for tag in job.result_file_holds or []:
+        perm = FILE_HOLDS_PERMISSIONS.get(tag)
+        if perm is None:  # an unknown tag: only those who see everything
+            perm = "companies.view_personal_identity_number"
+        if not user_has_company_perm(user=user, perm=perm, company=job.company_id):
+            missing.append(str(FileHolds(tag).label) if tag in FileHolds.values else tag)
+    return missing
+
+
+def job_file_may_download(*, user, job: Job) -> bool:
+    return bool(job.result_file) and not job_file_missing_permissions(user=user, job=job)
+
+
+def job_file_response(*, job: Job) -> FileResponse:
+    """The job's file as a download (callers check :func:`job_file_missing_permissions`)."""
+    return FileResponse(
+        job.result_file.open("rb"),
+        as_attachment=True,
+        filename=job.result_file.name.rsplit("/", 1)[-1],
+    )
 
 
 def job_log_lines(*, job: Job):

@@ -19,7 +19,7 @@ from companies.selectors import user_has_company_perm
 from flexbridge.masking import mask_text
 
 from .jobs_registry import job_kind
-from .models import Job, JobLogLine
+from .models import FileHolds, Job, JobLogLine
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +114,15 @@ class JobContext:
             raise JobCancelled
 
     # result -----------------------------------------------------------------------------
-    def save_result_file(self, name: str, content: bytes) -> None:
+    def save_result_file(self, name: str, content: bytes, *, holds) -> None:
+        """Store the job's file, tagged with the personal data it holds (``FileHolds``
+        values; empty for none): downloading it needs each tag's capability."""
+        tags = sorted({FileHolds(tag).value for tag in holds})
         self.job.result_file.save(name, ContentFile(content), save=False)
-        Job.objects.filter(pk=self.job.pk).update(result_file=self.job.result_file.name)
+        self.job.result_file_holds = tags
+        Job.objects.filter(pk=self.job.pk).update(
+            result_file=self.job.result_file.name, result_file_holds=tags
+        )
 
 
 def job_create(
@@ -197,12 +203,23 @@ def _job_finish(*, job: Job, status: str, message: str) -> Job:
     return job
 
 
+def job_may_cancel(*, user, job: Job) -> bool:
+    """Cancelling follows the role: "cancel a running job" and the permission to start jobs
+    of that kind, both in the job's company."""
+    try:
+        kind_perm = job_kind(job.kind).permission
+    except LookupError:
+        kind_perm = "integrations.add_job"
+    return all(
+        user_has_company_perm(user=user, perm=perm, company=job.company_id)
+        for perm in ("companies.cancel_job", kind_perm)
+    )
+
+
 def job_cancel(*, job: Job, user=None) -> Job:
     """Ask a job to stop. A queued job is cancelled at once; a running one at its next item."""
-    if user is not None and not user_has_company_perm(
-        user=user, perm="companies.cancel_job", company=job.company_id
-    ):
-        raise PermissionDenied(_("You may not cancel jobs in this company."))
+    if user is not None and not job_may_cancel(user=user, job=job):
+        raise PermissionDenied(_("You may not cancel this job in this company."))
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.is_finished:

@@ -42,7 +42,7 @@ from employees.models import (
 )
 
 from .clients.payroll import PayrollClient, PayrollEmployee
-from .models import Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
+from .models import FileHolds, Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
 from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import (
     Registers,
@@ -194,6 +194,11 @@ def switchover_override(*, user, switchover: Switchover, step: str, reason: str)
         raise ValidationError({"reason": _("Say why the failed check may be overridden.")})
     with transaction.atomic():
         switchover = Switchover.objects.select_for_update().get(pk=switchover.pk)
+        if switchover.is_finished:
+            raise SwitchoverRefused(
+                _("This switchover is %(state)s: nothing in it can be overridden.")
+                % {"state": switchover.get_state_display().lower()}
+            )
         result = switchover.results.get(step, {})
         if result.get("outcome") not in ("failed", "strong_warning"):
             raise SwitchoverRefused(_("Only a failed step can be overridden."))
@@ -1058,7 +1063,11 @@ def switchover_preflight_run(*, job: Job, ctx: JobContext) -> None:
                 "; ".join(f"{f['field']}: {f['hr']!r} → {f['payroll']!r}" for f in entry["fields"]),
                 item=entry["employee_number"],
             )
-    ctx.save_result_file("preflight.json", json.dumps(report, indent=1, default=str).encode())
+    ctx.save_result_file(
+        "preflight.json",
+        json.dumps(report, indent=1, default=str).encode(),
+        holds=list(FileHolds),
+    )
     outcome = report_outcome(report["items"])
     _finish_step(
         job=job,
@@ -1436,7 +1445,7 @@ def _personnel_file_write(*, job: Job, ctx: JobContext, link: PayrollLink) -> in
         company_name=company.name,
         organisation_number=getattr(company, "organisation_number", "") or "",
     )
-    ctx.save_result_file("personnel.pax", content)
+    ctx.save_result_file("personnel.pax", content, holds=list(FileHolds))
     ctx.info(
         _("personnel.pax: %(n)s employees for the payroll system to import.")
         % {"n": len(backend.pending)}

@@ -6,4 +6,5 @@ app_name = "jobs"
 urlpatterns = [
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/log.csv", views.job_log_download, name="log-csv"),
+    path("<int:pk>/file/", views.job_file_download, name="file"),
 ]

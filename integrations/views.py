@@ -1,6 +1,8 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from . import selectors
 
@@ -10,7 +12,30 @@ def job_detail(request, pk: int):
     """A job's page: progress (refreshed while it runs), summary and log."""
     job = get_object_or_404(selectors.jobs_for_user(user=request.user), pk=pk)
     lines = selectors.job_log_lines(job=job)[:1000]
-    return render(request, "integrations/job_detail.html", {"job": job, "lines": lines})
+    return render(
+        request,
+        "integrations/job_detail.html",
+        {
+            "job": job,
+            "lines": lines,
+            "may_download_file": selectors.job_file_may_download(user=request.user, job=job),
+        },
+    )
+
+
+@login_required
+def job_file_download(request, pk: int):
+    """The job's file, for a user whose role covers every kind of personal data in it."""
+    job = get_object_or_404(selectors.jobs_for_user(user=request.user), pk=pk)
+    if not job.result_file:
+        raise Http404
+    missing = selectors.job_file_missing_permissions(user=request.user, job=job)
+    if missing:
+        raise PermissionDenied(
+            _("This file holds data your role may not see: %(what)s.")
+            % {"what": ", ".join(missing)}
+        )
+    return selectors.job_file_response(job=job)
 
 
 @login_required

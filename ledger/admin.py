@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from companies.scoping import CompanyScopedAdmin
+from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
 
 from . import services
 from .models import Account, LedgerSettings, LedgerTransfer, SalaryTypeAccounting, VismaLink
@@ -36,7 +36,7 @@ class LedgerSettingsAdmin(CompanyScopedAdmin):
 
 
 @admin.register(VismaLink)
-class VismaLinkAdmin(CompanyScopedAdmin):
+class VismaLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
     list_display = ["company", "tenant_id", "target_company_name", "base_url", "is_active"]
     fields = [
         "company",

@@ -18,6 +18,7 @@ from companies.models import Company
 from companies.selectors import user_has_company_perm
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
 from integrations.clients.visma import VismaClient, VismaRefused
+from integrations.models import FileHolds
 from payslips.models import PayslipLine
 
 from . import selectors
@@ -522,7 +523,7 @@ def sie_export_run(*, job, ctx) -> None:
             item=f"run {voucher.payroll_run_id}",
         )
         ctx.count("vouchers")
-    ctx.save_result_file(name, data)
+    ctx.save_result_file(name, data, holds=[FileHolds.SALARIES])
     ctx.advance()
 
 

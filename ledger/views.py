@@ -31,7 +31,7 @@ def _notify(request, job: Job) -> None:
                 format_html(
                     '{} <a href="{}">{}</a>',
                     _("The accounting file is ready."),
-                    reverse("job-file", args=[job.pk]),
+                    reverse("jobs:file", args=[job.pk]),
                     _("Download the file"),
                 ),
             )

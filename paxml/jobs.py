@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from integrations.jobs_registry import register_job_kind
+from integrations.models import FileHolds
 
 from .services import paxml_export_run, paxml_import_run
 
@@ -98,7 +99,11 @@ def _export(*, job, ctx) -> None:
         if result.ok:
             out.seek(0)
             name = f"paxml-{job.company.code}-{params['date_from']}-{params['date_to']}.pax"
-            ctx.save_result_file(name, out.read())
+            ctx.save_result_file(
+                name,
+                out.read(),
+                holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
+            )
         ctx.info(result.summary())
 
 

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
+from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin, ProgramLinkAdminMixin
 
 from . import services
 from .models import KivraLink, PayrollRun, Payslip, PayslipDelivery, PayslipLine
@@ -197,7 +197,7 @@ class ApplyToEmployeesForm(forms.Form):
 
 
 @admin.register(KivraLink)
-class KivraLinkAdmin(CompanyScopedAdmin):
+class KivraLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
     form = KivraLinkForm
     list_display = [
         "company",

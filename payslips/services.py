@@ -40,7 +40,7 @@ from companies.models import Company
 from employees.models import Employee
 from integrations.clients.base import OutsideSystemError, RetryPolicy
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
-from integrations.models import Job
+from integrations.models import FileHolds, Job
 from integrations.services import JobCancelled, JobContext
 
 from . import selectors
@@ -1274,7 +1274,11 @@ def _print_batch(*, items: list[_Item], job: Job, ctx: JobContext) -> None:
     with transaction.atomic():
         for item in ready:
             payslip_delivery_finish(delivery_id=item.delivery.pk, status=Status.PRINTED)
-        ctx.save_result_file(f"kivra-print-batch-{job.pk}.pdf", content)
+        ctx.save_result_file(
+            f"kivra-print-batch-{job.pk}.pdf",
+            content,
+            holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
+        )
     for item in ready:
         ctx.info(_("Added to the print batch for posting."), item=item.label)
         ctx.count("printed")

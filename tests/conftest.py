@@ -66,6 +66,14 @@ def _tasks_run_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _login_throttling_only_where_tested(request, settings):
+    """django-axes counts failed logins per username and address; tests that are not about
+    it run without it, so no test is ever locked out by another (mark ``axes`` to keep it)."""
+    if not request.node.get_closest_marker("axes"):
+        settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Files written by tests (job results, PDFs, attachments) go to a temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
