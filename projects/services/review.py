@@ -118,7 +118,8 @@ def _refused(code: str, message: str) -> TimeRegistrationRejected:
 @transaction.atomic
 def time_registrations_release(*, registrations, user=None) -> int:
     """Release approved billable time for billing. A fixed-price project releases its time
-    only when it is closed (see ``project_set_status``). The company must use billing of
+    only when it is closed (see ``project_set_status``): in a batch with other time it is
+    skipped, alone it is refused. The company must use billing of
     time; a user needs ``companies.release_billing``. Time not approved, not billable or
     already released is skipped; returns how many were released."""
     from companies.selectors import user_has_company_perm
@@ -126,6 +127,7 @@ def time_registrations_release(*, registrations, user=None) -> int:
     rows = list(registrations.select_related("project", "time_code").order_by("pk"))
     checked: set[int] = set()
     billed: dict[int, set[int] | None] = {}
+    waiting: list[Project] = []  # fixed price, not closed: released when it closes
     to_release = []
     for registration in rows:
         project = registration.project
@@ -153,10 +155,13 @@ def time_registrations_release(*, registrations, user=None) -> int:
             project.billing_model == Project.BillingModel.FIXED_PRICE
             and project.status != Project.Status.CLOSED
         ):
-            raise _refused(
-                project.code,
-                _("Project %(code)s has a fixed price; its time is released when it is closed.")
-                % {"code": project.code},
-            )
+            waiting.append(project)
+            continue
         to_release.append(registration.pk)
+    if waiting and not to_release:
+        raise _refused(
+            waiting[0].code,
+            _("Project %(code)s has a fixed price; its time is released when it is closed.")
+            % {"code": waiting[0].code},
+        )
     return TimeRegistration.objects.filter(pk__in=to_release).update(released_for_billing=True)
