@@ -152,7 +152,12 @@ def time_week(request):
         week=week_days,
         projects=projects,
         company=company,
-        initial={"date": dt.date.today().isoformat()},
+        initial={
+            "date": dt.date.today().isoformat(),
+            "time_code": TimeCode.objects.filter(company=company, kind=TimeCode.Kind.ATTENDANCE)
+            .order_by("code")
+            .first(),
+        },
     )
     here = (
         reverse("projects:time-week")

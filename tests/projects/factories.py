@@ -79,13 +79,14 @@ def use_billing(company, **fields) -> None:
     )
 
 
-def reviewer(company, project, *, role: str = "project_reviewer", username=None):
-    """A user with ``role`` in the company who is a reviewer of ``project``."""
+def reviewer(company, project, *, role: str = "project_reviewer", **user_fields):
+    """A user with ``role`` in the company who is a reviewer of ``project`` (``username``,
+    ``password`` ... go to the user)."""
     from companies.models import Role
     from projects.models import ProjectReviewer
     from tests.factories import MembershipFactory
 
-    kwargs = {"user__username": username} if username else {}
+    kwargs = {f"user__{name}": value for name, value in user_fields.items()}
     membership = MembershipFactory(company=company, role=Role.objects.get(code=role), **kwargs)
     ProjectReviewer.objects.create(project=project, user=membership.user)
     return membership.user
