@@ -24,6 +24,10 @@ COMPANY_PERMISSIONS = [
     ("change_project_authorization", _("Change project authorization")),
     ("manage_integration_links", _("Manage program links to outside systems")),
     ("cancel_job", _("Cancel a running job")),
+    ("view_others_time", _("View other employees' time registrations")),
+    ("register_time_for_others", _("Register time for other employees")),
+    ("review_time", _("Partially approve (review) time registrations")),
+    ("release_billing", _("Release approved time for billing and read the billing basis")),
 ]
 
 # Apps whose model permissions (add/change/delete/view) a role may carry by label.
@@ -32,11 +36,13 @@ ROLE_HR = "hr_admin"
 ROLE_PAYROLL = "payroll"
 ROLE_VIEWER = "viewer"
 ROLE_INTEGRATION = "integration"
+ROLE_SELF_SERVICE = "self_service"
+ROLE_REVIEWER = "project_reviewer"
 
 ALL_APPS = ["companies", "integrations", "employees", "projects", "payslips", "ledger", "paxml"]
 
 # Each role: (name, model-permission rule per app, extra company permissions).
-# The model rule is "all" (add/change/delete/view) or "view".
+# The model rule is "all" (add/change/delete/view), "view", or a list of codenames.
 DEFAULT_ROLES: dict[str, tuple] = {
     ROLE_ADMIN: (
         _("Company administrator"),
@@ -58,6 +64,10 @@ DEFAULT_ROLES: dict[str, tuple] = {
             "run_paxml_export",
             "view_project_authorization",
             "cancel_job",
+            "view_others_time",
+            "register_time_for_others",
+            "review_time",
+            "release_billing",
         ],
     ),
     ROLE_PAYROLL: (
@@ -79,9 +89,11 @@ DEFAULT_ROLES: dict[str, tuple] = {
             "run_paxml_import",
             "run_paxml_export",
             "cancel_job",
+            "view_others_time",
+            "release_billing",
         ],
     ),
-    ROLE_VIEWER: (_("Read only"), dict.fromkeys(ALL_APPS, "view"), []),
+    ROLE_VIEWER: (_("Read only"), dict.fromkeys(ALL_APPS, "view"), ["view_others_time"]),
     ROLE_INTEGRATION: (
         _("Integration (API user)"),
         {
@@ -92,6 +104,35 @@ DEFAULT_ROLES: dict[str, tuple] = {
             "integrations": "view",
             "companies": "view",
         },
-        ["run_paxml_import", "run_paxml_export"],
+        ["run_paxml_import", "run_paxml_export", "view_others_time", "register_time_for_others"],
+    ),
+    # An employee linked to a user: registers and sees their own time and schedule only.
+    ROLE_SELF_SERVICE: (
+        _("Employee (self-service)"),
+        {
+            "projects": [
+                "view_project",
+                "view_projectattachment",
+                "add_timeregistration",
+                "view_timeregistration",
+                "view_shift",
+            ]
+        },
+        [],
+    ),
+    # Partial approval (delattest): approves time on the projects they are reviewers of
+    # (Review tab of the project), and registers their own time.
+    ROLE_REVIEWER: (
+        _("Project reviewer (partial approval)"),
+        {
+            "projects": [
+                "view_project",
+                "view_projectattachment",
+                "add_timeregistration",
+                "view_timeregistration",
+                "view_shift",
+            ]
+        },
+        ["review_time"],
     ),
 }

@@ -36,7 +36,9 @@ def _role_permissions(*, app_rules: dict[str, str], extra: list[str], app_label:
         label = perm.content_type.app_label
         rule = app_rules.get(label)
         if rule and label not in allowed:
-            allowed[label] = _model_codenames(label, _ACTIONS[rule])
+            allowed[label] = (
+                set(rule) if isinstance(rule, list) else _model_codenames(label, _ACTIONS[rule])
+            )
         if (rule and perm.codename in allowed[label]) or (
             label == "companies" and perm.codename in extra
         ):

@@ -20,6 +20,7 @@ from paxml.api import PaxmlExportView, PaxmlImportView
 from payslips.api import KivraDispatchView, PayrollRunViewSet, PayslipViewSet
 from projects.api import (
     AccountingDimensionViewSet,
+    BillingBasisView,
     CostCenterViewSet,
     DimensionValueViewSet,
     ExpenseCodeViewSet,
@@ -58,6 +59,7 @@ urlpatterns = [
     path("ledger/exports/", SieExportView.as_view(), name="ledger-export"),
     path("ledger/transfers/", VismaTransferView.as_view(), name="ledger-transfer"),
     path("paxml/imports/", PaxmlImportView.as_view(), name="paxml-import"),
+    path("billing-basis/", BillingBasisView.as_view(), name="billing-basis"),
     path("paxml/exports/", PaxmlExportView.as_view(), name="paxml-export"),
     path("payslips/kivra-dispatches/", KivraDispatchView.as_view(), name="kivra-dispatch"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -42,6 +42,8 @@ from .models import (
     ProjectRegisterSettings,
     ProjectReviewer,
     ProjectShift,
+    Shift,
+    ShiftAssignment,
     TimeCode,
     TimeCodeDimensionRule,
     TimeRegistration,
@@ -323,28 +325,62 @@ class TimeRegistrationAdmin(CompanyScopedAdmin):
         "reviewed",
         "released_for_billing",
     ]
-    list_filter = ("reviewed", "billable", "released_for_billing", "time_code")
+    list_filter = ("review_status", "billable", "released_for_billing", "time_code")
     list_select_related = ["employee", "time_code", "project", "cost_center"]
     date_hierarchy = "date"
-    actions = ["mark_reviewed", "release"]
-    readonly_fields = [
-        f.name
-        for f in TimeRegistration._meta.get_fields()
-        if f.concrete and f.name not in ("id", "reviewed")
-    ]
+    actions = ["mark_reviewed", "reject", "release"]
+    readonly_fields = [f.name for f in TimeRegistration._meta.get_fields() if f.concrete]
 
     def has_add_permission(self, request):
         return False
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(selectors.time_registrations_visible_q(user=request.user))
+        )
+
+    def delete_model(self, request, obj):
+        services.time_registration_delete(registration=obj)
+
+    def delete_queryset(self, request, queryset):
+        for registration in queryset:
+            services.time_registration_delete(registration=registration)
+
+    def _review(self, request, queryset, *, approve: bool) -> None:
+        try:
+            count = services.time_registrations_review(
+                user=request.user, registrations=queryset, approve=approve
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(
+                request,
+                " ".join(exc.messages if hasattr(exc, "messages") else [str(exc)]),
+                messages.ERROR,
+            )
+        else:
+            self.message_user(
+                request,
+                ngettext("%(n)s registration changed.", "%(n)s registrations changed.", count)
+                % {"n": count},
+            )
+
     @admin.action(description=_("Mark as reviewed"))
     def mark_reviewed(self, request, queryset):
-        for registration in queryset:
-            services.time_registration_set_reviewed(registration=registration, reviewed=True)
+        """Only reviewers of the registrations' projects may (the service checks)."""
+        self._review(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject (not approved)"))
+    def reject(self, request, queryset):
+        self._review(request, queryset, approve=False)
 
     @admin.action(description=_("Release for billing"))
     def release(self, request, queryset):
         try:
-            count = services.time_registrations_release(registrations=queryset)
+            count = services.time_registrations_release(registrations=queryset, user=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
         except services.TimeRegistrationRejected as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
@@ -445,9 +481,51 @@ class CompetenceAdmin(CompanyScopedAdmin):
 
 @admin.register(Place)
 class PlaceAdmin(CompanyScopedAdmin):
-    list_display = ["name", "latitude", "longitude", "radius_m", "company"]
+    list_display = ["name", "address", "latitude", "longitude", "radius_m", "company"]
+    search_fields = ["name", "address"]
 
 
 @admin.register(ProjectRegisterSettings)
 class ProjectRegisterSettingsAdmin(CompanyScopedAdmin):
-    list_display = ["company", "default_place_radius_m", "normal_sales_value_per_hour"]
+    list_display = [
+        "company",
+        "default_place_radius_m",
+        "normal_sales_value_per_hour",
+        "billing_time",
+        "billing_travel",
+    ]
+    filter_horizontal = ["billed_time_codes"]
+    fieldsets = [
+        (None, {"fields": ["company", "default_place_radius_m", "normal_sales_value_per_hour"]}),
+        (_("Billing"), {"fields": ["billing_time", "billing_travel", "billed_time_codes"]}),
+    ]
+
+
+@admin.register(ProjectReviewer)
+class ProjectReviewerAdmin(CompanyScopedAdmin):
+    """Who reviews what (the user register's "accounting review"): one row per user and
+    project; a reviewer of a project reviews its whole branch."""
+
+    list_display = ["user", "project"]
+    list_filter = (("project__company", admin.RelatedOnlyFieldListFilter), "user")
+    list_select_related = ["user", "project"]
+    search_fields = ["user__username", "project__code"]
+
+
+class ShiftAssignmentInline(ScopedInline):
+    model = ShiftAssignment
+    fields = ["employee", "comment"]
+    readonly_fields = ["employee"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False  # staffing goes through the staffing page (competences are checked)
+
+
+@admin.register(Shift)
+class ShiftAdmin(CompanyScopedAdmin):
+    list_display = ["project", "date", "start_time", "end_time", "people", "comment"]
+    list_filter = (("project__company", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ["project"]
+    date_hierarchy = "date"
+    inlines = [ShiftAssignmentInline]

@@ -376,16 +376,9 @@ def project_effective_participants(*, project: Project, chain=None) -> Effective
 
 
 def employee_may_staff_project(*, employee, project: Project) -> bool:
-    """Whether the employee has every competence the project requires, at its level."""
-    required = project_effective_competences(project=project)
-    if not required:
-        return True
-    held = dict(
-        _model("EmployeeCompetence")
-        .objects.filter(employee=employee, competence__in=list(required))
-        .values_list("competence_id", "level")
-    )
-    return all(held.get(c.pk, 0) >= level for c, level in required.items())
+    """Whether the employee has every competence the project requires, at its level
+    (:func:`employee_missing_competences` names what is missing)."""
+    return not employee_missing_competences(employee=employee, project=project)
 
 
 def projects_for_participant(*, employee):
@@ -549,10 +542,12 @@ def project_authorized_paths(*, user, company, perm: str | None = None) -> list[
     return sorted(set(rows.values_list("project__path", flat=True)))
 
 
-def _branches_q(paths: list[str]) -> Q:
+def _branches_q(paths: list[str], prefix: str = "") -> Q:
+    """Rows on any of the branches ``paths`` (``prefix`` reaches the project's path from
+    another model, e.g. ``"project__"``)."""
     q = Q(pk__in=[])
     for path in paths:
-        q |= Q(path__startswith=path)
+        q |= Q(**{f"{prefix}path__startswith": path})
     return q
 
 
@@ -741,3 +736,410 @@ def _event_line(event, registration, quantity: Decimal, unit_price: Decimal) -> 
         project=registration.project,
         cost_center=registration.cost_center,
     )
+
+
+# --- Time registration week view -------------------------------------------------------------
+
+PERM_VIEW_OTHERS_TIME = "companies.view_others_time"
+PERM_REGISTER_FOR_OTHERS = "companies.register_time_for_others"
+PERM_REVIEW_TIME = "companies.review_time"
+PERM_RELEASE_BILLING = "companies.release_billing"
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def registration_projects(
+    *, employee, user=None, date_from: dt.date, date_to: dt.date
+) -> list[Project]:
+    """The projects ``employee`` may register on between the two dates, as the
+    registration service would accept them: registrable, ongoing with every ancestor
+    ongoing, running on at least one of the days, the employee a participant where the
+    project dimension asks for it, and ``user`` authorized where the dimension is used for
+    authorization. A bounded number of queries (five at most)."""
+    company_id = employee.company_id
+    projects = Project.objects.filter(
+        company_id=company_id, registrable=True, status=Project.Status.ONGOING
+    ).filter(
+        Q(start_date__isnull=True) | Q(start_date__lte=date_to),
+        Q(end_date__isnull=True) | Q(end_date__gte=date_from),
+    )
+    stopped = list(
+        Project.objects.filter(company_id=company_id)
+        .exclude(status=Project.Status.ONGOING)
+        .values_list("path", flat=True)
+    )
+    dimension = AccountingDimension.objects.filter(
+        company_id=company_id, sie_number=SIE_PROJECT
+    ).first()
+    if dimension is not None and dimension.only_participants_may_register:
+        projects = projects.filter(pk__in=projects_for_participant(employee=employee))
+    if user is not None:
+        paths = project_authorized_paths(user=user, company=company_id, perm=PERM_REGISTER_TIME)
+        if paths is not None:
+            projects = projects.filter(_branches_q(paths))
+    return [
+        p for p in projects.order_by("code") if not any(p.path.startswith(path) for path in stopped)
+    ]
+
+
+@dataclass
+class WeekDay:
+    date: dt.date
+    registrations: list
+    scheduled: Decimal
+    total: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.total - self.scheduled
+
+
+@dataclass
+class TimeWeek:
+    employee: object
+    start: dt.date
+    days: list[WeekDay]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((d.total for d in self.days), ZERO)
+
+    @property
+    def scheduled(self) -> Decimal:
+        return sum((d.scheduled for d in self.days), ZERO)
+
+    @property
+    def difference(self) -> Decimal:
+        return self.total - self.scheduled
+
+
+def time_week(*, employee, start: dt.date) -> TimeWeek:
+    """An employee's registrations of the week from ``start`` (a Monday) with the day and
+    week totals against the work schedule in force each day. Two queries."""
+    end = start + dt.timedelta(days=6)
+    registrations = list(
+        _model("TimeRegistration")
+        .objects.filter(employee=employee, date__gte=start, date__lte=end)
+        .select_related("time_code", "project", "cost_center", "reviewed_by")
+        .order_by("date", "pk")
+    )
+    schedules = list(
+        _model("WorkSchedule")
+        .objects.filter(employee=employee, valid_from__lte=end)
+        .order_by("-valid_from")
+    )
+    days = []
+    for offset in range(7):
+        day = start + dt.timedelta(days=offset)
+        schedule = next((s for s in schedules if s.valid_from <= day), None)
+        rows = [r for r in registrations if r.date == day]
+        days.append(
+            WeekDay(
+                date=day,
+                registrations=rows,
+                scheduled=_dec(schedule.hours_on(day)) if schedule else ZERO,
+                total=sum((r.hours for r in rows), ZERO),
+            )
+        )
+    return TimeWeek(employee=employee, start=start, days=days)
+
+
+def time_registrations_visible_q(*, user) -> Q:
+    """Which registrations ``user`` sees, per company: all of them with
+    ``companies.view_others_time`` (HR, payroll ...); otherwise their own employee's and
+    those on the projects they review (the self-service and reviewer roles)."""
+    from companies.selectors import company_ids_for_user, user_has_company_perm
+
+    if getattr(user, "is_superuser", False):
+        return ~Q(pk__in=[])
+    q = Q(pk__in=[])
+    for company_id in company_ids_for_user(user=user):
+        company_q = Q(company_id=company_id)
+        if user_has_company_perm(user=user, perm=PERM_VIEW_OTHERS_TIME, company=company_id):
+            q |= company_q
+            continue
+        mine = Q(employee__user_id=user.pk)
+        if user_has_company_perm(user=user, perm=PERM_REVIEW_TIME, company=company_id):
+            paths = project_reviewer_paths(user=user, company=company_id)
+            mine |= _branches_q(paths, prefix="project__")
+        q |= company_q & mine
+    return q
+
+
+def employees_registrable_by(*, user, company):
+    """The employees ``user`` may register time for in ``company``: everyone with
+    ``companies.register_time_for_others`` (HR, administrators), else only their own."""
+    from companies.selectors import user_has_company_perm
+
+    employees = _model_employee().objects.filter(company=company)
+    if user_has_company_perm(user=user, perm=PERM_REGISTER_FOR_OTHERS, company=company):
+        return employees.order_by("last_name", "first_name")
+    return employees.filter(user_id=user.pk)
+
+
+# --- Review (partial approval) ----------------------------------------------------------------
+
+
+def project_reviewer_paths(*, user, company) -> list[str]:
+    """The paths of the projects ``user`` is a reviewer of in ``company``. A reviewer of a
+    main or sub project reviews its whole branch (inherited down the tree)."""
+    company_id = company if isinstance(company, int) else company.pk
+    return sorted(
+        set(
+            _model("ProjectReviewer")
+            .objects.filter(user_id=user.pk, project__company_id=company_id)
+            .values_list("project__path", flat=True)
+        )
+    )
+
+
+def project_reviewers(*, project: Project):
+    """Who reviews the project: its own reviewers and those of its ancestors."""
+    chain_paths = [*project.ancestor_paths, project.path]
+    return (
+        _model("ProjectReviewer")
+        .objects.filter(project__company_id=project.company_id, project__path__in=chain_paths)
+        .select_related("user", "project")
+        .order_by("user__username", "project__path")
+    )
+
+
+def user_reviews_project(*, user, project: Project) -> bool:
+    from companies.selectors import user_has_company_perm
+
+    if not user_has_company_perm(user=user, perm=PERM_REVIEW_TIME, company=project.company_id):
+        return False
+    paths = project_reviewer_paths(user=user, company=project.company_id)
+    return any(project.path.startswith(path) for path in paths)
+
+
+def review_registrations(
+    *,
+    user,
+    company,
+    root: Project | None = None,
+    employee=None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    status: str | None = None,
+):
+    """The registrations ``user`` may review in ``company`` (the branches they are a
+    reviewer of), filtered by project subtree, employee, period and review status.
+    A queryset: evaluated it is one query, plus one for the reviewer paths."""
+    paths = project_reviewer_paths(user=user, company=company)
+    registrations = (
+        _model("TimeRegistration")
+        .objects.filter(company=company)
+        .filter(_branches_q(paths, prefix="project__"))
+    )
+    if root is not None:
+        registrations = registrations.filter(project__path__startswith=root.path)
+    if employee is not None:
+        registrations = registrations.filter(employee=employee)
+    if date_from is not None:
+        registrations = registrations.filter(date__gte=date_from)
+    if date_to is not None:
+        registrations = registrations.filter(date__lte=date_to)
+    if status:
+        registrations = registrations.filter(review_status=status)
+    return registrations.select_related("employee", "time_code", "project", "reviewed_by").order_by(
+        "project__code", "date", "employee__last_name", "pk"
+    )
+
+
+# --- Billing basis --------------------------------------------------------------------------
+
+
+@dataclass
+class BillingLine:
+    project: Project
+    employee: object | None
+    hours: Decimal
+    price: Decimal | None
+    amount: Decimal
+    external_comment: str = ""
+
+
+def billing_basis(
+    *, company, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> list[BillingLine]:
+    """The billing basis (fakturaunderlag) of a period: time released for billing, per
+    project, employee and hourly price (running projects) or one line per project at its
+    fixed price with the external comment (fixed-price projects). Projects marked "never
+    transfer to downstream system" — or under a project so marked — are left out: the flag
+    governs the billing basis. Three queries whatever the number of registrations."""
+    registrations = _model("TimeRegistration").objects.filter(
+        company=company, released_for_billing=True, billable=True, project__isnull=False
+    )
+    if date_from is not None:
+        registrations = registrations.filter(date__gte=date_from)
+    if date_to is not None:
+        registrations = registrations.filter(date__lte=date_to)
+    never = list(
+        Project.objects.filter(company=company, never_transfer=True).values_list("path", flat=True)
+    )
+    for path in never:
+        registrations = registrations.exclude(project__path__startswith=path)
+    rows = list(
+        registrations.values("project", "employee", "billing_price")
+        .annotate(hours=Sum("hours"))
+        .order_by("project", "employee", "billing_price")
+    )
+    projects = Project.objects.in_bulk({r["project"] for r in rows})
+    employees = _model_employee().objects.in_bulk({r["employee"] for r in rows})
+    lines: list[BillingLine] = []
+    fixed: dict[int, BillingLine] = {}
+    for row in rows:
+        project = projects[row["project"]]
+        hours = _dec(row["hours"]) or ZERO
+        if project.billing_model == Project.BillingModel.FIXED_PRICE:
+            line = fixed.get(project.pk)
+            if line is None:
+                line = fixed[project.pk] = BillingLine(
+                    project,
+                    None,
+                    ZERO,
+                    None,
+                    project.fixed_price or ZERO,
+                    project.external_comment,
+                )
+                lines.append(line)
+            line.hours += hours
+            continue
+        price = row["billing_price"]
+        amount = (hours * (price or ZERO)).quantize(CENT, rounding=ROUND_HALF_UP)
+        lines.append(BillingLine(project, employees.get(row["employee"]), hours, price, amount))
+    lines.sort(key=lambda line: (line.project.code, str(line.employee or "")))
+    return lines
+
+
+# --- Staffing ----------------------------------------------------------------------------------
+
+
+def staffing_dimension_used(*, company) -> bool:
+    """Whether the project dimension is the staffing dimension (Staffing tab, overview)."""
+    return AccountingDimension.objects.filter(
+        company=company, sie_number=SIE_PROJECT, used_for_staffing=True
+    ).exists()
+
+
+def employee_missing_competences(*, employee, project: Project, chain=None) -> list[tuple]:
+    """``[(competence, required level, held level)]`` the employee lacks for the project
+    (its own and, with "inherit competences", its parents' requirements)."""
+    required = project_effective_competences(project=project, chain=chain)
+    if not required:
+        return []
+    held = dict(
+        _model("EmployeeCompetence")
+        .objects.filter(employee=employee, competence__in=list(required))
+        .values_list("competence_id", "level")
+    )
+    return [
+        (competence, level, held.get(competence.pk, 0))
+        for competence, level in sorted(required.items(), key=lambda item: item[0].name)
+        if held.get(competence.pk, 0) < level
+    ]
+
+
+def _occurs(shift, day: dt.date) -> bool:
+    """A recurring shift falls on its weekday in every ``repeat_weeks``-th week, counted
+    from the ISO week 1 of 1970 (so every N weeks is the same weeks for everyone)."""
+    if day.weekday() != shift.weekday:
+        return False
+    weeks = (week_start(day) - dt.date(1969, 12, 29)).days // 7
+    return weeks % shift.repeat_weeks == 0
+
+
+@dataclass
+class StaffingSlot:
+    """A shift on a day: a stored ``Shift`` or a recurring shift not staffed yet."""
+
+    project: Project
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    people: int
+    comment: str
+    shift: object | None = None
+    recurring: object | None = None
+    assignments: list = field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        return max(self.people - len(self.assignments), 0)
+
+
+def staffing_week(*, company, start: dt.date, root: Project | None = None) -> list[StaffingSlot]:
+    """Every shift of the week from ``start`` on ``root``'s branch (or the company's
+    projects): stored shifts with their staffed employees, and the occurrences of
+    recurring shifts not stored yet. Three queries."""
+    end = start + dt.timedelta(days=6)
+    shifts = _model("Shift").objects.filter(
+        project__company=company, date__gte=start, date__lte=end
+    )
+    recurring = _model("ProjectShift").objects.filter(project__company=company)
+    if root is not None:
+        shifts = shifts.filter(project__path__startswith=root.path)
+        recurring = recurring.filter(project__path__startswith=root.path)
+    stored = list(shifts.select_related("project").prefetch_related("assignments__employee"))
+    slots = [
+        StaffingSlot(
+            s.project,
+            s.date,
+            s.start_time,
+            s.end_time,
+            s.people,
+            s.comment,
+            shift=s,
+            recurring=s.recurring,
+            assignments=list(s.assignments.all()),
+        )
+        for s in stored
+    ]
+    taken = {(s.recurring_id, s.date) for s in stored if s.recurring_id}
+    for pattern in recurring.select_related("project"):
+        for offset in range(7):
+            day = start + dt.timedelta(days=offset)
+            if _occurs(pattern, day) and (pattern.pk, day) not in taken:
+                slots.append(
+                    StaffingSlot(
+                        pattern.project,
+                        day,
+                        pattern.start_time,
+                        pattern.end_time,
+                        pattern.people,
+                        pattern.comment,
+                        recurring=pattern,
+                    )
+                )
+    slots.sort(key=lambda s: (s.date, s.start_time, s.project.code))
+    return slots
+
+
+def employee_schedule(*, employee, start: dt.date, days: int = 7) -> list:
+    """The employee's staffed shifts from ``start``, with the project, the shift's comment,
+    the project's (inherited) staffing comment and the comment for the employee. Two
+    queries plus one per distinct project branch for the inherited comment."""
+    end = start + dt.timedelta(days=days - 1)
+    assignments = list(
+        _model("ShiftAssignment")
+        .objects.filter(employee=employee, shift__date__gte=start, shift__date__lte=end)
+        .select_related("shift__project")
+        .order_by("shift__date", "shift__start_time")
+    )
+    paths = {a.shift.project.path for a in assignments}
+    ancestors: set[str] = set()
+    for path in paths:
+        ancestors.update(path[: PATH_STEP * k] for k in range(1, len(path) // PATH_STEP))
+    by_path = {
+        p.path: p
+        for p in Project.objects.filter(company_id=employee.company_id, path__in=ancestors)
+    }
+    for a in assignments:
+        project = a.shift.project
+        chain = [by_path[p] for p in project.ancestor_paths if p in by_path] + [project]
+        a.project_comment = project_effective_staffing_comment(project=project, chain=chain)
+    return assignments

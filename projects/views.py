@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -102,11 +103,23 @@ def project_detail(request, pk: int):
     filters = status_form.cleaned_data if status_form.is_valid() else {}
     status = selectors.project_status(project=project, **{k: v for k, v in filters.items() if v})
     may_see_authorization = _perm(request, project, "companies.view_project_authorization")
+    hidden_tabs = set()
+    if not may_see_authorization:
+        hidden_tabs.add("authorization")
+    if not selectors.staffing_dimension_used(company=project.company_id):
+        hidden_tabs.add("staffing")  # the seed: only for the staffing dimension
+    status_query = {"tab": "status"}
+    status_query.update({k: v for k, v in request.GET.items() if k in StatusFilterForm.base_fields})
     context = {
         "project": project,
         "chain": chain[:-1],
-        "tabs": [t for t in TABS if t[0] != "authorization" or may_see_authorization],
-        "tab": request.GET.get("tab", "general"),
+        "tabs": [t for t in TABS if t[0] not in hidden_tabs],
+        "bar": request.GET.get("bar") if request.GET.get("bar") in ("worked", "released") else "",
+        "status_query": urlencode(status_query),
+        "reviewers": selectors.project_reviewers(project=project),
+        "tab": request.GET.get("tab")
+        if request.GET.get("tab") in {t[0] for t in TABS} - hidden_tabs
+        else "general",
         "budget_hours": budget_hours,
         "budget_amount": budget_amount,
         "budget_summed": summed,

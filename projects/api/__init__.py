@@ -2,6 +2,7 @@
 
 from .views import (
     AccountingDimensionViewSet,
+    BillingBasisView,
     CostCenterViewSet,
     DimensionValueViewSet,
     ExpenseCodeViewSet,
@@ -15,6 +16,7 @@ from .views import (
 
 __all__ = [
     "AccountingDimensionViewSet",
+    "BillingBasisView",
     "CostCenterViewSet",
     "DimensionValueViewSet",
     "ExpenseCodeViewSet",

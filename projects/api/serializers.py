@@ -259,11 +259,22 @@ class TimeRegistrationSerializer(serializers.ModelSerializer):
             "external_comment",
             "billable",
             "reviewed",
+            "review_status",
+            "reviewed_by",
+            "reviewed_at",
             "released_for_billing",
             "billing_price",
             "created_at",
         ]
-        read_only_fields = ["company", "released_for_billing", "billing_price", "created_at"]
+        read_only_fields = [
+            "company",
+            "review_status",
+            "reviewed_by",
+            "reviewed_at",
+            "released_for_billing",
+            "billing_price",
+            "created_at",
+        ]
 
 
 class FindingSerializer(serializers.Serializer):

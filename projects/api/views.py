@@ -3,14 +3,27 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from companies.scoping import CompanyScopedViewSetMixin
+from companies.selectors import user_has_company_perm
 from flexbridge.api import ETagViewSetMixin, error_body
 
 from .. import selectors, services
@@ -311,11 +324,26 @@ class TimeRegistrationViewSet(
     filterset_class = TimeRegistrationFilter
     ordering_fields = ["date", "created_at"]
 
+    def get_queryset(self):
+        """Without ``companies.view_others_time`` (the self-service and reviewer roles) a
+        user sees their own registrations and those on the projects they review."""
+        return (
+            super()
+            .get_queryset()
+            .filter(selectors.time_registrations_visible_q(user=self.request.user))
+        )
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         self.check_company_permission(company=data["employee"].company, action="add")
+        if data["employee"].user_id != request.user.pk and not user_has_company_perm(
+            user=request.user,
+            perm=selectors.PERM_REGISTER_FOR_OTHERS,
+            company=data["employee"].company_id,
+        ):
+            raise PermissionDenied("You may register time only for yourself.")
         try:
             registration, warnings = services.time_registration_create(user=request.user, **data)
         except services.TimeRegistrationRejected as exc:
@@ -329,6 +357,130 @@ class TimeRegistrationViewSet(
         body = dict(self.get_serializer(registration).data)
         body["warnings"] = [w.as_dict() for w in warnings]
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        try:
+            services.time_registration_delete(registration=instance)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+
+    @extend_schema(
+        request=inline_serializer(
+            "ReviewRequest",
+            {
+                "registrations": serializers.ListField(child=serializers.IntegerField()),
+                "approve": serializers.BooleanField(),
+            },
+        ),
+        responses=inline_serializer("ReviewResult", {"changed": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"])
+    def review(self, request):
+        """Approve or reject registrations (partial approval): only a reviewer of each
+        registration's project (or an ancestor) may; approved ones are locked."""
+        ids = request.data.get("registrations") or []
+        approve = bool(request.data.get("approve", True))
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            raise ValidationError({"registrations": "Give a list of registration ids."})
+        registrations = self.get_queryset().filter(pk__in=ids)
+        if registrations.count() != len(set(ids)):
+            raise ValidationError({"registrations": "Unknown registration ids."})
+        try:
+            changed = services.time_registrations_review(
+                user=request.user, registrations=registrations, approve=approve
+            )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError({"registrations": exc.messages}) from exc
+        return Response({"changed": changed})
+
+
+class BillingBasisView(APIView):
+    """``GET /api/v1/billing-basis/?company=&date_from=&date_to=[&output=csv]``: the time
+    released for billing in the period (projects marked "never transfer to downstream
+    system" left out). Needs ``companies.release_billing`` in the company."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("company", int, required=True),
+            OpenApiParameter("date_from", OpenApiTypes.DATE),
+            OpenApiParameter("date_to", OpenApiTypes.DATE),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        from companies.models import Company
+
+        company = (
+            Company.objects.for_user(request.user).filter(
+                pk=request.query_params.get("company") or 0
+            )
+            if str(request.query_params.get("company", "")).isdigit()
+            else Company.objects.none()
+        ).first()
+        if company is None:
+            raise NotFound("Unknown company.")
+        if not user_has_company_perm(
+            user=request.user, perm=selectors.PERM_RELEASE_BILLING, company=company
+        ):
+            raise PermissionDenied("You may not read the billing basis.")
+        dates = {}
+        for name in ("date_from", "date_to"):
+            value = request.query_params.get(name)
+            if value:
+                try:
+                    dates[name] = dt.date.fromisoformat(value)
+                except ValueError as exc:
+                    raise ValidationError({name: "Give a date as YYYY-MM-DD."}) from exc
+        lines = selectors.billing_basis(company=company, **dates)
+        if request.query_params.get("output") == "csv":
+            return billing_basis_csv_response(lines=lines, company=company, **dates)
+        return Response(
+            {
+                "company": company.pk,
+                "lines": [
+                    {
+                        "project": line.project.code,
+                        "project_name": line.project.name,
+                        "employee": line.employee.employee_number if line.employee else None,
+                        "hours": _money(line.hours),
+                        "price": _money(line.price),
+                        "amount": _money(line.amount),
+                        "external_comment": line.external_comment,
+                    }
+                    for line in lines
+                ],
+                "total": _money(sum((line.amount for line in lines), Decimal(0))),
+            }
+        )
+
+
+def billing_basis_csv_response(*, lines, company, date_from=None, date_to=None) -> HttpResponse:
+    """The billing basis as CSV (``;``, UTF-8): one line per project, employee and price."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        ["project", "project_name", "employee", "hours", "price", "amount", "external_comment"]
+    )
+    for line in lines:
+        writer.writerow(
+            [
+                line.project.code,
+                line.project.name,
+                line.employee.employee_number if line.employee else "",
+                _money(line.hours),
+                _money(line.price) or "",
+                _money(line.amount),
+                line.external_comment,
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"billing-basis-{company.code}-{date_from or 'start'}-{date_to or 'end'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 class _EmployeeOwnedViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):

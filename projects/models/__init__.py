@@ -18,6 +18,7 @@ from .people import (
     EmployeeCompetence,
     HomeAccounting,
     ProjectParticipant,
+    ReviewStatus,
     TimeRegistration,
     WorkSchedule,
 )
@@ -35,6 +36,7 @@ from .project import (
     ProjectReviewer,
     ProjectShift,
 )
+from .staffing import Shift, ShiftAssignment
 from .time import ExpenseCode, ExpenseCodeDimensionRule, TimeCode, TimeCodeDimensionRule
 
 __all__ = [
@@ -61,6 +63,9 @@ __all__ = [
     "ProjectRegisterSettings",
     "ProjectReviewer",
     "ProjectShift",
+    "ReviewStatus",
+    "Shift",
+    "ShiftAssignment",
     "TimeCode",
     "TimeCodeDimensionRule",
     "TimeRegistration",

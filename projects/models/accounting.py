@@ -66,6 +66,11 @@ class AccountingDimension(CompanyOwned):
         default=False,
         help_text=_("Values of this dimension may override a project's hourly price."),
     )
+    used_for_staffing = models.BooleanField(
+        _("used for staffing"),
+        default=False,
+        help_text=_("Its registers get the Staffing tab and their shifts the staffing overview."),
+    )
 
     class Meta:
         verbose_name = _("accounting dimension")
@@ -165,6 +170,24 @@ class ProjectRegisterSettings(CompanyOwned):
         decimal_places=2,
         null=True,
         blank=True,
+    )
+    # Settings > General > Billing
+    billing_time = models.BooleanField(
+        _("use billing of time"),
+        default=False,
+        help_text=_("Approved billable hours can be released for billing."),
+    )
+    billing_travel = models.BooleanField(
+        _("use billing of travel"),
+        default=False,
+        help_text=_("Kept for when travel registrations are stored; no effect yet."),
+    )
+    billed_time_codes = models.ManyToManyField(
+        "projects.TimeCode",
+        blank=True,
+        related_name="+",
+        verbose_name=_("what is billed (time codes)"),
+        help_text=_("Empty: every attendance time code."),
     )
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -127,11 +128,18 @@ class ProjectParticipant(models.Model):
         return f"{self.employee} ({self.get_role_display()})"
 
 
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Not reviewed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class TimeRegistration(CompanyOwned):
     """Hours an employee registered on a day, with their accounting.
 
     Only ``projects.services.time_registration_create`` writes them: it validates every
     rule of the project register and stores the billing price in force at that moment.
+    An approved registration (``review_status`` approved, ``reviewed`` true) is locked.
     """
 
     employee = models.ForeignKey(
@@ -176,6 +184,18 @@ class TimeRegistration(CompanyOwned):
     external_comment = models.TextField(_("external comment"), blank=True)
     billable = models.BooleanField(_("billable"), default=False)
     reviewed = models.BooleanField(_("reviewed"), default=False)
+    review_status = models.CharField(
+        _("review"), max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     released_for_billing = models.BooleanField(_("released for billing"), default=False)
     billing_price = models.DecimalField(
         _("hourly billing price"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -194,6 +214,11 @@ class TimeRegistration(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.employee} {self.date} {self.time_code.code} {self.hours}"
+
+    @property
+    def locked(self) -> bool:
+        """Approved registrations are locked: not changed, not deleted."""
+        return self.review_status == ReviewStatus.APPROVED
 
 
 class WorkSchedule(models.Model):

@@ -487,6 +487,7 @@ class Place(CompanyOwned):
     """A geofence for clocking in; an empty radius means the company default."""
 
     name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=255, blank=True)
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=9,

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -30,6 +31,7 @@ from ..models import (
     Project,
     ProjectAccountingDefault,
     ProjectControl,
+    ReviewStatus,
     TimeCode,
     TimeCodeDimensionRule,
     TimeRegistration,
@@ -591,6 +593,17 @@ def time_registration_create(**kwargs) -> tuple[TimeRegistration, list[Finding]]
             company_id=project.company_id, path=root_path
         ).first()
     draft = time_registration_validate(**kwargs)
+    user = kwargs.get("user")
+    if draft.reviewed and user is not None and draft.project is not None:
+        from ..selectors import user_reviews_project
+
+        if not user_reviews_project(user=user, project=draft.project):
+            draft.add(
+                ERROR,
+                "review",
+                _("Only a reviewer of project %(code)s may approve time on it.")
+                % {"code": draft.project.code},
+            )
     errors = [f for f in draft.findings if f.level == ERROR]
     if errors:
         raise TimeRegistrationRejected(errors)
@@ -609,48 +622,12 @@ def time_registration_create(**kwargs) -> tuple[TimeRegistration, list[Finding]]
         external_comment=draft.external_comment,
         billable=draft.billable,
         reviewed=draft.reviewed,
+        review_status=ReviewStatus.APPROVED if draft.reviewed else ReviewStatus.PENDING,
+        reviewed_by=user if draft.reviewed else None,
+        reviewed_at=timezone.now() if draft.reviewed else None,
         billing_price=draft.billing_price,
     )
     others = [v for v in draft.values.values() if v is not None and not v.dimension.is_cost_center]
     if others:
         registration.dimension_values.set(others)
     return registration, [f for f in draft.findings if f.level == WARNING]
-
-
-@transaction.atomic
-def time_registration_set_reviewed(*, registration: TimeRegistration, reviewed: bool) -> None:
-    registration.reviewed = reviewed
-    registration.save(update_fields=["reviewed"])
-
-
-@transaction.atomic
-def time_registrations_release(*, registrations) -> int:
-    """Release billable time for billing. A fixed-price project releases its time only when
-    it is closed (see ``project_set_status``)."""
-    count = 0
-    for registration in registrations.select_related("project"):
-        project = registration.project
-        if project is None or not registration.billable:
-            continue
-        if (
-            project.billing_model == Project.BillingModel.FIXED_PRICE
-            and project.status != Project.Status.CLOSED
-        ):
-            raise TimeRegistrationRejected(
-                [
-                    Finding(
-                        ERROR,
-                        "fixed_price",
-                        _(
-                            "Project %(code)s has a fixed price; its time is released when it is "
-                            "closed."
-                        )
-                        % {"code": project.code},
-                        project.code,
-                    )
-                ]
-            )
-        registration.released_for_billing = True
-        registration.save(update_fields=["released_for_billing"])
-        count += 1
-    return count

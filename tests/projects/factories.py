@@ -68,3 +68,39 @@ def register(employee, project=None, hours="8", day=datetime.date(2025, 3, 3), *
     return time_registration_create(
         employee=employee, date=day, hours=Decimal(hours), project=project, **kwargs
     )
+
+
+def use_billing(company, **fields) -> None:
+    """Switch on "use billing of time" (Settings > Billing) for the company."""
+    from projects.models import ProjectRegisterSettings
+
+    ProjectRegisterSettings.objects.update_or_create(
+        company=company, defaults={"billing_time": True, **fields}
+    )
+
+
+def reviewer(company, project, *, role: str = "project_reviewer", **user_fields):
+    """A user with ``role`` in the company who is a reviewer of ``project`` (``username``,
+    ``password`` ... go to the user)."""
+    from companies.models import Role
+    from projects.models import ProjectReviewer
+    from tests.factories import MembershipFactory
+
+    kwargs = {f"user__{name}": value for name, value in user_fields.items()}
+    membership = MembershipFactory(company=company, role=Role.objects.get(code=role), **kwargs)
+    ProjectReviewer.objects.create(project=project, user=membership.user)
+    return membership.user
+
+
+def approve(*registrations, user=None):
+    """Approve the registrations as a reviewer of their projects (made when not given)."""
+    from projects.models import TimeRegistration
+    from projects.services import time_registrations_review
+
+    first = registrations[0]
+    user = user or reviewer(first.company, first.project)
+    return time_registrations_review(
+        user=user,
+        registrations=TimeRegistration.objects.filter(pk__in=[r.pk for r in registrations]),
+        approve=True,
+    )

@@ -22,17 +22,18 @@ from projects.services import (
     home_accounting_set,
     project_set_status,
     project_update,
-    time_registration_set_reviewed,
     time_registrations_release,
 )
 from tests.employees.factories import EmployeeFactory
 from tests.projects.factories import (
     DimensionValueFactory,
     TimeCodeFactory,
+    approve,
     dimension,
     make_project,
     make_tree,
     register,
+    use_billing,
 )
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_billable_control_counts_reviewed_time_in_sek(company, employee):
     assert warnings == [] and first.billable and first.billing_price == Decimal("1000")
     _second, warnings = register(employee, leaf, "8")  # not reviewed: not counted
     assert warnings == []
-    time_registration_set_reviewed(registration=first, reviewed=True)
+    approve(first)
     _third, warnings = register(employee, leaf, "2", reviewed=True)
     assert [w.rule for w in warnings] == ["billable_control"]
     assert "10000.00 SEK" in warnings[0].message
@@ -168,7 +169,9 @@ def test_fixed_price_time_is_released_only_when_closed(company, employee):
         billing_model=Project.BillingModel.FIXED_PRICE,
         fixed_price=Decimal("50000"),
     )
+    use_billing(company)
     registration, _w = register(employee, leaf)
+    approve(registration)
     with pytest.raises(TimeRegistrationRejected, match="fixed price"):
         time_registrations_release(registrations=TimeRegistration.objects.all())
     project_set_status(project=leaf, status=Project.Status.CLOSED)
@@ -178,7 +181,10 @@ def test_fixed_price_time_is_released_only_when_closed(company, employee):
 
 def test_running_time_is_released_at_any_time(company, employee):
     leaf = make_project(company, "T", billing=Project.Billing.ALWAYS)
-    register(employee, leaf)
+    use_billing(company)
+    registration, _w = register(employee, leaf)
+    assert time_registrations_release(registrations=TimeRegistration.objects.all()) == 0
+    approve(registration)
     assert time_registrations_release(registrations=TimeRegistration.objects.all()) == 1
     assert TimeRegistration.objects.get().released_for_billing
 

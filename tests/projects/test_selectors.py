@@ -22,9 +22,11 @@ from projects.services import (
 )
 from tests.projects.factories import (
     DimensionValueFactory,
+    approve,
     dimension,
     make_project,
     register,
+    use_billing,
 )
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +53,8 @@ def test_external_comment_goes_to_billing_basis_only_with_fixed_price(company, e
         fixed_price=Decimal("40000"),
         external_comment="Fixed price as agreed",
     )
-    register(employee, running, "3")
+    use_billing(company)
+    approve(register(employee, running, "3")[0])
     register(employee, fixed, "5")
     time_registrations_release(registrations=TimeRegistration.objects.filter(project=running))
     project_set_status(project=fixed, status=Project.Status.CLOSED)

@@ -59,8 +59,10 @@ def test_status_tab_filters_by_employee(web, company):
     anna, bo = EmployeeFactory(company=company), EmployeeFactory(company=company)
     register(anna, leaf, "3", day=datetime.date(2025, 3, 3))
     register(bo, leaf, "5", day=datetime.date(2025, 3, 4))
-    html = web.get(f"/projects/{leaf.pk}/?tab=status&employee={anna.pk}").content.decode()
-    assert f"<td>{anna}</td>" in html and f"<td>{bo}</td>" not in html
+    html = web.get(
+        f"/projects/{leaf.pk}/?tab=status&employee={anna.pk}&bar=worked"
+    ).content.decode()
+    assert f"<td>{anna.display_name}</td>" in html and f"<td>{bo.display_name}</td>" not in html
 
 
 def test_authorization_tab_needs_the_permission(client, company, make_user):
