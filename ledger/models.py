@@ -127,6 +127,14 @@ class VismaLink(CompanyOwned):
         blank=True,
         help_text=_("Leave empty to send the project in the line's project field."),
     )
+    release_after_post = models.BooleanField(
+        _("release the batch after posting"),
+        default=False,
+        help_text=_(
+            "Release each posted batch in Visma.Net right away. Off: the batch stays "
+            "balanced for someone to review and release in Visma.Net."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["client_secret"])
@@ -264,6 +272,7 @@ class LedgerTransfer(CompanyOwned):
     reversed_at = models.DateTimeField(_("marked reversed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ledger transfer")

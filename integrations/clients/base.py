@@ -6,10 +6,12 @@ Each outside system has a client class deriving from :class:`BaseClient` (``kivr
 * explicit timeouts (connect, read, write, pool);
 * retries with exponential backoff and full jitter on 429 and 5xx, honouring
   ``Retry-After`` (seconds or an HTTP date) and ``X-RateLimit-Reset``;
-* safe handling of *lost answers*: a request that may have reached the server (read
-  timeout, dropped connection) is retried only when the caller says the request is safe to
-  repeat (``idempotent=True``); otherwise :class:`AnswerLost` is raised so the caller can
-  look the result up before sending again;
+* safe handling of *uncertain outcomes*: a request that may have reached the server (read
+  timeout, dropped connection, any 5xx answer — a gateway error can come after the server
+  did the work) is retried only when the caller says the request is safe to repeat
+  (``idempotent=True``); otherwise :class:`AnswerLost` is raised at once, without a retry,
+  so the caller can look the result up before sending again. A 429 was refused before any
+  work, so it is retried either way;
 * errors in the outside system's own words: subclasses parse the error body in
   :meth:`BaseClient.parse_error` into an :class:`OutsideSystemError` carrying the
   system's code, message and correlation id.
@@ -241,6 +243,16 @@ class BaseClient:
                 error = self.parse_error(response)
                 if response.status_code not in RETRYABLE_STATUS:
                     raise error
+                if not idempotent and response.status_code >= 500:
+                    # The server may have done the work before failing: never resend blind.
+                    raise AnswerLost(
+                        error.message,
+                        system=self.system,
+                        status=error.status,
+                        code=error.code,
+                        correlation_id=error.correlation_id,
+                        body=error.body,
+                    )
                 error = TransientError(
                     error.message,
                     system=self.system,
