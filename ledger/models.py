@@ -127,6 +127,11 @@ class VismaLink(CompanyOwned):
         blank=True,
         help_text=_("Leave empty to send the project in the line's project field."),
     )
+    is_sandbox = models.BooleanField(
+        _("sandbox link"),
+        default=False,
+        help_text=_("A link to a local sandbox or test system: its addresses may be private ones."),
+    )
     release_after_post = models.BooleanField(
         _("release the batch after posting"),
         default=False,
@@ -146,6 +151,18 @@ class VismaLink(CompanyOwned):
 
     def __str__(self) -> str:
         return f"Visma.Net {self.target_company_name or self.tenant_id}"
+
+    def clean(self) -> None:
+        from integrations.outbound import private_addresses_allowed, url_problems
+
+        allow = private_addresses_allowed(link=self)
+        errors = {
+            name: problems
+            for name in ("base_url", "token_url")
+            if (problems := url_problems(getattr(self, name), allow_private=allow))
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class LedgerSettings(CompanyOwned):

@@ -18,6 +18,7 @@ from companies.models import Company
 from companies.selectors import user_has_company_perm
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
 from integrations.clients.visma import VismaClient, VismaRefused
+from integrations.outbound import OutboundPolicy, private_addresses_allowed
 from payslips.models import PayslipLine
 
 from . import selectors
@@ -536,6 +537,7 @@ def visma_client_for(*, link: VismaLink) -> VismaClient:
         client_secret=link.client_secret,
         tenant_id=link.tenant_id,
         token_url=link.token_url,
+        outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
     )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from flexbridge.masking import mask_text
+from integrations.outbound import OutboundPolicy, OutboundRefused
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,15 @@ class OutsideSystemError(Exception):
         if self.correlation_id:
             text += f" (correlation id {self.correlation_id})"
         return mask_text(text)
+
+
+class AddressRefused(OutsideSystemError):
+    """The link's address is not a public HTTPS one (``integrations.outbound``): nothing
+    was sent."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class TransientError(OutsideSystemError):
@@ -144,10 +154,15 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        # A program link's client: public HTTPS addresses only (see integrations.outbound).
+        self.outbound = outbound
+        if outbound is not None and transport is None:
+            transport = outbound.transport()
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout or httpx.Timeout(30.0, connect=5.0),
@@ -207,6 +222,12 @@ class BaseClient:
         """
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+        if self.outbound is not None:
+            url = path if "://" in path else self.base_url + path
+            try:
+                self.outbound.check(url)
+            except OutboundRefused as exc:
+                raise AddressRefused(str(exc), system=self.system) from None
         attempt = 0
         refreshed = False
         while True:
@@ -217,6 +238,8 @@ class BaseClient:
             try:
                 response = self._http.request(method, path, headers=headers, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if isinstance(exc.__cause__, OutboundRefused):
+                    raise AddressRefused(str(exc.__cause__), system=self.system) from None
                 # Never reached the server: always safe to try again.
                 error: OutsideSystemError = TransientError(
                     f"could not connect ({exc.__class__.__name__})", system=self.system

@@ -41,4 +41,5 @@ def link(company, sandbox, monkeypatch):
         client_id="cid",
         client_secret="s3cret",
         tenant_id="tenant-1",
+        is_sandbox=True,
     )
