@@ -75,6 +75,7 @@ def seed(*, company, admin, stdout) -> None:
             "client_id": "demo-client",
             "client_secret": "demo-secret",
             "tenant_id": "demo-tenant",
+            "is_sandbox": True,
             "target_company_name": "Demo AB (Visma.Net sandbox)",
         },
     )

@@ -127,6 +127,19 @@ class VismaLink(CompanyOwned):
         blank=True,
         help_text=_("Leave empty to send the project in the line's project field."),
     )
+    is_sandbox = models.BooleanField(
+        _("sandbox link"),
+        default=False,
+        help_text=_("A link to a local sandbox or test system: its addresses may be private ones."),
+    )
+    release_after_post = models.BooleanField(
+        _("release the batch after posting"),
+        default=False,
+        help_text=_(
+            "Release each posted batch in Visma.Net right away. Off: the batch stays "
+            "balanced for someone to review and release in Visma.Net."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["client_secret"])
@@ -138,6 +151,18 @@ class VismaLink(CompanyOwned):
 
     def __str__(self) -> str:
         return f"Visma.Net {self.target_company_name or self.tenant_id}"
+
+    def clean(self) -> None:
+        from integrations.outbound import private_addresses_allowed, url_problems
+
+        allow = private_addresses_allowed(link=self)
+        errors = {
+            name: problems
+            for name in ("base_url", "token_url")
+            if (problems := url_problems(getattr(self, name), allow_private=allow))
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class LedgerSettings(CompanyOwned):
@@ -264,6 +289,7 @@ class LedgerTransfer(CompanyOwned):
     reversed_at = models.DateTimeField(_("marked reversed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ledger transfer")

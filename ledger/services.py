@@ -19,6 +19,7 @@ from companies.selectors import user_has_company_perm
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
 from integrations.clients.visma import VismaClient, VismaRefused
 from integrations.models import FileHolds
+from integrations.outbound import OutboundPolicy, private_addresses_allowed
 from payslips.models import PayslipLine
 
 from . import selectors
@@ -537,6 +538,7 @@ def visma_client_for(*, link: VismaLink) -> VismaClient:
         client_secret=link.client_secret,
         tenant_id=link.tenant_id,
         token_url=link.token_url,
+        outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
     )
 
 
@@ -544,11 +546,14 @@ class TransferRefused(Exception):
     """A transfer that must not happen (licence, link, already transferred ...)."""
 
 
-def _body_for(*, voucher: Voucher, link: VismaLink, ledger_number: str) -> bytes:
+def _body_for(
+    *, voucher: Voucher, link: VismaLink, ledger_number: str, financial_period: str
+) -> bytes:
     return json_bytes(
         visma_payload(
             voucher=voucher,
             ledger_number=ledger_number,
+            financial_period=financial_period,
             cost_center_segment=link.cost_center_segment,
             project_segment=link.project_segment,
         )
@@ -600,71 +605,122 @@ def ledger_transfer_prepare(
         )
 
 
+def _transfer_look_up(*, transfer: LedgerTransfer, client: VismaClient, ctx, item: str) -> bool:
+    """Look the transfer's key up in Visma; when found, the transfer is SENT (not posted
+    again)."""
+    found = client.journal_transaction_find(transfer.financial_period, transfer.voucher_key)
+    if found is None:
+        return False
+    ctx.info(
+        _(
+            "Found in Visma.Net as batch %(batch)s (%(key)s) after an unconfirmed attempt; "
+            "not sent again."
+        )
+        % {"batch": found.batch_number, "key": transfer.voucher_key},
+        item=item,
+    )
+    _transfer_save(
+        transfer,
+        status=LedgerTransfer.Status.SENT,
+        batch_number=found.batch_number,
+        sent_at=timezone.now(),
+        error_code="",
+        error_message="",
+    )
+    return True
+
+
+def _transfer_release(*, transfer: LedgerTransfer, link: VismaLink, client: VismaClient, ctx):
+    """Release the posted batch when the link says so (the spec's release action); logged.
+    A failed release leaves the batch posted (unreleased) and says so: it is never posted
+    again for that."""
+    if not link.release_after_post or transfer.released_at or not transfer.batch_number:
+        return
+    item = f"run {transfer.payroll_run_id}"
+    try:
+        client.journal_transaction_release(transfer.batch_number)
+    except OutsideSystemError as exc:
+        ctx.warning(
+            _("Batch %(batch)s was posted but not released: %(error)s. Release it in Visma.Net.")
+            % {"batch": transfer.batch_number, "error": exc},
+            item=item,
+        )
+        return
+    _transfer_save(transfer, released_at=timezone.now())
+    ctx.info(
+        _("Released batch %(batch)s in Visma.Net.") % {"batch": transfer.batch_number}, item=item
+    )
+
+
 def ledger_transfer_send(
     *, transfer: LedgerTransfer, voucher: Voucher, link: VismaLink, client: VismaClient, ctx
 ) -> LedgerTransfer:
-    """Post one voucher, never twice: a transfer whose answer was lost is looked up by its
-    key before the same bytes are sent again."""
+    """Post one voucher exactly once.
+
+    Whenever anything was ever sent for this transfer (``attempts`` > 0: an unconfirmed
+    POST, a crash while sending, a run that ended FAILED), its key is looked up in Visma
+    before anything is posted again. Uncertain outcomes of the POST (timeout, dropped
+    answer, 5xx, ``201`` without ``Location``) are :class:`AnswerLost` from the client and
+    lead to that lookup; the client itself never repeats the POST.
+    """
     item = f"run {transfer.payroll_run_id}"
     if transfer.status == LedgerTransfer.Status.SENT:
         return transfer
+    if (
+        transfer.attempts > 0
+        and transfer.financial_period
+        and _transfer_look_up(transfer=transfer, client=client, ctx=ctx, item=item)
+    ):
+        return transfer
     if transfer.status in (LedgerTransfer.Status.PENDING, LedgerTransfer.Status.FAILED):
-        # Nothing reached Visma yet: (re)build the request from today's data.
+        # Nothing of it is in Visma: (re)build the request from today's data. Visma's own
+        # period for the date; a missing or closed one is refused here, before sending.
         ledger = client.posting_ledger()
-        body = _body_for(voucher=voucher, link=link, ledger_number=ledger.number)
+        period = client.open_period_for(voucher.date)
+        body = _body_for(
+            voucher=voucher,
+            link=link,
+            ledger_number=ledger.number,
+            financial_period=period.period_id,
+        )
         _transfer_save(
             transfer,
             status=LedgerTransfer.Status.PENDING,
             ledger_number=ledger.number,
-            financial_period=voucher.financial_period,
+            financial_period=period.period_id,
             request_body=body,
             request_sha256=hashlib.sha256(body).hexdigest(),
             debit_total=voucher.debit_total,
             error_code="",
             error_message="",
         )
-    client.check_period_open(transfer.financial_period)
+    else:
+        client.check_period_open(transfer.financial_period)
     body = bytes(transfer.request_body)
-    for _round in range(3):
-        if transfer.status in (LedgerTransfer.Status.SENDING, LedgerTransfer.Status.UNCERTAIN):
-            found = client.journal_transaction_find(transfer.financial_period, transfer.voucher_key)
-            if found is not None:
-                ctx.info(
-                    _("Found in Visma.Net as batch %(batch)s after a lost answer; not sent again.")
-                    % {"batch": found.batch_number},
-                    item=item,
-                )
-                _transfer_save(
-                    transfer,
-                    status=LedgerTransfer.Status.SENT,
-                    batch_number=found.batch_number,
-                    sent_at=timezone.now(),
-                )
-                return transfer
+    for round_ in range(2):
+        if round_ and _transfer_look_up(transfer=transfer, client=client, ctx=ctx, item=item):
+            return transfer
         _transfer_save(
             transfer, status=LedgerTransfer.Status.SENDING, attempts=transfer.attempts + 1
         )
         try:
             batch = client.journal_transaction_create(body)
-        except TransientError as exc:
-            # A lost answer (or a 429/5xx after the client's retries): look it up first.
+        except AnswerLost as exc:
+            # It may exist: look it up before anything is posted again.
             _transfer_save(
                 transfer,
                 status=LedgerTransfer.Status.UNCERTAIN,
-                error_code=exc.code or "",
+                error_code=exc.code or str(exc.status or ""),
                 error_message=str(exc),
             )
             ctx.warning(
-                (
-                    _("Answer lost: %(error)s; looking the voucher up before sending again.")
-                    if isinstance(exc, AnswerLost)
-                    else _("Not confirmed: %(error)s; looking the voucher up before sending again.")
-                )
+                _("Not confirmed: %(error)s; looking the voucher up before sending again.")
                 % {"error": exc},
                 item=item,
             )
             continue
         except OutsideSystemError as exc:
+            # Refused (4xx) or never reached Visma (connect errors, 429 after retries).
             _transfer_save(
                 transfer,
                 status=LedgerTransfer.Status.FAILED,
@@ -680,6 +736,8 @@ def ledger_transfer_send(
             error_code="",
             error_message="",
         )
+        return transfer
+    if _transfer_look_up(transfer=transfer, client=client, ctx=ctx, item=item):
         return transfer
     raise TransientError(
         _("Visma.Net did not confirm the transfer; the next run looks it up before sending."),
@@ -791,11 +849,12 @@ def visma_transfer_run(*, job, ctx) -> None:
                         "key": voucher.key,
                         "batch": transfer.batch_number,
                         "debit": voucher.debit_total,
-                        "period": voucher.financial_period,
+                        "period": transfer.financial_period,
                     },
                     item=item,
                 )
                 ctx.count("sent")
+                _transfer_release(transfer=transfer, link=link, client=client, ctx=ctx)
             ctx.advance()
 
 

@@ -9,7 +9,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .sie import DIM_COST_CENTER, DIM_EMPLOYEE, DIM_PROJECT, SieTransaction, SieVoucher
@@ -60,10 +62,6 @@ class Voucher:
     def credit_total(self) -> Decimal:
         return -sum((p.amount for p in self.postings if p.amount < 0), ZERO)
 
-    @property
-    def financial_period(self) -> str:
-        return self.date.strftime("%Y%m")
-
     def to_sie(self) -> SieVoucher:
         return SieVoucher(
             date=self.date,
@@ -105,14 +103,23 @@ def json_bytes(payload: dict) -> bytes:
     return text.encode()
 
 
+def visma_date_time(day: datetime.date) -> str:
+    """The start of ``day`` in the company's time zone, in the spec's ``date-time`` format
+    (RFC 3339, with the offset): ``2026-11-25T00:00:00+01:00``."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=zone).isoformat()
+
+
 def visma_payload(
     *,
     voucher: Voucher,
     ledger_number: str,
+    financial_period: str,
     cost_center_segment: int | None,
     project_segment: int | None,
 ) -> dict:
-    """The ``POST /v2/journaltransaction`` body: every scalar wrapped as ``{"value": …}``."""
+    """The ``POST /v2/journaltransaction`` body: every scalar wrapped as ``{"value": …}``;
+    ``financial_period`` is Visma's own period id (YYYYPP) for the voucher's date."""
     lines = []
     for posting in voucher.postings:
         segments = []
@@ -138,8 +145,8 @@ def visma_payload(
             line["quantity"] = {"value": posting.quantity}
         lines.append(line)
     return {
-        "transactionDate": {"value": f"{voucher.date.isoformat()}T00:00:00"},
-        "financialPeriod": {"value": voucher.financial_period},
+        "transactionDate": {"value": visma_date_time(voucher.date)},
+        "financialPeriod": {"value": financial_period},
         "ledger": {"value": ledger_number},
         "currencyId": {"value": "SEK"},
         "description": {"value": f"{voucher.text} [{voucher.key}]"},

@@ -149,6 +149,7 @@ def seed(*, company, admin, stdout) -> None:
             "client_id": DEMO_CLIENT_ID,
             "client_secret": DEMO_CLIENT_SECRET,
             "base_url": SANDBOX_URL,
+            "is_sandbox": True,
             "environment": KivraLink.Environment.PRODUCTION,
             "retroactive_delivery_days": KivraLink.RetroactiveDelivery.DAYS_390,
             "send_payslips": True,

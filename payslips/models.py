@@ -327,6 +327,14 @@ class KivraLink(CompanyOwned):
         blank=True,
         help_text=_("Leave empty for Kivra's own address; set it to point at a sandbox."),
     )
+    is_sandbox = models.BooleanField(
+        _("sandbox link"),
+        default=False,
+        help_text=_(
+            "A link to a local sandbox or test system: its address may be a private one, "
+            "and Kivra's duplicate control is not relied on."
+        ),
+    )
     retroactive_delivery_days = models.PositiveSmallIntegerField(
         _("retroactive delivery"),
         choices=RetroactiveDelivery.choices,
@@ -366,6 +374,8 @@ class KivraLink(CompanyOwned):
         return f"Kivra {self.tenant_key} ({self.get_environment_display()})"
 
     def clean(self) -> None:
+        from integrations.outbound import private_addresses_allowed, url_problems
+
         if self.environment == self.Environment.TEST and not self.has_test_account:
             raise ValidationError(
                 {
@@ -374,10 +384,19 @@ class KivraLink(CompanyOwned):
                     )
                 }
             )
+        problems = url_problems(self.base_url, allow_private=private_addresses_allowed(link=self))
+        if problems:
+            raise ValidationError({"base_url": problems})
 
     @property
     def url(self) -> str:
         return self.base_url or self.BASE_URLS[self.environment]
+
+    @property
+    def relies_on_duplicate_control(self) -> bool:
+        """Only Kivra's production has duplicate control (an identical payload is delivered
+        once): only there may an unconfirmed content be sent again with the same bytes."""
+        return self.environment == self.Environment.PRODUCTION and not self.is_sandbox
 
 
 class PayslipDelivery(CompanyOwned):

@@ -41,6 +41,7 @@ from employees.models import Employee
 from integrations.clients.base import OutsideSystemError, RetryPolicy
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.models import FileHolds, Job
+from integrations.outbound import OutboundPolicy, private_addresses_allowed
 from integrations.services import JobCancelled, JobContext
 
 from . import selectors
@@ -54,6 +55,18 @@ Channel = PayslipDelivery.Channel
 UNCONFIRMED = _lazy(
     "Kivra did not confirm the payslip (%(error)s); the next dispatch resends the same bytes."
 )
+UNCONFIRMED_NO_DUPLICATE_CONTROL = _lazy(
+    "Kivra did not confirm the payslip (%(error)s). This link has no duplicate control at "
+    "Kivra (test environment or sandbox), so it is not sent again: check the recipient's "
+    "mailbox in Kivra."
+)
+
+
+class KivraUnconfirmed(Exception):
+    """A payslip sent earlier whose outcome is unknown, on a link without Kivra's duplicate
+    control: sending it again could deliver it twice, so it is not sent again."""
+
+
 DONE_COUNTERS = {Status.SENT: "sent", Status.RETAINED: "retained", Status.PRINTED: "printed"}
 # A SENDING row claimed by another job that has not moved for this long is taken over.
 STALE_CLAIM = datetime.timedelta(minutes=10)
@@ -395,6 +408,8 @@ def kivra_client_for(*, link: KivraLink) -> KivraClient:
             backoff_cap=_setting("KIVRA_RETRY_BACKOFF_CAP", 30.0),
         ),
         max_connections=max(16, _setting("KIVRA_DISPATCH_CONCURRENCY", 16) * 2),
+        resend_safe=link.relies_on_duplicate_control,
+        outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
     )
 
 
@@ -894,6 +909,9 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
                 ctx.count("failed")
                 ctx.advance()
                 return None
+            except KivraUnconfirmed as exc:
+                _log_unconfirmed_not_resent(ctx=ctx, label=label, error=str(exc))
+                return None
 
         rerouted = _send_all(
             items=planned(),
@@ -936,6 +954,14 @@ def _plan(
             ) or PayslipDelivery.objects.get(pk=printed.pk)
         return _Item(payslip, printed, label)
     existing = deliveries.get(Channel.KIVRA)
+    if (
+        existing is not None
+        and existing.status == Status.SENDING
+        and existing.attempts > 0
+        and not link.relies_on_duplicate_control
+        and not _claimed_by_other_live_job(existing, job)
+    ):
+        raise KivraUnconfirmed(existing.error_message or existing.error_code)
     if existing is not None and existing.status != Status.FAILED:
         return _Item(payslip, existing, label)  # READY or SENDING: the stored bytes again
     # New, or refused by Kivra (nothing was delivered): decide and build afresh.
@@ -959,6 +985,14 @@ def _plan(
         delivery = payslip_delivery_rebuild(delivery=existing, body=body, retain=non_user)
         delivery = delivery or PayslipDelivery.objects.get(pk=existing.pk)
     return _Item(payslip, delivery, label)
+
+
+def _claimed_by_other_live_job(delivery: PayslipDelivery, job: Job) -> bool:
+    return (
+        delivery.job_id not in (None, job.pk)
+        and delivery.updated_at > timezone.now() - STALE_CLAIM
+        and Job.objects.filter(pk=delivery.job_id, status=Job.Status.RUNNING).exists()
+    )
 
 
 class _Senders:
@@ -1216,7 +1250,9 @@ def _record_result(
         ctx.error(str(error), item=item.label)
         ctx.count("failed")
     except OutsideSystemError as error:  # TransientError / AnswerLost: retries ran out
-        return _unconfirmed(item=item, error=error, ctx=ctx)
+        return _unconfirmed(
+            item=item, error=error, ctx=ctx, resend_safe=link.relies_on_duplicate_control
+        )
     else:
         status = Status.RETAINED if result.retained else Status.SENT
         finish(status=status, objkey=result.objkey, correlation_id=result.correlation_id)
@@ -1234,10 +1270,19 @@ def _record_result(
     return None
 
 
-def _unconfirmed(*, item: _Item, error: OutsideSystemError, ctx: JobContext) -> None:
+def _log_unconfirmed_not_resent(*, ctx: JobContext, label: str, error: str) -> None:
+    ctx.error(UNCONFIRMED_NO_DUPLICATE_CONTROL % {"error": error or "-"}, item=label)
+    ctx.count("unconfirmed")
+    ctx.advance()
+
+
+def _unconfirmed(
+    *, item: _Item, error: OutsideSystemError, ctx: JobContext, resend_safe: bool = True
+) -> None:
     payslip_delivery_note_unconfirmed(delivery_id=item.delivery.pk, error=error)
+    message = UNCONFIRMED if resend_safe else UNCONFIRMED_NO_DUPLICATE_CONTROL
     ctx.error(
-        UNCONFIRMED % {"error": error},
+        message % {"error": error},
         item=item.label,
     )
     ctx.count("failed")

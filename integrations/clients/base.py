@@ -6,10 +6,12 @@ Each outside system has a client class deriving from :class:`BaseClient` (``kivr
 * explicit timeouts (connect, read, write, pool);
 * retries with exponential backoff and full jitter on 429 and 5xx, honouring
   ``Retry-After`` (seconds or an HTTP date) and ``X-RateLimit-Reset``;
-* safe handling of *lost answers*: a request that may have reached the server (read
-  timeout, dropped connection) is retried only when the caller says the request is safe to
-  repeat (``idempotent=True``); otherwise :class:`AnswerLost` is raised so the caller can
-  look the result up before sending again;
+* safe handling of *uncertain outcomes*: a request that may have reached the server (read
+  timeout, dropped connection, any 5xx answer — a gateway error can come after the server
+  did the work) is retried only when the caller says the request is safe to repeat
+  (``idempotent=True``); otherwise :class:`AnswerLost` is raised at once, without a retry,
+  so the caller can look the result up before sending again. A 429 was refused before any
+  work, so it is retried either way;
 * errors in the outside system's own words: subclasses parse the error body in
   :meth:`BaseClient.parse_error` into an :class:`OutsideSystemError` carrying the
   system's code, message and correlation id.
@@ -28,6 +30,7 @@ from typing import Any
 import httpx
 
 from flexbridge.masking import mask_text
+from integrations.outbound import OutboundPolicy, OutboundRefused
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,15 @@ class OutsideSystemError(Exception):
         if self.correlation_id:
             text += f" (correlation id {self.correlation_id})"
         return mask_text(text)
+
+
+class AddressRefused(OutsideSystemError):
+    """The link's address is not a public HTTPS one (``integrations.outbound``): nothing
+    was sent."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
 
 
 class TransientError(OutsideSystemError):
@@ -142,10 +154,15 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        # A program link's client: public HTTPS addresses only (see integrations.outbound).
+        self.outbound = outbound
+        if outbound is not None and transport is None:
+            transport = outbound.transport()
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout or httpx.Timeout(30.0, connect=5.0),
@@ -205,6 +222,12 @@ class BaseClient:
         """
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+        if self.outbound is not None:
+            url = path if "://" in path else self.base_url + path
+            try:
+                self.outbound.check(url)
+            except OutboundRefused as exc:
+                raise AddressRefused(str(exc), system=self.system) from None
         attempt = 0
         refreshed = False
         while True:
@@ -215,6 +238,8 @@ class BaseClient:
             try:
                 response = self._http.request(method, path, headers=headers, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if isinstance(exc.__cause__, OutboundRefused):
+                    raise AddressRefused(str(exc.__cause__), system=self.system) from None
                 # Never reached the server: always safe to try again.
                 error: OutsideSystemError = TransientError(
                     f"could not connect ({exc.__class__.__name__})", system=self.system
@@ -241,6 +266,16 @@ class BaseClient:
                 error = self.parse_error(response)
                 if response.status_code not in RETRYABLE_STATUS:
                     raise error
+                if not idempotent and response.status_code >= 500:
+                    # The server may have done the work before failing: never resend blind.
+                    raise AnswerLost(
+                        error.message,
+                        system=self.system,
+                        status=error.status,
+                        code=error.code,
+                        correlation_id=error.correlation_id,
+                        body=error.body,
+                    )
                 error = TransientError(
                     error.message,
                     system=self.system,

@@ -14,6 +14,13 @@ Kivra has no idempotency key, but in production an identical payload (all but
 ``generated_at``) is delivered only once. So a content request is built once into bytes
 (:meth:`KivraClient.content_build`), the caller stores them, and every send — including a
 retry after a lost answer — sends exactly those bytes (:meth:`KivraClient.content_send`).
+Kivra's test environment (and a local sandbox) has **no** duplicate control: a client made
+with ``resend_safe=False`` never repeats a content POST whose outcome is uncertain (5xx,
+timeout, dropped answer) and raises :class:`~integrations.clients.base.AnswerLost` instead.
+
+Print handling (Kivra's print add-on) is marked on a content by :data:`PRINT_MARKER` — an
+assumption, since Kivra's public documents say nothing about it (``docs/kivra.md``); it is
+kept here and nowhere else.
 
 Errors keep Kivra's 5-digit code, its messages and the ``x-correlation-id``. 42900 and 5xx
 are retried with backoff and jitter by :class:`~integrations.clients.base.BaseClient`.
@@ -42,6 +49,11 @@ CONTENT_TYPE_SALARYSLIP = "salaryslip"
 # Kivra's limits (api-introduction): 1 MB per content, 50 contents per recipient a minute.
 MAX_CONTENT_BYTES = 1_000_000
 USERMATCH_BATCH = 1000
+# How a content is marked for Kivra's print add-on (Kivra posts it to a recipient without
+# a digital mailbox). ASSUMPTION — Kivra's public API documents no print flag: a request
+# header, so the stored body (and Kivra's duplicate-control fingerprint) stays the same
+# whether or not it is printed. See docs/kivra.md; change it here only.
+PRINT_MARKER: dict[str, str] = {"kivra-print": "true"}
 # 401 answers that mean "your token", as opposed to 40105 "this recipient".
 TOKEN_ERROR_CODES = frozenset({"40100", "40015", "40103"})
 
@@ -130,18 +142,33 @@ class KivraClient(BaseClient):
         transport: httpx.BaseTransport | None = None,
         sleep=time.sleep,
         max_connections: int = 32,
+        resend_safe: bool = False,
+        outbound=None,
     ) -> None:
         if transport is None:
             # One keep-alive pool shared by the dispatch's threads (httpx.Client is
             # thread-safe), as large as the concurrency. Given to the base class as its
             # transport, so only one client (and one TLS context) is built.
-            transport = httpx.HTTPTransport(
-                limits=httpx.Limits(
-                    max_connections=max_connections, max_keepalive_connections=max_connections
-                )
+            limits = httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
             )
-        super().__init__(base_url, timeout=timeout, retry=retry, transport=transport, sleep=sleep)
+            transport = (
+                outbound.transport(limits=limits)
+                if outbound is not None
+                else httpx.HTTPTransport(limits=limits)
+            )
+        super().__init__(
+            base_url,
+            timeout=timeout,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+            outbound=outbound,
+        )
         self.tenant_key = tenant_key
+        # True only where Kivra's duplicate control makes a blind resend harmless
+        # (production): then 5xx and lost answers to a content POST are retried here.
+        self.resend_safe = resend_safe
         self._client_id = client_id
         self._client_secret = client_secret
         self._token_margin = token_margin
@@ -270,19 +297,24 @@ class KivraClient(BaseClient):
             raise KivraContentInvalid("The content is larger than Kivra's 1 MB limit.")
         return encoded
 
-    def content_send(self, body: bytes) -> ContentResult:
-        """Send stored content bytes. Safe to repeat: Kivra delivers identical payloads once.
+    def content_send(self, body: bytes, *, for_print: bool = False) -> ContentResult:
+        """Send stored content bytes (``for_print``: marked for Kivra's print add-on).
 
-        Raises :class:`KivraError` for Kivra's refusals (4xx) and
-        :class:`~integrations.clients.base.TransientError` (or its
-        :class:`~integrations.clients.base.AnswerLost`) when retries ran out.
+        Repeated on 5xx and lost answers only when ``resend_safe`` (Kivra's production
+        duplicate control delivers identical payloads once). Raises :class:`KivraError` for
+        Kivra's refusals (4xx), :class:`~integrations.clients.base.AnswerLost` when the
+        outcome is uncertain and :class:`~integrations.clients.base.TransientError` when
+        retries ran out.
         """
+        headers = {"Content-Type": "application/json"}
+        if for_print:
+            headers.update(PRINT_MARKER)
         response = self.request(
             "POST",
             f"/v2/tenant/{self.tenant_key}/content",
             content=body,
-            headers={"Content-Type": "application/json"},
-            idempotent=True,  # duplicate control: the same bytes are delivered once
+            headers=headers,
+            idempotent=self.resend_safe,
         )
         return ContentResult(
             status=response.status_code,

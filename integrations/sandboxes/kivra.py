@@ -1,22 +1,40 @@
 """Kivra's sender API as a local HTTP server: ``python manage.py sandbox kivra --port 8701``.
 
 It implements the calls flexbridge makes (``/v1/auth``, ``usermatch/ssn``, ``content``)
-with the validation and error bodies of Kivra's contract (``{"code", "short_message",
-"long_message"}`` with the 5-digit code also in ``x-error-code``), and behaves like
-production where tests need it to:
+with the error bodies of Kivra's contract (``{"code", "short_message", "long_message"}``
+with the 5-digit code also in ``x-error-code``). Every request to an operation of Kivra's
+**official OpenAPI document** (``contracts/kivra/``, with the salary slip JSON schema it
+references) is first checked against it with format checking (:mod:`.contract`): a body
+that breaks it is 40000, a content type it does not list 41500. The sandbox never uses the
+client's own schema check. Then:
+
+* **deprecated types**: ``letter.salary`` is refused (40012) from 2026-10-01
+  (``today`` option to pretend another date);
+* **retain refused** (``retain_refused=True``): a content with ``retain`` is refused with
+  42221, as for a sender whose agreement does not allow retained content;
+* **print** (Kivra's print add-on, ``print_integration=True``): a content marked for print
+  (the assumption of ``docs/kivra.md``: header ``kivra-print: true``) to a person without
+  a mailbox is taken for posting by Kivra and recorded with ``"printed": true``; without
+  the add-on it is refused with 40110;
 
 * **users**: ``users=[ssn, ...]``; without it an SSN is a user when its second-to-last
   digit is not divisible by 3 (about two in three), so demo data works unconfigured.
   ``unavailable=[ssn, ...]`` are matched as users but refused at send time (40105), like a
   recipient who opts out between matching and sending; ``reject={ssn: code}`` refuses
   contents to a recipient with any Kivra error code;
-* **duplicate control** (``duplicate_control=True``): a payload identical to an accepted
-  one except ``generated_at`` is answered 201 again but not delivered twice;
+* **duplicate control** (``duplicate_control=True``; **off** by default, as in Kivra's
+  test environment): a payload identical to an accepted one except ``generated_at`` is
+  answered 201 again but not delivered twice;
 * **50 contents per recipient a minute** (``per_recipient_limit``, ``per_recipient_window``)
   answered with 42900, and ``rate_limit_content_next`` (a 429 storm on contents only) and
   ``fail_content_next`` (503 on contents only);
 * latency, 429/5xx injection and lost answers through the base class's faults, plus
-  ``drop_content_next`` (accept the next N contents, then drop the connection).
+  ``drop_content_next`` (accept the next N contents, then drop the connection) and
+  ``fail_content_after_accept_next`` (accept, then answer ``fail_content_after_accept_status``,
+  504 default — a gateway error after the work was done).
+
+Answers look like Kivra's: ``201`` with ``kivra-objkey``, an absolute ``location`` and
+``kivra-retained: true`` for retained content; ``x-correlation-id`` on every answer.
 
 ``GET /_sandbox/received`` lists every content delivered or retained (not the suppressed
 duplicates, which are counted), for tests and demos.
@@ -32,11 +50,16 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
-from pathlib import Path
 
 from .base import Request, Response, Sandbox, route
+from .contract import CONTRACTS, kivra_contract
 
-ERRORS: dict[str, dict] = json.loads(Path(__file__).with_name("kivra_errors.json").read_text())
+ERRORS: dict[str, dict] = json.loads((CONTRACTS / "kivra" / "api-errors.json").read_text())
+# letter.salary is deprecated from this day: use salaryslip (Kivra's document).
+LETTER_SALARY_DEPRECATED = datetime.date(2026, 10, 1)
+# The print marker this sandbox reads (docs/kivra.md: an assumption, not in Kivra's
+# public documents).
+PRINT_HEADER = "kivra-print"
 
 DEMO_TENANT_KEY = "f1e7b0d6e0000001"
 DEMO_CLIENT_ID = "flexbridge-demo"
@@ -122,6 +145,7 @@ class KivraSandbox(Sandbox):
         self.fingerprints: dict[str, dict] = {}
         self.duplicates = 0
         self.content_requests = 0
+        self.contract_errors: list[dict] = []
         self.recent: dict[str, deque] = defaultdict(deque)
 
     def is_user(self, ssn: str) -> bool:
@@ -135,7 +159,39 @@ class KivraSandbox(Sandbox):
             "received": len(self.received),
             "duplicates_suppressed": self.duplicates,
             "content_requests": self.content_requests,
+            "contract_errors": self.contract_errors,
         }
+
+    def dispatch(self, request: Request) -> Response:
+        contract = kivra_contract()
+        if request.path.startswith("/_sandbox/") or not contract.covers(
+            request.method, request.path
+        ):
+            return super().dispatch(request)
+        # Kivra's own first checks: size, then readable JSON (its 41300 and 40008).
+        if len(request.body) > MAX_CONTENT_BYTES and request.path.endswith("/content"):
+            return kivra_error("41300")
+        if request.header("content-type").startswith("application/json"):
+            try:
+                json.loads(request.body or b"null")
+            except ValueError:
+                return kivra_error("40008")
+        errors = contract.check_request(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=request.body,
+        )
+        if not errors:
+            return super().dispatch(request)
+        with self.lock:
+            self.contract_errors.append(
+                {"method": request.method, "path": request.path, "errors": errors}
+            )
+        if any("mimetype not found" in error for error in errors):
+            return kivra_error("41500", "; ".join(errors[:3]))
+        return kivra_error("40000", "; ".join(errors[:5]))
 
     def extra_control(self, request: Request) -> Response | None:
         if request.path == "/_sandbox/received" and request.method == "GET":
@@ -250,8 +306,14 @@ class KivraSandbox(Sandbox):
         if ssn in self.reject:
             return kivra_error(self.reject[ssn])
         retain = payload.get("retain") is True
+        if retain and self.options.get("retain_refused"):
+            return kivra_error("42221")
         user = self.is_user(ssn) and ssn not in self.unavailable
-        if not user and not retain:
+        print_marked = request.header(PRINT_HEADER).lower() == "true"
+        if print_marked and not self.options.get("print_integration"):
+            return kivra_error("40110")
+        printed = print_marked and not user
+        if not user and not retain and not printed:
             return kivra_error("40105")
         fingerprint = hashlib.sha256(
             json.dumps(
@@ -262,7 +324,7 @@ class KivraSandbox(Sandbox):
             if not self._rate_ok(ssn):
                 return kivra_error("42900")
             earlier = self.fingerprints.get(fingerprint)
-            if earlier is not None and self.options.get("duplicate_control", True):
+            if earlier is not None and self.options.get("duplicate_control", False):
                 self.duplicates += 1
                 entry = earlier
             else:
@@ -272,7 +334,9 @@ class KivraSandbox(Sandbox):
                     "subject": payload["subject"],
                     "type": payload["type"],
                     "generated_at": payload.get("generated_at"),
-                    "retained": not user,
+                    "retained": not user and not printed,
+                    "printed": printed,
+                    "print_marked": print_marked,
                     "retention_time": payload.get("retention_time") if not user else None,
                     "pdf_sha256": [
                         hashlib.sha256(base64.b64decode(p["data"])).hexdigest()
@@ -288,9 +352,16 @@ class KivraSandbox(Sandbox):
             drop = int(self.options.get("drop_content_next", 0) or 0)
             if drop > 0:
                 self.options["drop_content_next"] = drop - 1
+            failing_after = int(self.options.get("fail_content_after_accept_next", 0) or 0)
+            if failing_after > 0:
+                self.options["fail_content_after_accept_next"] = failing_after - 1
+        if failing_after > 0:
+            status = int(self.options.get("fail_content_after_accept_status", 504))
+            return self.server_error(request, status)
+        host = request.header("host", "127.0.0.1")
         headers = {
             "kivra-objkey": entry["objkey"],
-            "location": f"/v1/tenant/{self.tenant_key}/content/{entry['objkey']}",
+            "location": f"http://{host}/v1/tenant/{self.tenant_key}/content/{entry['objkey']}",
         }
         if entry["retained"]:
             headers["kivra-retained"] = "true"
@@ -326,15 +397,13 @@ class KivraSandbox(Sandbox):
             return kivra_error("42221")
         if "retention_time" in payload and payload["retention_time"] not in ("30", "390"):
             return kivra_error("40000", 'retention_time must be "30" or "390"')
-        if kind == "salaryslip":
-            from integrations.clients.kivra import salaryslip_errors
-
-            slip = payload.get("salaryslip")
-            if not isinstance(slip, dict):
-                return kivra_error("40000", "type salaryslip needs a salaryslip object")
-            errors = salaryslip_errors(slip)
-            if errors:
-                return kivra_error("40000", "salaryslip: " + "; ".join(errors[:5]))
+        today = datetime.date.fromisoformat(self.options.get("today") or str(datetime.date.today()))
+        if kind == "letter.salary" and today >= LETTER_SALARY_DEPRECATED:
+            return kivra_error(
+                "40012", "letter.salary is deprecated since 2026-10-01: use salaryslip"
+            )
+        if kind == "salaryslip" and not isinstance(payload.get("salaryslip"), dict):
+            return kivra_error("40000", "type salaryslip needs a salaryslip object")
         parts = payload.get("parts")
         if not isinstance(parts, list) or not parts:
             return kivra_error("40019", "parts must be a non-empty list of files")

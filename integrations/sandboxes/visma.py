@@ -1,18 +1,41 @@
 """Sandbox of Visma.Net Financials: Visma Connect's token endpoint and the ledger, financial
 period and journal-transaction (v2) endpoints, over real HTTP.
 
-It validates like the real service as far as the contract says: value-wrapped fields, a
-known ledger and currency, an open and active period, account numbers, subaccount
-segments (known ids, values of the segment's length, optionally from a list) and a batch
-whose debits equal its credits to the öre. Errors come as ``{"ExceptionType",
-"ExceptionMessage", "ExceptionFaultCode"}``; 429 carries ``X-RateLimit-*`` headers.
+Strict like the real service:
 
-Options (constructor keywords or ``POST /_sandbox/config``): ``ledgers`` (list of ledger
-dicts), ``closed_periods`` / ``inactive_periods`` (YYYYPP lists), ``segment_values``
-({segment id: [values]}), ``client_secret`` (credentials are checked when given),
+* every request to an operation of Visma's **official OpenAPI documents** (copied into
+  ``contracts/visma/``) is first checked against them with openapi-core and a format-checking
+  JSON-schema validator (:mod:`.contract`): ``transactionDate`` without an offset, amounts
+  as strings, an unknown ``operation``, a wrong content type are refused with 400 in
+  Visma's error shape;
+* Visma Connect issues tokens only to a known client with its secret, for a known company
+  tenant, with the scopes asked for; ``GET`` needs ``vismanet_erp_service_api:read`` and
+  ``POST`` ``…:create`` (403 otherwise);
+* then the business rules: value-wrapped fields, ``operation`` on every line, a known ledger
+  and currency, an open and active period, accounts **in the sandbox's chart of accounts**,
+  subaccount segments (known ids, values of the segment's length, optionally from a list)
+  and a batch whose debits equal its credits to the öre.
+
+Answers look like the real ones: ``201`` with an absolute ``Location``, ``X-RateLimit-Limit``
+/ ``-Remaining`` / ``-Reset`` on every answer of the ERP API, lists whose items carry
+``metadata`` (``totalCount``, ``maxPageSize``), errors as ``{"ExceptionType",
+"ExceptionMessage", "ExceptionFaultCode"}``.
+
+Financial periods are Visma's ``YYYYPP``: ``fiscal_year_start_month`` (1 default; 5 for a
+financial year May–April, named after the calendar year it starts in) decides which
+calendar month is period 01.
+
+Options (constructor keywords or ``POST /_sandbox/config``): ``clients`` ({client id:
+secret}), ``tenants`` (company tenant ids), ``accounts`` (the chart), ``ledgers`` (list of
+ledger dicts), ``closed_periods`` / ``inactive_periods`` / ``missing_periods`` (YYYYPP lists),
+``fiscal_year_start_month``, ``segment_values`` ({segment id: [values]}),
 ``rate_limit_reset`` (seconds in ``X-RateLimit-Reset``; ``retry_after`` None leaves
-``Retry-After`` out). ``GET /_sandbox/received`` lists the batches it holds and counts
-duplicate descriptions — the number of vouchers posted twice.
+``Retry-After`` out). Fault injection beyond the base class's: ``fail_after_create_next``
+(create the batch, then answer ``fail_after_create_status``, 504 default),
+``drop_after_create_next`` (create it, then drop the connection), ``omit_location_next``
+(``201`` without ``Location``) and ``max_page_size`` (the server's page-size cap, 100
+default). ``GET /_sandbox/received`` lists the batches it holds and counts duplicate
+descriptions — the number of vouchers posted twice.
 """
 
 from __future__ import annotations
@@ -21,11 +44,31 @@ import datetime
 import json
 import re
 import secrets
+import time
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from .base import Request, Response, Sandbox, route
+from .contract import visma_contract
+
+DEMO_CLIENT_ID = "demo-client"
+DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - the sandbox's published demo credentials
+DEMO_TENANT_ID = "demo-tenant"
+SCOPE_READ = "vismanet_erp_service_api:read"
+SCOPE_CREATE = "vismanet_erp_service_api:create"
+RATE_LIMIT = 1500
+RATE_WINDOW = 3600.0
+# The sandbox company's chart of accounts (BAS): what payroll vouchers post to.
+DEFAULT_CHART = frozenset(
+    {
+        "1630", "1910", "1930", "2710", "2730", "2731", "2750", "2790", "2820", "2920",
+        "2940", "2941", "3740", "3741", "4711", "4712", "5200", "5800", "6072", "7010",
+        "7011", "7082", "7090", "7210", "7220", "7281", "7290", "7321", "7331", "7332",
+        "7385", "7389", "7399", "7510", "7519", "7533", "7570", "7690",
+    }
+)  # fmt: skip
 
 DEFAULT_LEDGERS = [
     {
@@ -50,6 +93,7 @@ SEGMENTS = {
 ACCOUNT_RE = re.compile(r"^[0-9]{4}$")
 PERIOD_RE = re.compile(r"^(19|20)[0-9]{2}(0[1-9]|1[0-2])$")
 MAX_PAGE_SIZE = 100
+MODULES = {"GL": "ModuleGL", "AP": "ModuleAP", "AR": "ModuleAR", "CM": "ModuleCM"}
 
 
 def _error(status: int, message: str, code: str = "", kind: str = "ValidationException"):
@@ -77,86 +121,190 @@ class VismaSandbox(Sandbox):
     name = "visma"
 
     def seed(self) -> None:
-        self.tokens: set[str] = set()
+        # token → granted scopes
+        self.tokens: dict[str, set[str]] = {}
         self.batches: list[dict] = []
+        self.releases: list[str] = []
+        self.contract_errors: list[dict] = []
         self._batch_counter = 0
+        self._calls = 0
+        self._window_start = time.monotonic()
 
     def state(self) -> dict:
-        return {"batches": self.batches, "ledgers": self._ledgers()}
+        return {
+            "batches": self.batches,
+            "ledgers": self._ledgers(),
+            "releases": self.releases,
+            "contract_errors": self.contract_errors,
+        }
 
     # configuration ---------------------------------------------------------------------------
     def _ledgers(self) -> list[dict]:
         return self.options.get("ledgers") or DEFAULT_LEDGERS
 
-    def _period(self, period_id: str) -> dict:
-        year, month = int(period_id[:4]), int(period_id[4:])
-        start = datetime.date(year, month, 1)
+    def _clients(self) -> dict[str, str]:
+        return self.options.get("clients") or {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
+
+    def _tenants(self) -> list[str]:
+        return self.options.get("tenants") or [DEMO_TENANT_ID]
+
+    def _chart(self) -> set[str]:
+        accounts = self.options.get("accounts")
+        return set(accounts) if accounts is not None else set(DEFAULT_CHART)
+
+    def _first_month(self) -> int:
+        return int(self.options.get("fiscal_year_start_month", 1))
+
+    def _period_bounds(self, period_id: str) -> tuple[datetime.date, datetime.date]:
+        year, number = int(period_id[:4]), int(period_id[4:])
+        month0 = self._first_month() - 1 + number - 1
+        start = datetime.date(year + month0 // 12, month0 % 12 + 1, 1)
         end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        return start, end
+
+    def period_of(self, day: datetime.date) -> str:
+        """The period id (YYYYPP) whose dates hold ``day``."""
+        months = day.year * 12 + day.month - 1 - (self._first_month() - 1)
+        return f"{months // 12:04d}{months % 12 + 1:02d}"
+
+    def _period_exists(self, period_id: str) -> bool:
+        return bool(PERIOD_RE.match(period_id)) and period_id not in self.options.get(
+            "missing_periods", []
+        )
+
+    def _period(self, period_id: str) -> dict:
+        start, end = self._period_bounds(period_id)
+        zone = _stockholm_offset(start)
         return {
             "periodId": period_id,
-            "year": year,
+            "year": int(period_id[:4]),
             "description": start.strftime("%B %Y"),
-            "startDate": f"{start.isoformat()}T00:00:00",
-            "endDate": f"{end.isoformat()}T00:00:00",
+            "startDate": f"{start.isoformat()}T00:00:00{zone}",
+            "endDate": f"{end.isoformat()}T00:00:00{zone}",
             "active": period_id not in self.options.get("inactive_periods", []),
             "closedInGeneralLedger": period_id in self.options.get("closed_periods", []),
             "closedInAccountsPayable": False,
             "closedInAccountsReceivable": False,
         }
 
-    def _authorized(self, request: Request) -> bool:
+    def _scopes(self, request: Request) -> set[str] | None:
         header = request.header("authorization")
-        return header.startswith("Bearer ") and header[7:] in self.tokens
+        if not header.startswith("Bearer "):
+            return None
+        return self.tokens.get(header[7:])
 
     # Visma Connect ---------------------------------------------------------------------------
     @route("POST", "/connect/token")
     def token(self, request: Request) -> Response:
+        if not request.header("content-type").startswith("application/x-www-form-urlencoded"):
+            return Response(400, {"error": "invalid_request"})
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         if form.get("grant_type") != "client_credentials":
             return Response(400, {"error": "unsupported_grant_type"})
-        if not form.get("client_id") or not form.get("client_secret"):
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        if not client_id or not secret or self._clients().get(client_id) != secret:
             return Response(400, {"error": "invalid_client"})
-        expected = self.options.get("client_secret")
-        if expected and form.get("client_secret") != expected:
+        if form.get("tenant_id") not in self._tenants():
             return Response(
-                400, {"error": "invalid_client", "error_description": "Invalid client secret."}
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "tenant_id is missing or not a tenant of the client.",
+                },
             )
-        if not form.get("tenant_id"):
-            return Response(
-                400, {"error": "invalid_request", "error_description": "tenant_id is required."}
-            )
+        asked = set(form.get("scope", "").split())
+        if not asked or not asked <= {SCOPE_READ, SCOPE_CREATE}:
+            return Response(400, {"error": "invalid_scope"})
         token = secrets.token_urlsafe(24)
         with self.lock:
-            self.tokens.add(token)
+            self.tokens[token] = asked
         return Response(
             200,
             {
                 "access_token": token,
                 "token_type": "Bearer",
                 "expires_in": 3600,
-                "scope": form.get("scope", ""),
+                "scope": " ".join(sorted(asked)),
             },
         )
 
     # ERP API ---------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
-        if not request.path.startswith(("/_sandbox/", "/connect/")) and not self._authorized(
-            request
+        if request.path.startswith(("/_sandbox/", "/connect/")):
+            return super().dispatch(request)
+        scopes = self._scopes(request)
+        if scopes is None:
+            response = Response(401, {"message": "Authorization has been denied for this request."})
+        elif (SCOPE_READ if request.method == "GET" else SCOPE_CREATE) not in scopes:
+            response = _error(
+                403, "The token lacks the scope this request needs.", "40300", "Forbidden"
+            )
+        else:
+            errors = self._contract_errors(request)
+            if errors:
+                response = _error(400, "; ".join(errors[:5]), "40000")
+            else:
+                response = super().dispatch(request)
+        return self._rate_limited(response)
+
+    def _contract_errors(self, request: Request) -> list[str]:
+        contract = visma_contract()
+        if not contract.covers(request.method, request.path):
+            return []
+        errors = contract.check_request(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=request.body,
+        )
+        if (
+            not errors
+            and request.body
+            and request.header("content-type").split(";")[0]
+            not in (
+                "application/json",
+                "text/json",
+            )
         ):
-            return Response(401, {"message": "Authorization has been denied for this request."})
-        response = super().dispatch(request)
-        response.headers.setdefault("X-RateLimit-Limit", "1500")
-        response.headers.setdefault("X-RateLimit-Remaining", "1499")
+            errors = ["The sandbox reads JSON bodies only."]
+        if errors:
+            with self.lock:
+                self.contract_errors.append(
+                    {"method": request.method, "path": request.path, "errors": errors}
+                )
+        return errors
+
+    def _rate_limited(self, response: Response) -> Response:
+        with self.lock:
+            now = time.monotonic()
+            if now - self._window_start >= RATE_WINDOW:
+                self._window_start, self._calls = now, 0
+            self._calls += 1
+            remaining = max(0, RATE_LIMIT - self._calls)
+            reset = int(RATE_WINDOW - (now - self._window_start))
+        response.headers.setdefault("X-RateLimit-Limit", str(RATE_LIMIT))
+        response.headers.setdefault("X-RateLimit-Remaining", str(remaining))
+        response.headers.setdefault("X-RateLimit-Reset", str(reset))
         return response
+
+    def _base_url(self, request: Request) -> str:
+        return f"http://{request.header('host', '127.0.0.1')}"
 
     @route("GET", "/v1/ledger")
     def ledger_list(self, request: Request) -> Response:
         return Response(200, self._ledgers())
 
+    @route("GET", "/v1/financialPeriod")
+    def financial_period_list(self, request: Request) -> Response:
+        years = self.options.get("years") or range(2020, 2031)
+        periods = [f"{year:04d}{number:02d}" for year in years for number in range(1, 13)]
+        return Response(200, [self._period(p) for p in periods if self._period_exists(p)])
+
     @route("GET", "/v1/financialPeriod/{period}")
     def financial_period(self, request: Request) -> Response:
         period_id = request.params["period"]
-        if not PERIOD_RE.match(period_id):
+        if not self._period_exists(period_id):
             return _error(404, f"Financial period {period_id} not found.", "40400", "NotFound")
         return Response(200, self._period(period_id))
 
@@ -165,14 +313,25 @@ class VismaSandbox(Sandbox):
         period_id = request.arg("periodId")
         if not period_id and not request.arg("lastModifiedDateTime"):
             return _error(400, "PeriodId or LastModifiedDateTime must be provided.")
-        try:
-            page = max(1, int(request.arg("pageNumber", "1")))
-            size = min(MAX_PAGE_SIZE, max(1, int(request.arg("pageSize", str(MAX_PAGE_SIZE)))))
-        except ValueError:
-            return _error(400, "pageNumber and pageSize must be integers.")
+        module = request.arg("module")
+        if module is not None and module not in MODULES:
+            return _error(400, f"Module '{module}' is not valid.")
+        cap = int(self.options.get("max_page_size", MAX_PAGE_SIZE))
+        page = max(1, int(request.arg("pageNumber", "1")))
+        size = min(cap, max(1, int(request.arg("pageSize", str(cap)))))
+        status = request.arg("status")
         with self.lock:
-            found = [b for b in self.batches if not period_id or b["financialPeriod"] == period_id]
-        return Response(200, found[(page - 1) * size : page * size])
+            found = [
+                b
+                for b in self.batches
+                if (not period_id or b["financialPeriod"] == period_id)
+                and (module is None or b["module"] == MODULES[module])
+                and (status is None or b["status"] == status)
+            ]
+        metadata = {"totalCount": len(found), "maxPageSize": cap}
+        return Response(
+            200, [{**b, "metadata": metadata} for b in found[(page - 1) * size : page * size]]
+        )
 
     @route("GET", "/v2/journaltransaction/{number}")
     def journal_get(self, request: Request) -> Response:
@@ -196,12 +355,46 @@ class VismaSandbox(Sandbox):
         with self.lock:
             self._batch_counter += 1
             batch["batchNumber"] = f"{self._batch_counter:06d}"
+            batch["lastModifiedDateTime"] = datetime.datetime.now(datetime.UTC).isoformat(
+                timespec="seconds"
+            )
             self.batches.append(batch)
-        return Response(
-            201,
-            None,
-            headers={"Location": f"/v2/journaltransaction/{batch['batchNumber']}"},
+            fault = self._take_fault("fail_after_create_next")
+            drop = self._take_fault("drop_after_create_next")
+            omit = self._take_fault("omit_location_next")
+        if fault:
+            status = int(self.options.get("fail_after_create_status", 504))
+            return self.server_error(request, status)
+        headers = (
+            {}
+            if omit
+            else {
+                "Location": f"{self._base_url(request)}/v2/journaltransaction/"
+                f"{batch['batchNumber']}"
+            }
         )
+        return Response(201, {}, headers=headers, drop=drop)
+
+    def _take_fault(self, name: str) -> bool:
+        left = int(self.options.get(name, 0) or 0)
+        if left > 0:
+            self.options[name] = left - 1
+            return True
+        return False
+
+    @route("POST", "/v2/journaltransaction/{number}/action/release")
+    def journal_release(self, request: Request) -> Response:
+        with self.lock:
+            for batch in self.batches:
+                if batch["batchNumber"] == request.params["number"]:
+                    if batch["status"] != "Balanced":
+                        return _error(
+                            400, f"Batch {batch['batchNumber']} is {batch['status']}.", "40000"
+                        )
+                    batch["status"] = "Posted"
+                    self.releases.append(batch["batchNumber"])
+                    return Response(200, {"actionId": secrets.token_hex(8), "actionResult": "Done"})
+        return _error(404, f"Journal transaction {request.params['number']} not found.", "40400")
 
     def _validate(self, body: dict) -> dict:
         period_id = str(_value(body, "financialPeriod") or "")
@@ -224,7 +417,7 @@ class VismaSandbox(Sandbox):
             )
         date_value = str(_value(body, "transactionDate") or "")
         try:
-            datetime.date.fromisoformat(date_value[:10])
+            datetime.datetime.fromisoformat(date_value)
         except ValueError:
             raise _Refusal(f"Transaction date '{date_value}' is not valid.", "1006") from None
         lines = body.get("journalTransactionLines")
@@ -233,10 +426,10 @@ class VismaSandbox(Sandbox):
         debit_total = credit_total = Decimal("0")
         stored_lines = []
         for number, line in enumerate(lines, start=1):
-            if line.get("operation", "Insert") != "Insert":
-                raise _Refusal(f"Line {number}: only Insert is allowed on a new batch.", "1008")
+            if line.get("operation") != "Insert":
+                raise _Refusal(f"Line {number}: operation must be Insert on a new batch.", "1008")
             account = str(_value(line, "accountNumber") or "")
-            if not ACCOUNT_RE.match(account):
+            if not ACCOUNT_RE.match(account) or account not in self._chart():
                 raise _Refusal(f"Line {number}: account '{account}' was not found.", "1009")
             segments = self._validate_subaccount(number, line.get("subaccount") or [])
             debit = self._amount(number, _value(line, "debitAmountInCurrency"))
@@ -351,6 +544,12 @@ class VismaSandbox(Sandbox):
                     },
                 )
         return None
+
+
+def _stockholm_offset(day: datetime.date) -> str:
+    """The company's offset at midnight of ``day`` (Visma answers local times with it)."""
+    moment = datetime.datetime.combine(day, datetime.time(0), tzinfo=ZoneInfo("Europe/Stockholm"))
+    return moment.isoformat()[19:]
 
 
 class _Refusal(Exception):

@@ -82,7 +82,9 @@ def body_for(recipient: str, *, retain=False, net="27690.00") -> bytes:
 
 @pytest.fixture
 def sandbox():
-    return KivraSandbox(users=[USER])
+    """Like Kivra's production: with duplicate control (the sandbox's default is off, as in
+    Kivra's test environment)."""
+    return KivraSandbox(users=[USER], duplicate_control=True)
 
 
 @pytest.fixture
@@ -97,6 +99,7 @@ def client(sandbox):
             timeout=httpx.Timeout(2.0, connect=1.0),
             retry=RetryPolicy(max_attempts=4, backoff_base=0.01),
             sleep=sleeps.append,
+            resend_safe=True,
         )
         kivra.sleeps = sleeps
         yield kivra
@@ -323,3 +326,107 @@ def test_fast_schema_check_agrees_with_jsonschema_on_every_single_damage():
         assert fast(damaged) == reference(damaged), (path, change)
         checked += 1
     assert checked > 200
+
+
+@pytest.fixture
+def test_environment():
+    """Kivra's test environment: no duplicate control; a client that knows it."""
+    sandbox = KivraSandbox(users=[USER])
+    with sandbox.serving() as url:
+        kivra = KivraClient(
+            url,
+            tenant_key=DEMO_TENANT_KEY,
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+            timeout=httpx.Timeout(2.0, connect=1.0),
+            retry=RetryPolicy(max_attempts=4, backoff_base=0.01),
+            sleep=lambda _s: None,
+        )
+        yield sandbox, kivra
+        kivra.close()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fail_content_after_accept_next": 1, "fail_content_after_accept_status": 504},
+        {"fail_content_after_accept_next": 1, "fail_content_after_accept_status": 500},
+        {"drop_content_next": 1},
+    ],
+)
+def test_without_duplicate_control_an_uncertain_send_is_never_repeated(test_environment, fault):
+    sandbox, kivra = test_environment
+    sandbox.options.update(fault)
+    with pytest.raises(AnswerLost):
+        kivra.content_send(body_for(USER))
+    assert len(sandbox.received) == 1 and sandbox.content_requests == 1
+
+
+def test_without_duplicate_control_a_429_is_still_retried(test_environment):
+    sandbox, kivra = test_environment
+    sandbox.options["rate_limit_content_next"] = 1
+    assert kivra.content_send(body_for(USER)).status == 201
+    assert len(sandbox.received) == 1
+
+
+def test_sandbox_duplicate_control_is_off_by_default(test_environment):
+    sandbox, kivra = test_environment
+    kivra.content_send(body_for(USER))
+    kivra.content_send(body_for(USER))
+    assert len(sandbox.received) == 2 and sandbox.duplicates == 0
+
+
+def test_created_answer_looks_like_kivras(test_environment):
+    _sandbox, kivra = test_environment
+    result = kivra.content_send(body_for(NON_USER, retain=True))
+    assert result.retained and len(result.objkey) == 24
+    path = f"/v1/tenant/{DEMO_TENANT_KEY}/content/{result.objkey}"
+    assert result.location == kivra.base_url + path
+    assert result.correlation_id
+
+
+def _post(kivra, content: bytes, content_type="application/json"):
+    return kivra._http.post(
+        f"/v2/tenant/{DEMO_TENANT_KEY}/content",
+        content=content,
+        headers={**kivra.auth_headers(), "Content-Type": content_type},
+    )
+
+
+def test_sandbox_checks_the_official_document_not_the_clients_schema(test_environment):
+    sandbox, kivra = test_environment
+    wrong_type = _post(kivra, body_for(USER), "text/plain")
+    assert wrong_type.status_code == 415 and wrong_type.json()["code"] == 41500
+    payload = json.loads(body_for(USER))
+    payload["salaryslip"]["document_metadata"]["creation_timestamp"] = "31 January 2026"
+    bad_format = _post(kivra, json.dumps(payload).encode())
+    assert bad_format.status_code == 400 and bad_format.json()["code"] == 40000
+    assert "is not a 'date-time'" in bad_format.json()["long_message"]
+    payload = json.loads(body_for(USER))
+    payload["retention_time"] = "60"
+    assert _post(kivra, json.dumps(payload).encode()).json()["code"] == 40000
+    assert sandbox.received == [] and len(sandbox.contract_errors) == 3
+
+
+def test_deprecated_letter_salary_is_refused(test_environment):
+    sandbox, kivra = test_environment
+    payload = json.loads(body_for(USER))
+    payload["type"] = "letter.salary"
+    del payload["salaryslip"]
+    sandbox.options["today"] = "2026-11-28"
+    answer = _post(kivra, json.dumps(payload).encode())
+    assert answer.status_code == 400 and answer.json()["code"] == 40012
+    sandbox.options["today"] = "2026-09-30"
+    assert _post(kivra, json.dumps(payload).encode()).status_code == 201
+
+
+def test_print_marker_is_recorded_and_needs_the_add_on(test_environment):
+    sandbox, kivra = test_environment
+    with pytest.raises(KivraError) as caught:
+        kivra.content_send(body_for(NON_USER), for_print=True)
+    assert caught.value.code == "40110"
+    sandbox.options["print_integration"] = True
+    result = kivra.content_send(body_for(NON_USER), for_print=True)
+    assert result.status == 201 and not result.retained
+    [entry] = sandbox.received
+    assert entry["printed"] and entry["print_marked"]

@@ -1,7 +1,7 @@
 """The Visma.Net client against the Visma sandbox over real HTTP: token, ledger choice,
 periods, posting, lookup, rate limits and errors in Visma's words."""
 
-import json
+import datetime
 from decimal import Decimal
 
 import httpx
@@ -10,39 +10,35 @@ import pytest
 from integrations.clients.base import AnswerLost, OutsideSystemError, RetryPolicy
 from integrations.clients.visma import VismaClient, VismaRefused
 from integrations.sandboxes.visma import VismaSandbox
+from ledger.vouchers import json_bytes
 
 
 def body(period="202503", debit="100.00", credit="100.00", segments=None, key="K1"):
     line = {"operation": "Insert", "accountNumber": {"value": "7210"}}
     if segments is not None:
         line["subaccount"] = segments
-    return (
-        json.dumps(
-            {
-                "transactionDate": {"value": "2025-03-25T00:00:00"},
-                "financialPeriod": {"value": period},
-                "ledger": {"value": "L1"},
-                "currencyId": {"value": "SEK"},
-                "description": {"value": f"Lön [{key}]"},
-                "journalTransactionLines": [
-                    {**line, "debitAmountInCurrency": {"value": Decimal(debit)}},
-                    {
-                        "operation": "Insert",
-                        "accountNumber": {"value": "1930"},
-                        "creditAmountInCurrency": {"value": Decimal(credit)},
-                    },
-                ],
-            },
-            default=str,
-        )
-        .encode()
-        .replace(b'"100.00"', b"100.00")
+    return json_bytes(
+        {
+            "transactionDate": {"value": "2025-03-25T00:00:00+01:00"},
+            "financialPeriod": {"value": period},
+            "ledger": {"value": "L1"},
+            "currencyId": {"value": "SEK"},
+            "description": {"value": f"Lön [{key}]"},
+            "journalTransactionLines": [
+                {**line, "debitAmountInCurrency": {"value": Decimal(debit)}},
+                {
+                    "operation": "Insert",
+                    "accountNumber": {"value": "1930"},
+                    "creditAmountInCurrency": {"value": Decimal(credit)},
+                },
+            ],
+        }
     )
 
 
 @pytest.fixture
 def sandbox():
-    return VismaSandbox(client_secret="s3cret")
+    return VismaSandbox(clients={"cid": "s3cret"}, tenants=["t-1"])
 
 
 @pytest.fixture
@@ -154,8 +150,132 @@ def test_lost_answer_raises_answer_lost_and_the_batch_exists(sandbox, client):
 
 def test_bad_secret_is_an_error_in_visma_connect_words(sandbox, client):
     client.client_secret = "wrong"
-    with pytest.raises(OutsideSystemError, match="Invalid client secret"):
+    with pytest.raises(OutsideSystemError, match="invalid_client"):
         client.ledgers()
+
+
+@pytest.mark.parametrize(
+    "field,value,error",
+    [
+        ("client_id", "someone-else", "invalid_client"),
+        ("tenant_id", "other-company", "tenant_id is missing or not a tenant"),
+        ("scope", "vismanet_erp_service_api:everything", "invalid_scope"),
+    ],
+)
+def test_unknown_client_tenant_or_scope_gets_no_token(sandbox, client, field, value, error):
+    setattr(client, field, value)
+    with pytest.raises(OutsideSystemError, match=error) as info:
+        client.ledgers()
+    assert info.value.status == 400
+    assert sandbox.tokens == {}
+
+
+def test_a_read_only_token_cannot_post(sandbox, client):
+    client.scope = "vismanet_erp_service_api:read"
+    assert client.ledgers()
+    with pytest.raises(OutsideSystemError) as info:
+        client.journal_transaction_create(body())
+    assert info.value.status == 403 and sandbox.batches == []
+
+
+def _raw_post(client, payload: bytes, content_type="application/json"):
+    return client._http.post(
+        "/v2/journaltransaction",
+        content=payload,
+        headers={**client.auth_headers(), "Content-Type": content_type},
+    )
+
+
+@pytest.mark.parametrize(
+    "old,new,error",
+    [
+        (b"2025-03-25T00:00:00+01:00", b"2025-03-25T00:00:00", "is not a 'date-time'"),
+        (b"2025-03-25T00:00:00+01:00", b"2025-03-25 and garbage", "is not a 'date-time'"),
+        (b'{"value":100.00}', b'{"value":"100.00"}', "is not of type 'number'"),
+        (b'"operation":"Insert",', b"", "operation must be Insert"),
+        (b'"operation":"Insert",', b'"operation":"Upsert",', "is not one of"),
+        (b'"7210"', b'"7211"', "account '7211' was not found"),
+    ],
+)
+def test_sandbox_refuses_what_the_official_document_or_visma_refuses(
+    sandbox, client, old, new, error
+):
+    payload = body()
+    assert old in payload
+    response = _raw_post(client, payload.replace(old, new, 1))
+    assert response.status_code == 400
+    assert error in response.json()["ExceptionMessage"]
+    assert set(response.json()) >= {"ExceptionType", "ExceptionMessage", "ExceptionFaultCode"}
+    assert sandbox.batches == []
+
+
+def test_sandbox_refuses_a_wrong_content_type(sandbox, client):
+    response = _raw_post(client, body(), "text/plain")
+    assert response.status_code == 400
+    assert "text/plain" in response.json()["ExceptionMessage"]
+    assert sandbox.batches == []
+
+
+def test_created_answer_is_absolute_and_rate_limit_headers_are_there(sandbox, client):
+    response = _raw_post(client, body())
+    assert response.status_code == 201
+    assert response.headers["Location"] == f"{client.base_url}/v2/journaltransaction/000001"
+    assert response.headers["X-RateLimit-Limit"] == "1500"
+    assert int(response.headers["X-RateLimit-Remaining"]) < 1500
+    assert response.headers["X-RateLimit-Reset"].isdigit()
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_on_the_post_is_answer_lost_and_never_retried(sandbox, client, status):
+    client.posting_ledger()
+    sandbox.options.update(fail_after_create_next=1, fail_after_create_status=status)
+    with pytest.raises(AnswerLost) as info:
+        client.journal_transaction_create(body(key="GW"))
+    assert info.value.status == status
+    assert len(sandbox.batches) == 1  # created once, never posted again by the client
+    assert client.journal_transaction_find("202503", "GW").batch_number == "000001"
+
+
+def test_5xx_before_anything_was_created_is_still_answer_lost(sandbox, client):
+    client.posting_ledger()
+    sandbox.faults.fail_next = 1
+    with pytest.raises(AnswerLost):
+        client.journal_transaction_create(body())
+    assert sandbox.batches == [] and client.sleeps == []
+
+
+def test_201_without_location_is_answer_lost(sandbox, client):
+    sandbox.options["omit_location_next"] = 1
+    with pytest.raises(AnswerLost, match="without a Location"):
+        client.journal_transaction_create(body(key="NOLOC"))
+    assert len(sandbox.batches) == 1
+
+
+def test_lookup_reads_every_page_under_a_page_size_cap_and_only_gl(sandbox, client):
+    sandbox.options["max_page_size"] = 50
+    for n in range(120):
+        client.journal_transaction_create(body(key=f"K{n}"))
+    sandbox.batches.append({**sandbox.batches[0], "module": "ModuleAP", "description": "AP [AP-1]"})
+    found = client.journal_transaction_find("202503", "K119")
+    assert found is not None and found.batch_number == "000120"
+    assert client.journal_transaction_find("202503", "AP-1") is None
+    assert len(client.journal_transactions("202503")) == 120
+
+
+def test_financial_period_is_vismas_own_in_a_broken_year(sandbox, client):
+    sandbox.options["fiscal_year_start_month"] = 5
+    period = client.financial_period_for(datetime.date(2026, 11, 25))
+    assert period.period_id == "202607"
+    assert period.start == datetime.date(2026, 11, 1) and period.end == datetime.date(2026, 11, 30)
+    sandbox.options["missing_periods"] = ["202607"]
+    with pytest.raises(VismaRefused, match="no financial period for 2026-11-25"):
+        client.financial_period_for(datetime.date(2026, 11, 25))
+
+
+def test_release_action(sandbox, client):
+    batch = client.journal_transaction_create(body())
+    client.journal_transaction_release(batch)
+    assert sandbox.batches[0]["status"] == "Posted" and sandbox.releases == [batch]
 
 
 def test_expired_token_is_refreshed_once(sandbox, client):

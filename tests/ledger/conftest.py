@@ -13,7 +13,7 @@ from ledger.models import VismaLink
 
 @pytest.fixture
 def sandbox():
-    sandbox = VismaSandbox(client_secret="s3cret")
+    sandbox = VismaSandbox(clients={"cid": "s3cret"}, tenants=["tenant-1"])
     sandbox.faults.retry_after = 0.01
     with sandbox.serving() as url:
         sandbox.url = url
@@ -41,4 +41,5 @@ def link(company, sandbox, monkeypatch):
         client_id="cid",
         client_secret="s3cret",
         tenant_id="tenant-1",
+        is_sandbox=True,
     )

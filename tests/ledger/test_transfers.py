@@ -269,3 +269,129 @@ def test_rest_commands_need_the_permission(company, make_user, api_client, link)
         "/api/v1/ledger/transfers/", {"company": company.pk, "payroll_run": run.pk}, format="json"
     )
     assert response.status_code == 403
+
+
+def log_text(job) -> str:
+    return " ".join(job.log_lines.values_list("message", flat=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fail_after_create_next": 1, "fail_after_create_status": 500},
+        {"fail_after_create_next": 1, "fail_after_create_status": 502},
+        {"fail_after_create_next": 1, "fail_after_create_status": 503},
+        {"fail_after_create_next": 1, "fail_after_create_status": 504},
+        {"drop_after_create_next": 1},
+        {"omit_location_next": 1},
+    ],
+    ids=["created-500", "created-502", "created-503", "created-504", "dropped", "no-location"],
+)
+def test_every_uncertain_outcome_is_looked_up_one_voucher(company, user, link, sandbox, fault):
+    run = run_with_payslips(company)
+    sandbox.options.update(fault)
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "succeeded", log_text(job)
+    assert "looking the voucher up before sending again" in log_text(job)
+    assert "Found in Visma.Net as batch 000001" in log_text(job)
+    row = LedgerTransfer.objects.get(payroll_run=run)
+    assert (row.status, row.batch_number, row.attempts) == ("sent", "000001", 1)
+    assert received(sandbox)["count"] == 1 and received(sandbox)["duplicates"] == 0
+
+
+@pytest.mark.django_db
+def test_lookup_finds_the_voucher_past_a_page_size_cap(company, user, link, sandbox):
+    """60 other GL batches in the period and a server cap of 50: ours is on page 2."""
+    run = run_with_payslips(company)
+    filler = {
+        "module": "ModuleGL",
+        "status": "Balanced",
+        "financialPeriod": "202503",
+        "description": "Other",
+        "journalTransactionLines": [],
+    }
+    sandbox.batches.extend({**filler, "batchNumber": f"X{n:05d}"} for n in range(60))
+    sandbox.options.update(max_page_size=50, fail_after_create_next=1, fail_after_create_status=504)
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "succeeded", log_text(job)
+    assert LedgerTransfer.objects.get(payroll_run=run).batch_number == "000001"
+    ours = [b for b in sandbox.batches if b["description"].endswith(f"[FB-acme-R{run.pk}]")]
+    assert len(ours) == 1
+
+
+@pytest.mark.django_db
+def test_next_run_after_failed_looks_up_before_posting(company, user, link, sandbox):
+    """A transfer that ended FAILED after its POST may have created the batch: the next run
+    looks its key up and does not post again."""
+    run = run_with_payslips(company)
+    assert transfer(user, company, payroll_run=run.pk).status == "succeeded"
+    LedgerTransfer.objects.filter(payroll_run=run).update(status="failed", batch_number="")
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "succeeded", log_text(job)
+    assert "Found in Visma.Net as batch 000001" in log_text(job)
+    assert received(sandbox)["count"] == 1
+
+
+@pytest.mark.django_db
+def test_lookup_that_fails_leaves_the_transfer_uncertain_never_reposted(
+    company, user, link, sandbox
+):
+    run = run_with_payslips(company)
+    sandbox.options.update(fail_after_create_next=1)
+    real_list = sandbox.journal_list
+    sandbox._routes = [
+        (m, r, (lambda request: sandbox.server_error(request, 503)) if h == real_list else h)
+        for m, r, h in sandbox._routes
+    ]
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "failed"
+    assert LedgerTransfer.objects.get(payroll_run=run).status == "uncertain"
+    assert len(sandbox.batches) == 1
+    sandbox._routes = [
+        (m, r, real_list if r.pattern == "^/v2/journaltransaction$" and m == "GET" else h)
+        for m, r, h in sandbox._routes
+    ]
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "succeeded", log_text(job)
+    assert received(sandbox)["count"] == 1
+
+
+@pytest.mark.django_db
+def test_transaction_date_has_an_offset_and_the_period_is_vismas(company, user, link, sandbox):
+    """A financial year May–April: 2025-03-25 is period 11 of the year starting 2024."""
+    sandbox.options["fiscal_year_start_month"] = 5
+    run = run_with_payslips(company)
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "succeeded", log_text(job)
+    [batch] = sandbox.batches
+    assert batch["transactionDate"] == "2025-03-25T00:00:00+01:00"
+    assert batch["financialPeriod"] == "202411"
+    assert LedgerTransfer.objects.get(payroll_run=run).financial_period == "202411"
+
+
+@pytest.mark.django_db
+def test_missing_period_is_refused_before_sending(company, user, link, sandbox):
+    run = run_with_payslips(company)
+    sandbox.options["missing_periods"] = ["202503"]
+    job = transfer(user, company, payroll_run=run.pk)
+    assert job.status == "failed"
+    assert "no financial period for 2025-03-25" in log_text(job)
+    assert not [r for r in sandbox.requests if r["path"] == "/v2/journaltransaction"]
+
+
+@pytest.mark.django_db
+def test_release_after_post_is_a_link_setting_off_by_default(company, user, link, sandbox):
+    first, second = (
+        run_with_payslips(company),
+        run_with_payslips(company, datetime.date(2025, 4, 25)),
+    )
+    assert transfer(user, company, payroll_run=first.pk).status == "succeeded"
+    assert sandbox.batches[0]["status"] == "Balanced" and sandbox.releases == []
+    link.release_after_post = True
+    link.save()
+    job = transfer(user, company, payroll_run=second.pk)
+    assert job.status == "succeeded"
+    assert "Released batch 000002 in Visma.Net." in log_text(job)
+    assert sandbox.releases == ["000002"]
+    assert LedgerTransfer.objects.get(payroll_run=second).released_at is not None

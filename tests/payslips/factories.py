@@ -19,6 +19,7 @@ class KivraLinkFactory(factory.django.DjangoModelFactory):
     client_id = "flexbridge-demo"
     client_secret = "demo-secret"
     base_url = "http://127.0.0.1:9"
+    is_sandbox = True
     retroactive_delivery_days = 390
     send_payslips = True
     print_handling = False

@@ -48,6 +48,17 @@ def link(company, sandbox):
         yield KivraLinkFactory(company=company, base_url=url)
 
 
+@pytest.fixture
+def production_like(link, sandbox, settings):
+    """A link that relies on Kivra's production duplicate control, against a sandbox that has
+    it switched on (off by default, as in Kivra's test environment)."""
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True  # the sandbox listens on 127.0.0.1
+    sandbox.options["duplicate_control"] = True
+    link.is_sandbox = False
+    link.save()
+    return link
+
+
 def dispatch(company, **parameters) -> Job:
     params = {"payment_date": PAYDAY.isoformat(), "status": "final", **parameters}
     job = job_create(company=company, kind="kivra_dispatch", parameters=params)
@@ -221,7 +232,7 @@ def test_429_storm(company, employees, sandbox, link, settings):
     assert_no_duplicates(sandbox)
 
 
-def test_injected_5xx(company, employees, sandbox, link):
+def test_injected_5xx(company, employees, sandbox, production_like):
     """Random 503s: a payslip whose retries all fail is left for the next dispatch, which
     finishes it; whatever the draw, every payslip arrives exactly once."""
     make_run(company, employees)
@@ -239,7 +250,7 @@ def test_injected_5xx(company, employees, sandbox, link):
 
 
 def test_persistent_5xx_leaves_rows_to_resend_with_the_same_bytes(
-    company, employees, sandbox, link
+    company, employees, sandbox, production_like
 ):
     make_run(company, employees)
     sandbox.options["fail_content_next"] = 10_000
@@ -255,7 +266,9 @@ def test_persistent_5xx_leaves_rows_to_resend_with_the_same_bytes(
     assert_no_duplicates(sandbox)
 
 
-def test_dropped_answer_resends_same_bytes_delivered_once(company, employees, sandbox, link):
+def test_dropped_answer_resends_same_bytes_delivered_once(
+    company, employees, sandbox, production_like
+):
     make_run(company, employees)
     sandbox.options["drop_content_next"] = 2
     job = dispatch(company)
@@ -269,7 +282,9 @@ class WorkerKilled(BaseException):
     """Stands in for SIGKILL: nothing after it runs, no except-Exception catches it."""
 
 
-def test_worker_killed_mid_run_then_restarted(company, employees, sandbox, link, monkeypatch):
+def test_worker_killed_mid_run_then_restarted(
+    company, employees, sandbox, production_like, monkeypatch
+):
     make_run(company, employees)
     real_finish = services.payslip_delivery_finish
     calls = {"n": 0}
@@ -380,3 +395,59 @@ def test_rate_limiter_unit():
     assert limiter.reserve("a", 2) == pytest.approx(58)
     assert limiter.reserve("b", 2) == 0
     assert limiter.reserve("a", 60.5) == 0
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fail_content_after_accept_next": 2, "fail_content_after_accept_status": 504},
+        {"fail_content_after_accept_next": 2, "fail_content_after_accept_status": 502},
+        {"drop_content_next": 2},
+    ],
+    ids=["created-504", "created-502", "created-dropped"],
+)
+def test_without_duplicate_control_uncertain_sends_are_never_repeated(
+    company, employees, sandbox, link, fault
+):
+    """Kivra's test environment (and the sandbox by default) has no duplicate control: a
+    content whose answer was a 5xx or lost is not sent again, by the client or by the next
+    dispatch — one payslip per person at the sandbox."""
+    assert not link.relies_on_duplicate_control
+    make_run(company, employees)
+    sandbox.options.update(fault)
+    job = dispatch(company)
+    assert job.status == Job.Status.PARTLY_FAILED
+    assert job.summary["failed"] == 2 and sum(job.summary.values()) == 6
+    assert len(sandbox.received) == 6 and sandbox.content_requests == 6
+    assert statuses()["sending"] == 2
+    again = dispatch(company)
+    assert again.summary == {"already_sent": 4, "unconfirmed": 2}
+    assert "not sent again: check the recipient's mailbox in Kivra" in " ".join(
+        again.log_lines.values_list("message", flat=True)
+    )
+    assert sandbox.content_requests == 6
+    assert_no_duplicates(sandbox)
+
+
+def test_without_duplicate_control_a_killed_worker_sends_nothing_twice(
+    company, employees, sandbox, link, monkeypatch
+):
+    make_run(company, employees)
+    real_batch = services.payslip_deliveries_finish
+
+    def dying_batch(*, results):
+        raise WorkerKilled
+
+    monkeypatch.setattr(services, "payslip_deliveries_finish", dying_batch)
+    job = job_create(
+        company=company, kind="kivra_dispatch", parameters={"payment_date": "2026-01-25"}
+    )
+    with pytest.raises(WorkerKilled):
+        job_execute(job_id=job.pk)
+    delivered = len(sandbox.received)
+    assert delivered >= 1
+    monkeypatch.setattr(services, "payslip_deliveries_finish", real_batch)
+    job = job_execute(job_id=job.pk)  # the redelivered task
+    assert job.summary.get("unconfirmed", 0) >= 1
+    assert len(sandbox.received) == sandbox.content_requests <= 6
+    assert_no_duplicates(sandbox)
