@@ -10,13 +10,14 @@ the Kivra flags are read-only without theirs, and the print flag shows only wher
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from companies.scoping import CompanyScopedAdminMixin
 from companies.selectors import user_has_company_perm
+from flexbridge.errors import admin_error
 
 from . import selectors, services
 from .models import (
@@ -99,7 +100,7 @@ class EmploymentTemplateAdmin(RegisterAdmin):
         try:
             services.employment_template_save(template=obj, user=request.user)
         except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            admin_error(self, request, exc)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_default:

@@ -12,13 +12,18 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from flexbridge.errors import DomainError
+
 from .clients.base import RetryPolicy
 from .clients.payroll import EmployeePage, PayrollClient, PayrollEmployee
 from .models import PayrollLink
 
 
-class PayrollLinkMissing(Exception):
+class PayrollLinkMissing(DomainError):
     """The company has no usable payroll link."""
+
+    code = "payroll_link_missing"
+    http_status = 409
 
 
 def payroll_client_for(*, link: PayrollLink) -> PayrollClient:

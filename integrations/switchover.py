@@ -40,6 +40,7 @@ from employees.models import (
     PersonnelCategory,
     Position,
 )
+from flexbridge.errors import DomainError
 
 from .clients.payroll import PayrollClient, PayrollEmployee
 from .models import Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
@@ -70,8 +71,11 @@ PASS, WARNING, FAIL = "pass", "warning", "fail"
 ONBOARDING_FLOW_PROVIDERS: list[Callable[..., list[str]]] = []
 
 
-class SwitchoverRefused(Exception):
+class SwitchoverRefused(DomainError):
     """The step may not run now (order, a failed check without override, finished ...)."""
+
+    code = "conflict"
+    http_status = 409
 
 
 # --- state ------------------------------------------------------------------------------------

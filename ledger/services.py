@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
+from flexbridge.errors import DomainError
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
 from integrations.clients.visma import VismaClient, VismaRefused
 from payslips.models import PayslipLine
@@ -539,8 +540,11 @@ def visma_client_for(*, link: VismaLink) -> VismaClient:
     )
 
 
-class TransferRefused(Exception):
+class TransferRefused(DomainError):
     """A transfer that must not happen (licence, link, already transferred ...)."""
+
+    code = "transfer_refused"
+    http_status = 409
 
 
 def _body_for(*, voucher: Voucher, link: VismaLink, ledger_number: str) -> bytes:

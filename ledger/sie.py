@@ -18,6 +18,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from flexbridge.errors import DomainError
+
 ENCODING = "cp437"
 CENT = Decimal("0.01")
 
@@ -32,12 +34,17 @@ DIMENSION_NAMES = {
 }
 
 
-class SieError(ValueError):
+class SieError(DomainError, ValueError):
     """A file that is not valid SIE 4, with the line it stumbled on."""
+
+    code = "invalid_sie"
 
     def __init__(self, message: str, *, line: int | None = None) -> None:
         self.line = line
-        super().__init__(f"line {line}: {message}" if line else message)
+        super().__init__(
+            f"line {line}: {message}" if line else message,
+            fields={"line": line} if line else None,
+        )
 
 
 @dataclass(frozen=True)

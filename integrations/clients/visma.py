@@ -25,14 +25,19 @@ from typing import Any
 
 import httpx
 
+from flexbridge.errors import DomainError
+
 from .base import BaseClient, OutsideSystemError
 
 DEFAULT_SCOPE = "vismanet_erp_service_api:create vismanet_erp_service_api:read"
 POSTING_CURRENCY = "SEK"
 
 
-class VismaRefused(Exception):
+class VismaRefused(DomainError):
     """flexbridge will not post: the Visma company is not set up to take the voucher."""
+
+    code = "visma_refused"
+    http_status = 409
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
+from flexbridge.errors import DomainError
 
 from .. import codes
 from ..models import ImportedTimeRegistration, PaxmlFile, SalaryCode, ScheduleDay
@@ -66,8 +67,11 @@ BATCH = 2000
 COUNTRIES = {"sverige": "SE", "sweden": "SE", "norge": "NO", "danmark": "DK", "finland": "FI"}
 
 
-class PaxmlLicenseError(Exception):
+class PaxmlLicenseError(DomainError):
     """The company has no PAXml licence."""
+
+    code = "not_licensed"
+    http_status = 403
 
 
 class _Rollback(Exception):

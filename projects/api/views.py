@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from companies.scoping import CompanyScopedViewSetMixin
-from flexbridge.api import ETagViewSetMixin, error_body
+from flexbridge.api import ETagViewSetMixin
 
 from .. import selectors, services
 from ..models import (
@@ -316,16 +316,8 @@ class TimeRegistrationViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         self.check_company_permission(company=data["employee"].company, action="add")
-        try:
-            registration, warnings = services.time_registration_create(user=request.user, **data)
-        except services.TimeRegistrationRejected as exc:
-            first = exc.errors[0]
-            body = error_body(
-                code="registration_rejected",
-                message=" ".join(e.message for e in exc.errors),
-                fields={"rules": [e.as_dict() for e in exc.errors], "project": first.project},
-            )
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        # A rule that stops it raises TimeRegistrationRejected: 400 with the rules (DomainError).
+        registration, warnings = services.time_registration_create(user=request.user, **data)
         body = dict(self.get_serializer(registration).data)
         body["warnings"] = [w.as_dict() for w in warnings]
         return Response(body, status=status.HTTP_201_CREATED)
