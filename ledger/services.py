@@ -18,6 +18,7 @@ from companies.models import Company
 from companies.selectors import user_has_company_perm
 from flexbridge.errors import DomainError
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
+from integrations.clients.config import client_options
 from integrations.clients.visma import VismaClient, VismaRefused
 from payslips.models import PayslipLine
 
@@ -537,6 +538,7 @@ def visma_client_for(*, link: VismaLink) -> VismaClient:
         client_secret=link.client_secret,
         tenant_id=link.tenant_id,
         token_url=link.token_url,
+        **client_options("visma"),
     )
 
 

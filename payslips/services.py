@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -38,7 +37,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from companies.models import Company
 from employees.models import Employee
-from integrations.clients.base import OutsideSystemError, RetryPolicy
+from integrations.clients.base import OutsideSystemError
+from integrations.clients.config import client_options
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.models import Job
 from integrations.services import JobCancelled, JobContext
@@ -388,12 +388,7 @@ def kivra_client_for(*, link: KivraLink) -> KivraClient:
         tenant_key=link.tenant_key,
         client_id=link.client_id,
         client_secret=link.client_secret,
-        timeout=httpx.Timeout(_setting("KIVRA_TIMEOUT", 30.0), connect=5.0),
-        retry=RetryPolicy(
-            max_attempts=_setting("KIVRA_RETRY_ATTEMPTS", 6),
-            backoff_base=_setting("KIVRA_RETRY_BACKOFF", 0.5),
-            backoff_cap=_setting("KIVRA_RETRY_BACKOFF_CAP", 30.0),
-        ),
+        **client_options("kivra"),
         max_connections=max(16, _setting("KIVRA_DISPATCH_CONCURRENCY", 16) * 2),
     )
 

@@ -152,7 +152,7 @@ class _Importer:
         self.profile = profile
         self.user = user
         self.progress = progress
-        self.problems = _Problems(getattr(settings, "PAXML_MAX_PROBLEMS", 500))
+        self.problems = _Problems(settings.PAXML_MAX_PROBLEMS)
         self.counts: dict[str, int] = {}
         self.file_days: dict[tuple[str, dt.date], Decimal] = {}
 
