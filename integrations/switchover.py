@@ -388,7 +388,7 @@ def _undo_blockers(changes: list[SwitchoverHrChange]) -> list[str]:
     return blockers
 
 
-def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:
+def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:  # noqa: C901
     """Put HR back as it was before this switchover's exports (see ``SwitchoverHrChange``)."""
     from django.apps import apps
 

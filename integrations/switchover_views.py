@@ -120,7 +120,7 @@ def switchover_page(request):
     )
 
 
-def _post(request, company: Company):
+def _post(request, company: Company):  # noqa: C901
     action = request.POST.get("action", "")
     url = reverse("switchover:page") + f"?company={company.code}"
     switchover = sw.switchover_current(company=company)

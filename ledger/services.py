@@ -70,7 +70,7 @@ def _selection(parameters: dict) -> dict:
     raise VoucherError([_("Choose a payroll run or a payment date.")])
 
 
-def voucher_build(
+def voucher_build(  # noqa: C901
     *,
     company: Company,
     payroll_run_id: int | None = None,
@@ -707,7 +707,7 @@ def _transfers_and_vouchers(*, company, runs, selection, job, resend):
     return transfers, vouchers
 
 
-def visma_transfer_run(*, job, ctx) -> None:
+def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
     """Job ``visma_transfer``: post the selection's vouchers to Visma.Net."""
     company = job.company
     parameters = job.parameters

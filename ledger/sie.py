@@ -246,7 +246,7 @@ def _object_list(value, line_no: int) -> tuple[tuple[int, str], ...]:
     return tuple(pairs)
 
 
-def sie_read(data: bytes | str) -> SieDocument:
+def sie_read(data: bytes | str) -> SieDocument:  # noqa: C901
     """Parse an SIE 4 file (bytes in CP437, or text)."""
     text = data.decode(ENCODING) if isinstance(data, bytes) else data
     document = SieDocument(company_name="", program="", program_version="")

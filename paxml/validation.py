@@ -294,7 +294,7 @@ class RuleChecker:
                         )
                     )
 
-    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:
+    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:  # noqa: C901
         def add(field: str, message: str) -> None:
             problems.append(self._problem(t, "tidtrans", field, message))
 

@@ -779,7 +779,7 @@ def _print_body(payslip: Payslip) -> bytes:
     return json.dumps(address, sort_keys=True).encode()
 
 
-def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
+def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:  # noqa: C901
     """The handler of job kind ``kivra_dispatch``.
 
     ``job.parameters``: ``payment_date`` (ISO date), ``status`` (``final`` default,
@@ -1023,7 +1023,7 @@ class _Senders:
             thread.join()
 
 
-def _send_all(
+def _send_all(  # noqa: C901
     *,
     items: Iterator[_Item],
     client: KivraClient,

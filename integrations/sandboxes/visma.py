@@ -203,7 +203,7 @@ class VismaSandbox(Sandbox):
             headers={"Location": f"/v2/journaltransaction/{batch['batchNumber']}"},
         )
 
-    def _validate(self, body: dict) -> dict:
+    def _validate(self, body: dict) -> dict:  # noqa: C901
         period_id = str(_value(body, "financialPeriod") or "")
         if not PERIOD_RE.match(period_id):
             raise _Refusal(f"Financial period '{period_id}' is not valid (YYYYMM).", "1001")

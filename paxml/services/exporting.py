@@ -83,7 +83,7 @@ def _excluded_projects(company: Company) -> set[int]:
     return set(Project.objects.filter(query, company=company).values_list("id", flat=True))
 
 
-def paxml_export_run(
+def paxml_export_run(  # noqa: C901
     *,
     company: Company,
     date_from: dt.date,

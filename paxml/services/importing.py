@@ -329,7 +329,7 @@ class _Importer:
         if emp.pin:
             self.by_pin[emp.pin] = emp.number
 
-    def _person_fields(self, person: Person) -> dict[str, Any]:
+    def _person_fields(self, person: Person) -> dict[str, Any]:  # noqa: C901
         text_map = {
             "fornamn": "first_name",
             "efternamn": "last_name",
@@ -683,7 +683,7 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
                 copy.write_row((pk, file.pk, postid))
 
 
-def paxml_import_run(
+def paxml_import_run(  # noqa: C901
     *,
     company: Company,
     source: str | os.PathLike | bytes,
@@ -837,7 +837,7 @@ def _record_file(*, company, status, name, fingerprint, size, profile, reader, h
     )
 
 
-def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:
+def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:  # noqa: C901
     from projects.models import AccountingDimension, AccountingDimensionValue
 
     company = importer.company
