@@ -19,6 +19,7 @@ from stdnum import luhn
 
 from bench.common import Figure, bench_company, percentiles
 from companies.models import Company
+from employees import field_groups
 from employees.models import (
     Employee,
     EmploymentForm,
@@ -119,35 +120,10 @@ def _in_force(model, field, on):
 FIELDS = [
     "id",
     "company_id",
-    "employee_number",
-    "personal_identity_number",
-    "is_coordination_number",
-    "first_name",
-    "last_name",
-    "street_address",
-    "care_of",
-    "postal_code",
-    "city",
-    "country",
-    "mobile_phone",
-    "home_phone",
-    "work_phone",
-    "work_email",
-    "private_email",
-    "personnel_category_id",
-    "employment_form_id",
-    "template_id",
-    "position_id",
-    "employment_start_date",
-    "employment_end_date",
-    "termination_reason",
-    "pay_form",
-    "tax_table",
-    "tax_column",
-    "clearing_number",
-    "bank_account_number",
-    "kivra_send_payslips",
-    "kivra_allow_print",
+    *field_groups.PERSONAL,
+    *(Employee._meta.get_field(name).attname for name in field_groups.EMPLOYMENT),
+    *field_groups.PAY,
+    *field_groups.KIVRA,
     "created_at",
     "updated_at",
 ]

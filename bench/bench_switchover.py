@@ -36,7 +36,7 @@ def run(*, quick: bool) -> list[Figure]:
     from integrations.models import Job, PayrollLink, Switchover
     from integrations.sandboxes.payroll import PayrollSandbox
     from integrations.services import job_execute
-    from tests.integrations.test_payroll_helpers import match_hr_registers
+    from tests.integrations.helpers import match_hr_registers
 
     count = 5_000 if quick else 50_000
     page_size = 1000

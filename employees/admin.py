@@ -10,15 +10,16 @@ the Kivra flags are read-only without theirs, and the print flag shows only wher
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from companies.scoping import CompanyScopedAdminMixin
 from companies.selectors import user_has_company_perm
+from flexbridge.errors import admin_error
 
-from . import selectors, services
+from . import field_groups, selectors, services
 from .models import (
     Employee,
     EmploymentForm,
@@ -99,7 +100,7 @@ class EmploymentTemplateAdmin(RegisterAdmin):
         try:
             services.employment_template_save(template=obj, user=request.user)
         except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            admin_error(self, request, exc)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_default:
@@ -202,36 +203,11 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
-PERSONAL = [
-    "employee_number",
-    "personal_identity_number",
-    "is_coordination_number",
-    "first_name",
-    "last_name",
-    "street_address",
-    "care_of",
-    "postal_code",
-    "city",
-    "country",
-    "mobile_phone",
-    "home_phone",
-    "work_phone",
-    "work_email",
-    "private_email",
-]
-EMPLOYMENT = [
-    "company",
-    "personnel_category",
-    "employment_form",
-    "template",
-    "position",
-    "employment_start_date",
-    "employment_end_date",
-    "termination_reason",
-]
-PAY = ["pay_form", "tax_table", "tax_column", "clearing_number", "bank_account_number"]
-KIVRA = ["kivra_send_payslips", "kivra_allow_print"]
-LOGIN = ["user"]
+PERSONAL = list(field_groups.PERSONAL)
+EMPLOYMENT = ["company", *field_groups.EMPLOYMENT]
+PAY = list(field_groups.PAY)
+KIVRA = list(field_groups.KIVRA)
+LOGIN = list(field_groups.LOGIN)
 
 
 class EmployeeForm(forms.ModelForm):

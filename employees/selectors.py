@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -14,19 +15,29 @@ from companies.models import Company
 from .models import DatedValue, Employee, EmploymentRate, HourlyWage, MonthlySalary
 from .validators import parse_personal_identity_number
 
+# Who answers "has this company Kivra print handling on?": the payslips app, which holds the
+# Kivra link, registers its answer in its AppConfig.ready (the register imports no payslips
+# code). With nothing registered, no company has print handling.
+PrintHandlingSource = Callable[[int], bool]
+_print_handling_sources: list[PrintHandlingSource] = []
+
+
+def print_handling_source_register(func: PrintHandlingSource) -> PrintHandlingSource:
+    """Register ``func(company_id) -> bool``: whether the company has print handling on."""
+    if func not in _print_handling_sources:
+        _print_handling_sources.append(func)
+    return func
+
 
 def kivra_print_handling_available(*, company: Company | int) -> bool:
     """Whether the company's Kivra link has print handling on.
 
     The one place that decides if "allow Kivra print handling" shows on an employee: the
-    company's active Kivra link (``payslips.KivraLink``) has print handling on.
+    company's active Kivra link (``payslips.KivraLink``) has print handling on, as the
+    payslips app answers (:func:`print_handling_source_register`).
     """
-    from payslips.models import KivraLink
-
     company_id = company if isinstance(company, int) else company.pk
-    return KivraLink.objects.filter(
-        company_id=company_id, active=True, print_handling=True
-    ).exists()
+    return any(source(company_id) for source in _print_handling_sources)
 
 
 def today() -> datetime.date:

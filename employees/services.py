@@ -23,6 +23,7 @@ from companies.selectors import user_has_company_perm
 from companies.services import register_company_defaults
 from flexbridge.masking import mask_personal_identity_number
 
+from . import events, field_groups
 from .models import (
     STANDARD_CATEGORY_CODE,
     DatedValue,
@@ -50,38 +51,7 @@ PERM_KIVRA_SEND = "companies.change_employee_kivra_send"
 PERM_KIVRA_PRINT = "companies.change_employee_kivra_print"
 
 # Fields a caller may set through employee_create / employee_update.
-EMPLOYEE_FIELDS = frozenset(
-    {
-        "personal_identity_number",
-        "first_name",
-        "last_name",
-        "street_address",
-        "care_of",
-        "postal_code",
-        "city",
-        "country",
-        "mobile_phone",
-        "home_phone",
-        "work_phone",
-        "work_email",
-        "private_email",
-        "personnel_category",
-        "employment_form",
-        "template",
-        "position",
-        "employment_start_date",
-        "employment_end_date",
-        "termination_reason",
-        "pay_form",
-        "tax_table",
-        "tax_column",
-        "clearing_number",
-        "bank_account_number",
-        "kivra_send_payslips",
-        "kivra_allow_print",
-        "user",
-    }
-)
+EMPLOYEE_FIELDS = field_groups.EDITABLE
 
 
 # --- the payroll number check (filled in by the integrations app) ---------------------------
@@ -341,10 +311,9 @@ def _employee_save(*, employee: Employee, previous: Employee | None, user) -> Em
     employee.full_clean()
     employee.save()
     _termination_task(employee=employee, previous=previous)
-    # The payroll sync when HR is master: an outbox row per change, sent after commit.
-    from integrations.services import payroll_sync_employee_saved
-
-    payroll_sync_employee_saved(employee=employee, previous=previous)
+    # Subscribers (the payroll sync when HR is master) write their outbox rows in this
+    # transaction and act after commit.
+    events.employee_saved.send(sender=Employee, employee=employee, previous=previous)
     if previous is not None and (
         previous.personal_identity_number != employee.personal_identity_number
     ):
@@ -481,6 +450,13 @@ def _dated_set(
     return row
 
 
+def _dated_value_changed(row: Any) -> None:
+    """Publish that one of the employee's dated values was set or deleted (events.py)."""
+    events.employee_dated_value_changed.send(
+        sender=type(row), employee=row.employee, field=type(row)._meta.default_related_name
+    )
+
+
 @transaction.atomic
 def employment_rate_set(
     *, employee: Employee, valid_from: datetime.date, rate_percent: Decimal, user=None
@@ -494,9 +470,7 @@ def employment_rate_set(
         value=rate_percent,
         user=user,
     )
-    from integrations.services import payroll_sync_enqueue
-
-    payroll_sync_enqueue(employee=employee, fields=["employment_rates"])
+    _dated_value_changed(row)
     return row
 
 
@@ -504,7 +478,7 @@ def employment_rate_set(
 def monthly_salary_set(
     *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
 ) -> MonthlySalary:
-    return _dated_set(
+    row = _dated_set(
         MonthlySalary,
         employee=employee,
         valid_from=valid_from,
@@ -512,13 +486,15 @@ def monthly_salary_set(
         value=amount,
         user=user,
     )
+    _dated_value_changed(row)
+    return row
 
 
 @transaction.atomic
 def hourly_wage_set(
     *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
 ) -> HourlyWage:
-    return _dated_set(
+    row = _dated_set(
         HourlyWage,
         employee=employee,
         valid_from=valid_from,
@@ -526,6 +502,8 @@ def hourly_wage_set(
         value=amount,
         user=user,
     )
+    _dated_value_changed(row)
+    return row
 
 
 @transaction.atomic
@@ -533,10 +511,5 @@ def dated_value_delete(*, row: DatedValue, user=None) -> None:
     """Remove a dated row (employment rate, monthly salary, hourly wage); the history keeps it."""
     if user is not None:
         row._history_user = user
-    employee = row.employee
-    is_rate = isinstance(row, EmploymentRate)
     row.delete()
-    if is_rate:
-        from integrations.services import payroll_sync_enqueue
-
-        payroll_sync_enqueue(employee=employee, fields=["employment_rates"])
+    _dated_value_changed(row)

@@ -15,6 +15,9 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from .errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,12 @@ def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     """Every error answers ``{"error": {"code", "message", "fields"}}``."""
+    if isinstance(exc, DomainError):  # a service's refusal: its own code, status and fields
+        set_rollback()
+        return Response(
+            error_body(code=exc.code, message=exc.message, fields=exc.fields),
+            status=exc.http_status,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

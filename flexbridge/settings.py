@@ -257,6 +257,21 @@ PROJECT_ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
 )
 PROJECT_ATTACHMENT_MAX_BYTES = env.int("PROJECT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
+# Clients of the outside systems (integrations.clients.config reads these, nothing else):
+# seconds to wait for an answer, attempts per request, backoff base and cap of the retries.
+PAYROLL_CLIENT_TIMEOUT = env.float("PAYROLL_CLIENT_TIMEOUT", default=30.0)
+PAYROLL_CLIENT_MAX_ATTEMPTS = env.int("PAYROLL_CLIENT_MAX_ATTEMPTS", default=5)
+PAYROLL_CLIENT_BACKOFF = env.float("PAYROLL_CLIENT_BACKOFF", default=0.5)
+PAYROLL_CLIENT_BACKOFF_CAP = env.float("PAYROLL_CLIENT_BACKOFF_CAP", default=30.0)
+KIVRA_TIMEOUT = env.float("KIVRA_TIMEOUT", default=30.0)
+KIVRA_RETRY_ATTEMPTS = env.int("KIVRA_RETRY_ATTEMPTS", default=6)
+KIVRA_RETRY_BACKOFF = env.float("KIVRA_RETRY_BACKOFF", default=0.5)
+KIVRA_RETRY_BACKOFF_CAP = env.float("KIVRA_RETRY_BACKOFF_CAP", default=30.0)
+VISMA_CLIENT_TIMEOUT = env.float("VISMA_CLIENT_TIMEOUT", default=30.0)
+VISMA_CLIENT_MAX_ATTEMPTS = env.int("VISMA_CLIENT_MAX_ATTEMPTS", default=5)
+VISMA_CLIENT_BACKOFF = env.float("VISMA_CLIENT_BACKOFF", default=0.5)
+VISMA_CLIENT_BACKOFF_CAP = env.float("VISMA_CLIENT_BACKOFF_CAP", default=30.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,10 +8,19 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Job handlers register themselves on import.
+        from employees import events
         from employees.services import payroll_number_check_register
 
         from . import jobs  # noqa: F401
-        from .payroll_sync import payroll_number_check
+        from . import payroll_sync as sync
 
         # The seed's rule: a new employee number goes into payroll first, then HR.
-        payroll_number_check_register(payroll_number_check)
+        payroll_number_check_register(sync.payroll_number_check)
+        # The payroll sync learns of employee changes from the register's events.
+        events.employee_saved.connect(
+            sync.payroll_sync_on_employee_saved, dispatch_uid="integrations.payroll_sync.saved"
+        )
+        events.employee_dated_value_changed.connect(
+            sync.payroll_sync_on_dated_value_changed,
+            dispatch_uid="integrations.payroll_sync.dated_value",
+        )

@@ -8,17 +8,20 @@ module's personnel register import/export.
 
 from __future__ import annotations
 
-import httpx
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .clients.base import RetryPolicy
+from flexbridge.errors import DomainError
+
+from .clients.config import client_options
 from .clients.payroll import EmployeePage, PayrollClient, PayrollEmployee
 from .models import PayrollLink
 
 
-class PayrollLinkMissing(Exception):
+class PayrollLinkMissing(DomainError):
     """The company has no usable payroll link."""
+
+    code = "payroll_link_missing"
+    http_status = 409
 
 
 def payroll_client_for(*, link: PayrollLink) -> PayrollClient:
@@ -31,11 +34,7 @@ def payroll_client_for(*, link: PayrollLink) -> PayrollClient:
     return PayrollClient(
         link.base_url,
         token=link.api_token,
-        timeout=httpx.Timeout(getattr(settings, "PAYROLL_CLIENT_TIMEOUT", 30.0), connect=5.0),
-        retry=RetryPolicy(
-            max_attempts=getattr(settings, "PAYROLL_CLIENT_MAX_ATTEMPTS", 5),
-            backoff_base=getattr(settings, "PAYROLL_CLIENT_BACKOFF", 0.5),
-        ),
+        **client_options("payroll"),
     )
 
 

@@ -290,7 +290,7 @@ def rates_json(rates) -> list[dict]:
     ]
 
 
-def employees_import_page(
+def employees_import_page(  # noqa: C901
     *,
     company: Company,
     records: list[PayrollEmployee],

@@ -106,6 +106,21 @@ def payroll_sync_enqueue(*, employee: Employee, fields: Iterable[str]) -> Payrol
     return change
 
 
+def payroll_sync_on_employee_saved(sender, *, employee: Employee, previous, **kwargs) -> None:
+    """Receiver of ``employees.events.employee_saved``: record the synced fields that changed."""
+    payroll_sync_enqueue(
+        employee=employee,
+        fields=payroll_sync_fields_changed(previous=previous, employee=employee),
+    )
+
+
+def payroll_sync_on_dated_value_changed(
+    sender, *, employee: Employee, field: str, **kwargs
+) -> None:
+    """Receiver of ``employees.events.employee_dated_value_changed`` (employment rates)."""
+    payroll_sync_enqueue(employee=employee, fields=[field])
+
+
 def payroll_sync_schedule(*, company_id: int) -> Job | None:
     """Start a ``payroll_sync`` job for the company unless one is already waiting."""
     if Job.objects.filter(

@@ -255,27 +255,3 @@ def selftest_run(*, job: Job, ctx: JobContext) -> None:
             ctx.info("Done.", item=f"item {number}")
             ctx.count("ok")
         ctx.advance()
-
-
-# --- the payroll sync's entry point for the employee services ---------------------------------
-
-
-def payroll_sync_enqueue(*, employee, fields) -> object | None:
-    """Record a change of synced employee fields for the payroll sync (sent after commit).
-
-    Called by ``employees.services`` in the transaction that changes the employee; see
-    :mod:`integrations.payroll_sync`.
-    """
-    from .payroll_sync import payroll_sync_enqueue as enqueue
-
-    return enqueue(employee=employee, fields=fields)
-
-
-def payroll_sync_employee_saved(*, employee, previous) -> object | None:
-    """Enqueue whatever synced fields differ between ``previous`` (None: new) and ``employee``."""
-    from .payroll_sync import payroll_sync_fields_changed
-
-    return payroll_sync_enqueue(
-        employee=employee,
-        fields=payroll_sync_fields_changed(previous=previous, employee=employee),
-    )

@@ -22,7 +22,9 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -40,6 +42,7 @@ from employees.models import (
     PersonnelCategory,
     Position,
 )
+from flexbridge.errors import DomainError
 
 from .clients.payroll import PayrollClient, PayrollEmployee
 from .models import FileHolds, Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
@@ -70,8 +73,11 @@ PASS, WARNING, FAIL = "pass", "warning", "fail"
 ONBOARDING_FLOW_PROVIDERS: list[Callable[..., list[str]]] = []
 
 
-class SwitchoverRefused(Exception):
+class SwitchoverRefused(DomainError):
     """The step may not run now (order, a failed check without override, finished ...)."""
+
+    code = "conflict"
+    http_status = 409
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -387,7 +393,7 @@ def _undo_blockers(changes: list[SwitchoverHrChange]) -> list[str]:
     return blockers
 
 
-def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:
+def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:  # noqa: C901
     """Put HR back as it was before this switchover's exports (see ``SwitchoverHrChange``)."""
     from django.apps import apps
 
@@ -625,361 +631,52 @@ def _payroll_employees(
     return people
 
 
-def preflight_report(
-    *, company: Company, client: PayrollClient, ctx: JobContext | None = None
-) -> dict:
-    """The checklist and the field-level diff (as JSON-able data)."""
-    link = _link(company)
-    items: list[dict] = []
-    file_based = getattr(client, "file_based", False)
-    settings = None if file_based else client.settings_get()
-    people = _payroll_employees(client, ctx)
-    hr_employees = {
-        e.employee_number: e
-        for e in Employee.objects.filter(company=company).select_related(
-            "personnel_category", "employment_form", "template", "position"
-        )
-    }
+@dataclass
+class Preflight:
+    """What every preflight check reads: the company and its link, the payroll system (a
+    client, or a personnel file's backend) with its settings and employees, and HR's
+    employees. Read once, before the first check."""
 
-    # The seed's "Observera!" comes first: hourly/monthly wage salary codes.
-    if file_based:
-        items.append(_file_wage_item(client))
-    wage_codes = (
-        []
-        if file_based
-        else [
-            f"{c['code']} {c['name']}"
-            for c in client.salary_codes_list()
-            if c.get("kind") in ("hourly_wage", "monthly_wage") and c.get("in_use")
-        ]
-    )
-    items.extend(
-        []
-        if file_based
-        else [
-            _item(
-                "salary_codes",
-                _("Salary codes for hourly or monthly wage"),
-                WARNING if wage_codes else PASS,
-                _(
-                    "Switching is NOT recommended: these salary codes are in use and are removed "
-                    "when the flow turns."
-                )
-                if wage_codes
-                else _("No hourly or monthly wage salary codes in use."),
-                wage_codes,
-                strong=bool(wage_codes),
-            )
-        ]
-    )
+    company: Company
+    link: PayrollLink
+    client: PayrollClient
+    file_based: bool
+    settings: Any
+    people: list[PayrollEmployee]
+    hr_employees: dict[str, Employee]
+    _diff: list[dict] | None = None
 
-    hr_categories = set(
-        PersonnelCategory.objects.filter(company=company).values_list("code", flat=True)
-    )
-    payroll_categories = (
-        hr_categories if file_based else {c["code"] for c in client.personnel_categories_list()}
-    )
-    missing_in_payroll = sorted(hr_categories - payroll_categories)
-    missing_in_hr = sorted({p.personnel_category for p in people} - hr_categories)
-    items.append(
-        _item(
-            "personnel_categories",
-            _("Personnel categories match by code"),
-            FAIL if missing_in_hr else WARNING if missing_in_payroll else PASS,
-            "; ".join(
-                filter(
-                    None,
-                    [
-                        _("Missing in HR: %(codes)s.") % {"codes": ", ".join(missing_in_hr)}
-                        if missing_in_hr
-                        else "",
-                        _("Missing in payroll (employees would fall back to STD): %(codes)s.")
-                        % {"codes": ", ".join(missing_in_payroll)}
-                        if missing_in_payroll
-                        else "",
-                        str(_NOT_IN_FILE_REGISTER) if file_based else "",
-                    ],
-                )
+    @classmethod
+    def load(
+        cls, *, company: Company, client: PayrollClient, ctx: JobContext | None = None
+    ) -> Preflight:
+        link = _link(company)
+        file_based = getattr(client, "file_based", False)
+        settings = None if file_based else client.settings_get()
+        people = _payroll_employees(client, ctx)
+        hr_employees = {
+            e.employee_number: e
+            for e in Employee.objects.filter(company=company).select_related(
+                "personnel_category", "employment_form", "template", "position"
             )
-            or _("The registers match."),
-            missing_in_hr + missing_in_payroll,
-        )
-    )
+        }
+        return cls(company, link, client, file_based, settings, people, hr_employees)
 
-    hr_forms = set(EmploymentForm.objects.filter(company=company).values_list("code", flat=True))
-    payroll_forms = (
-        [{"code": c, "las_settings": True} for c in hr_forms]
-        if file_based
-        else client.employment_forms_list()
-    )
-    forms_missing_payroll = sorted(hr_forms - {f["code"] for f in payroll_forms})
-    forms_missing_hr = sorted({p.employment_form for p in people if p.employment_form} - hr_forms)
-    without_las = sorted(f["code"] for f in payroll_forms if not f.get("las_settings"))
-    problems = []
-    if forms_missing_hr:
-        problems.append(_("Missing in HR: %(codes)s.") % {"codes": ", ".join(forms_missing_hr)})
-    if forms_missing_payroll:
-        problems.append(
-            _("Missing in payroll (would be created without LAS/AVA settings): %(codes)s.")
-            % {"codes": ", ".join(forms_missing_payroll)}
-        )
-    if without_las:
-        problems.append(
-            _("Without LAS settings in payroll: %(codes)s.") % {"codes": ", ".join(without_las)}
-        )
-    if file_based:
-        problems.append(str(_NOT_IN_FILE_REGISTER))
-    items.append(
-        _item(
-            "employment_forms",
-            _("Employment forms match"),
-            FAIL if forms_missing_hr else WARNING if forms_missing_payroll or without_las else PASS,
-            " ".join(problems) or _("The registers match."),
-            forms_missing_hr + forms_missing_payroll + without_las,
-        )
-    )
+    @property
+    def diff(self) -> list[dict]:
+        """The field-level diff: what the sync would change in payroll, per employee."""
+        if self._diff is None:
+            self._diff = _preflight_diff(self)
+        return self._diff
 
-    malformed = [
-        f"{p.employee_number} ({p.email})"
-        for p in people
-        if p.email and not EMAIL_RE.match(p.email)
-    ]
-    missing_email = [p.employee_number for p in people if not p.email]
-    only_in_hr = [n for n in missing_email if n in hr_employees and hr_employees[n].work_email]
-    email_status = FAIL if malformed or only_in_hr else WARNING if missing_email else PASS
-    email_message = []
-    if malformed:
-        email_message.append(
-            _("Malformed in payroll (the export would fail): %(n)s.") % {"n": len(malformed)}
-        )
-    if only_in_hr:
-        email_message.append(
-            _("Only in HR (the final export would overwrite them): %(n)s.") % {"n": len(only_in_hr)}
-        )
-    if missing_email and not only_in_hr:
-        email_message.append(_("Missing in payroll: %(n)s.") % {"n": len(missing_email)})
-    items.append(
-        _item(
-            "emails",
-            _("Emails present in payroll and well-formed"),
-            email_status,
-            " ".join(email_message) or _("All employees have a well-formed email."),
-            malformed + missing_email,
-        )
-    )
 
-    hr_positions = {
-        t.casefold()
-        for t in Position.objects.filter(company=company).values_list("title", flat=True)
-    }
-    no_position = [p.employee_number for p in people if not p.position]
-    unknown_positions = sorted(
-        {p.position for p in people if p.position and p.position.casefold() not in hr_positions}
-    )
-    items.append(
-        _item(
-            "position",
-            _("Position present on both sides"),
-            WARNING if no_position or unknown_positions else PASS,
-            " ".join(
-                filter(
-                    None,
-                    [
-                        _("Employees without a position in payroll: %(n)s.")
-                        % {"n": len(no_position)}
-                        if no_position
-                        else "",
-                        _("Positions missing in HR (created by the export): %(p)s.")
-                        % {"p": ", ".join(unknown_positions)}
-                        if unknown_positions
-                        else "",
-                    ],
-                )
-            )
-            or _("Every employee has a position known on both sides."),
-            no_position + unknown_positions,
-        )
-    )
-
-    no_bank = [
-        p.employee_number for p in people if not (p.clearing_number and p.bank_account_number)
-    ]
-    items.append(
-        _item(
-            "bank_accounts",
-            _("Clearing and bank account present"),
-            WARNING if no_bank else PASS,
-            _("Employees without clearing or account number in payroll: %(n)s.")
-            % {"n": len(no_bank)}
-            if no_bank
-            else _("Every employee has clearing and account number."),
-            no_bank,
-        )
-    )
-
-    if file_based:
-        items.append(
-            _item(
-                "name_order",
-                _("Name order set and the same"),
-                FAIL,
-                _("HR's name order is 'undefined'."),
-            )
-            if company.name_order == Company.NameOrder.UNDEFINED
-            else _not_checkable(
-                "name_order",
-                _("Name order set and the same"),
-                _("the payroll system's name order setting is not in a personnel file."),
-            )
-        )
-        items.append(
-            _not_checkable(
-                "templates",
-                _("Person templates match employment templates by code and name"),
-                _("person templates are not in a personnel file."),
-            )
-        )
-    else:
-        name_problem = []
-        if settings.name_order == "undefined":
-            name_problem.append(_("The payroll system's name order is 'undefined'."))
-        if company.name_order == Company.NameOrder.UNDEFINED:
-            name_problem.append(_("HR's name order is 'undefined'."))
-        elif settings.name_order not in ("undefined", company.name_order):
-            name_problem.append(
-                _("Payroll uses %(p)s, HR uses %(h)s.")
-                % {"p": settings.name_order, "h": company.name_order}
-            )
-        items.append(
-            _item(
-                "name_order",
-                _("Name order set and the same"),
-                FAIL if name_problem else PASS,
-                " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
-            )
-        )
-
-        hr_templates = {t.code: t.name for t in EmploymentTemplate.objects.filter(company=company)}
-        payroll_templates = {t["code"]: t["name"] for t in client.person_templates_list()}
-        template_mismatch = sorted(
-            f"{code}: HR '{name}' / payroll '{payroll_templates[code]}'"
-            for code, name in hr_templates.items()
-            if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
-        )
-        template_missing = sorted(
-            [f"{c} (HR only)" for c in hr_templates if c not in payroll_templates]
-            + [f"{c} (payroll only)" for c in payroll_templates if c not in hr_templates]
-        )
-        items.append(
-            _item(
-                "templates",
-                _("Person templates match employment templates by code and name"),
-                FAIL if template_mismatch else WARNING if template_missing else PASS,
-                _("Templates differ: %(n)s; on one side only: %(m)s.")
-                % {"n": len(template_mismatch), "m": len(template_missing)}
-                if template_mismatch or template_missing
-                else _("The templates match."),
-                template_mismatch + template_missing,
-            )
-        )
-
-    rates_without_start = [
-        p.employee_number
-        for p in people
-        if any(not r.get("start_date") for r in p.employment_rates)
-    ]
-    hr_without_start = list(
-        EmploymentRate.objects.filter(
-            employee__company=company, valid_from__isnull=True
-        ).values_list("employee__employee_number", flat=True)
-    )
-    items.append(
-        _item(
-            "employment_rates",
-            _("Employment rates have start dates"),
-            FAIL if rates_without_start or hr_without_start else PASS,
-            _("Employment rates without a start date: %(n)s employees.")
-            % {"n": len(rates_without_start) + len(hr_without_start)}
-            if rates_without_start or hr_without_start
-            else _("Every employment rate has a start date."),
-            rates_without_start + hr_without_start,
-        )
-    )
-
-    flows = [name for provider in ONBOARDING_FLOW_PROVIDERS for name in provider(company=company)]
-    items.append(
-        _item(
-            "onboarding_flows",
-            _("Onboarding flows paused"),
-            FAIL if flows else PASS,
-            _("Pause these onboarding flows during the export.")
-            if flows
-            else _("No active onboarding flows."),
-            flows,
-        )
-    )
-
-    if file_based:
-        items.append(
-            _not_checkable(
-                "web_service",
-                _("'Use HR web service' on and the integration user active"),
-                _(
-                    "a file-based payroll system has no web service and no integration user; "
-                    "files are exchanged by hand instead."
-                ),
-            )
-        )
-    else:
-        users = {u["username"]: u for u in client.users_list()}
-        wanted_user = link.integration_username or settings.integration_username
-        integration = []
-        if not settings.use_hr_web_service:
-            integration.append(_("'Use HR web service' is off in payroll."))
-        if wanted_user not in users:
-            integration.append(_("The user %(u)s does not exist.") % {"u": wanted_user})
-        elif not users[wanted_user].get("active"):
-            integration.append(_("The user %(u)s is not active.") % {"u": wanted_user})
-        items.append(
-            _item(
-                "web_service",
-                _("'Use HR web service' on and the integration user active"),
-                FAIL if integration else PASS,
-                " ".join(integration) or _("On, and %(u)s is active.") % {"u": wanted_user},
-            )
-        )
-
-    split = [p.employee_number for p in people if len(p.home_accounting) > 1]
-    if file_based and link.send_home_accounting:
-        items.append(
-            _not_checkable(
-                "accountings",
-                _("Accountings to send"),
-                _("the payroll system's accounting distributions are not in a personnel file."),
-            )
-        )
-    else:
-        items.append(
-            _item(
-                "accountings",
-                _("Accountings to send"),
-                WARNING if link.send_home_accounting and split else PASS,
-                _("Sending accountings overwrites %(n)s accounting distributions in payroll.")
-                % {"n": len(split)}
-                if link.send_home_accounting and split
-                else _("Accountings are sent: %(on)s.")
-                % {"on": _("yes") if link.send_home_accounting else _("no")},
-                split if link.send_home_accounting else [],
-            )
-        )
-
-    # The field-level diff: what the sync would change in payroll, per employee.
+def _preflight_diff(pf: Preflight) -> list[dict]:
     rates: dict[int, list] = {}
-    for rate in EmploymentRate.objects.filter(employee__company=company):
+    for rate in EmploymentRate.objects.filter(employee__company=pf.company):
         rates.setdefault(rate.employee_id, []).append(rate)
     diff = []
-    for person in people:
-        employee = hr_employees.get(person.employee_number)
+    for person in pf.people:
+        employee = pf.hr_employees.get(person.employee_number)
         if employee is None:
             diff.append(
                 {
@@ -997,37 +694,405 @@ def preflight_report(
             diff.append(
                 {"employee_number": person.employee_number, "change": "differs", "fields": changes}
             )
-    payroll_numbers = {p.employee_number for p in people}
-    for number in sorted(set(hr_employees) - payroll_numbers):
+    payroll_numbers = {p.employee_number for p in pf.people}
+    for number in sorted(set(pf.hr_employees) - payroll_numbers):
         diff.append({"employee_number": number, "change": "only_in_hr", "fields": []})
+    return diff
+
+
+# --- the checks: one per item of the seed's checklist, in the report's order -----------------
+
+
+def check_salary_codes(pf: Preflight) -> dict:
+    """The seed's "Observera!": salary codes for hourly or monthly wage are removed when the
+    flow turns, so switching is not recommended while they are in use."""
+    if pf.file_based:
+        return _file_wage_item(pf.client)
+    wage_codes = [
+        f"{c['code']} {c['name']}"
+        for c in pf.client.salary_codes_list()
+        if c.get("kind") in ("hourly_wage", "monthly_wage") and c.get("in_use")
+    ]
+    return _item(
+        "salary_codes",
+        _("Salary codes for hourly or monthly wage"),
+        WARNING if wage_codes else PASS,
+        _(
+            "Switching is NOT recommended: these salary codes are in use and are removed "
+            "when the flow turns."
+        )
+        if wage_codes
+        else _("No hourly or monthly wage salary codes in use."),
+        wage_codes,
+        strong=bool(wage_codes),
+    )
+
+
+def check_personnel_categories(pf: Preflight) -> dict:
+    """The personnel category registers match (by code)."""
+    hr_categories = set(
+        PersonnelCategory.objects.filter(company=pf.company).values_list("code", flat=True)
+    )
+    payroll_categories = (
+        hr_categories
+        if pf.file_based
+        else {c["code"] for c in pf.client.personnel_categories_list()}
+    )
+    missing_in_payroll = sorted(hr_categories - payroll_categories)
+    missing_in_hr = sorted({p.personnel_category for p in pf.people} - hr_categories)
+    return _item(
+        "personnel_categories",
+        _("Personnel categories match by code"),
+        FAIL if missing_in_hr else WARNING if missing_in_payroll else PASS,
+        "; ".join(
+            filter(
+                None,
+                [
+                    _("Missing in HR: %(codes)s.") % {"codes": ", ".join(missing_in_hr)}
+                    if missing_in_hr
+                    else "",
+                    _("Missing in payroll (employees would fall back to STD): %(codes)s.")
+                    % {"codes": ", ".join(missing_in_payroll)}
+                    if missing_in_payroll
+                    else "",
+                    str(_NOT_IN_FILE_REGISTER) if pf.file_based else "",
+                ],
+            )
+        )
+        or _("The registers match."),
+        missing_in_hr + missing_in_payroll,
+    )
+
+
+def check_employment_forms(pf: Preflight) -> dict:
+    """The employment form registers match, and payroll's forms have LAS settings."""
+    hr_forms = set(EmploymentForm.objects.filter(company=pf.company).values_list("code", flat=True))
+    payroll_forms = (
+        [{"code": c, "las_settings": True} for c in hr_forms]
+        if pf.file_based
+        else pf.client.employment_forms_list()
+    )
+    forms_missing_payroll = sorted(hr_forms - {f["code"] for f in payroll_forms})
+    forms_missing_hr = sorted(
+        {p.employment_form for p in pf.people if p.employment_form} - hr_forms
+    )
+    without_las = sorted(f["code"] for f in payroll_forms if not f.get("las_settings"))
+    problems = []
+    if forms_missing_hr:
+        problems.append(_("Missing in HR: %(codes)s.") % {"codes": ", ".join(forms_missing_hr)})
+    if forms_missing_payroll:
+        problems.append(
+            _("Missing in payroll (would be created without LAS/AVA settings): %(codes)s.")
+            % {"codes": ", ".join(forms_missing_payroll)}
+        )
+    if without_las:
+        problems.append(
+            _("Without LAS settings in payroll: %(codes)s.") % {"codes": ", ".join(without_las)}
+        )
+    if pf.file_based:
+        problems.append(str(_NOT_IN_FILE_REGISTER))
+    return _item(
+        "employment_forms",
+        _("Employment forms match"),
+        FAIL if forms_missing_hr else WARNING if forms_missing_payroll or without_las else PASS,
+        " ".join(problems) or _("The registers match."),
+        forms_missing_hr + forms_missing_payroll + without_las,
+    )
+
+
+def check_emails(pf: Preflight) -> dict:
+    """E-mail addresses are in payroll and well-formed (an address only in HR is overwritten
+    by the last export; a malformed one fails it)."""
+    malformed = [
+        f"{p.employee_number} ({p.email})"
+        for p in pf.people
+        if p.email and not EMAIL_RE.match(p.email)
+    ]
+    missing_email = [p.employee_number for p in pf.people if not p.email]
+    only_in_hr = [
+        n for n in missing_email if n in pf.hr_employees and pf.hr_employees[n].work_email
+    ]
+    email_status = FAIL if malformed or only_in_hr else WARNING if missing_email else PASS
+    email_message = []
+    if malformed:
+        email_message.append(
+            _("Malformed in payroll (the export would fail): %(n)s.") % {"n": len(malformed)}
+        )
+    if only_in_hr:
+        email_message.append(
+            _("Only in HR (the final export would overwrite them): %(n)s.") % {"n": len(only_in_hr)}
+        )
+    if missing_email and not only_in_hr:
+        email_message.append(_("Missing in payroll: %(n)s.") % {"n": len(missing_email)})
+    return _item(
+        "emails",
+        _("Emails present in payroll and well-formed"),
+        email_status,
+        " ".join(email_message) or _("All employees have a well-formed email."),
+        malformed + missing_email,
+    )
+
+
+def check_position(pf: Preflight) -> dict:
+    """The position is present on both sides."""
+    hr_positions = {
+        t.casefold()
+        for t in Position.objects.filter(company=pf.company).values_list("title", flat=True)
+    }
+    no_position = [p.employee_number for p in pf.people if not p.position]
+    unknown_positions = sorted(
+        {p.position for p in pf.people if p.position and p.position.casefold() not in hr_positions}
+    )
+    return _item(
+        "position",
+        _("Position present on both sides"),
+        WARNING if no_position or unknown_positions else PASS,
+        " ".join(
+            filter(
+                None,
+                [
+                    _("Employees without a position in payroll: %(n)s.") % {"n": len(no_position)}
+                    if no_position
+                    else "",
+                    _("Positions missing in HR (created by the export): %(p)s.")
+                    % {"p": ", ".join(unknown_positions)}
+                    if unknown_positions
+                    else "",
+                ],
+            )
+        )
+        or _("Every employee has a position known on both sides."),
+        no_position + unknown_positions,
+    )
+
+
+def check_bank_accounts(pf: Preflight) -> dict:
+    """Clearing and bank account numbers are present (exported from payroll into HR)."""
+    no_bank = [
+        p.employee_number for p in pf.people if not (p.clearing_number and p.bank_account_number)
+    ]
+    return _item(
+        "bank_accounts",
+        _("Clearing and bank account present"),
+        WARNING if no_bank else PASS,
+        _("Employees without clearing or account number in payroll: %(n)s.") % {"n": len(no_bank)}
+        if no_bank
+        else _("Every employee has clearing and account number."),
+        no_bank,
+    )
+
+
+def check_name_order(pf: Preflight) -> dict:
+    """The first/last name setting is set, and the same in payroll and HR."""
+    label = _("Name order set and the same")
+    if pf.file_based:
+        if pf.company.name_order == Company.NameOrder.UNDEFINED:
+            return _item("name_order", label, FAIL, _("HR's name order is 'undefined'."))
+        return _not_checkable(
+            "name_order",
+            label,
+            _("the payroll system's name order setting is not in a personnel file."),
+        )
+    settings, company = pf.settings, pf.company
+    name_problem = []
+    if settings.name_order == "undefined":
+        name_problem.append(_("The payroll system's name order is 'undefined'."))
+    if company.name_order == Company.NameOrder.UNDEFINED:
+        name_problem.append(_("HR's name order is 'undefined'."))
+    elif settings.name_order not in ("undefined", company.name_order):
+        name_problem.append(
+            _("Payroll uses %(p)s, HR uses %(h)s.")
+            % {"p": settings.name_order, "h": company.name_order}
+        )
+    return _item(
+        "name_order",
+        label,
+        FAIL if name_problem else PASS,
+        " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
+    )
+
+
+def check_templates(pf: Preflight) -> dict:
+    """Payroll's person templates have the same code and name as HR's employment templates."""
+    label = _("Person templates match employment templates by code and name")
+    if pf.file_based:
+        return _not_checkable(
+            "templates", label, _("person templates are not in a personnel file.")
+        )
+    hr_templates = {t.code: t.name for t in EmploymentTemplate.objects.filter(company=pf.company)}
+    payroll_templates = {t["code"]: t["name"] for t in pf.client.person_templates_list()}
+    template_mismatch = sorted(
+        f"{code}: HR '{name}' / payroll '{payroll_templates[code]}'"
+        for code, name in hr_templates.items()
+        if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
+    )
+    template_missing = sorted(
+        [f"{c} (HR only)" for c in hr_templates if c not in payroll_templates]
+        + [f"{c} (payroll only)" for c in payroll_templates if c not in hr_templates]
+    )
+    return _item(
+        "templates",
+        label,
+        FAIL if template_mismatch else WARNING if template_missing else PASS,
+        _("Templates differ: %(n)s; on one side only: %(m)s.")
+        % {"n": len(template_mismatch), "m": len(template_missing)}
+        if template_mismatch or template_missing
+        else _("The templates match."),
+        template_mismatch + template_missing,
+    )
+
+
+def check_employment_rates(pf: Preflight) -> dict:
+    """Every employment rate has a start date (payroll needs it), on both sides."""
+    rates_without_start = [
+        p.employee_number
+        for p in pf.people
+        if any(not r.get("start_date") for r in p.employment_rates)
+    ]
+    hr_without_start = list(
+        EmploymentRate.objects.filter(
+            employee__company=pf.company, valid_from__isnull=True
+        ).values_list("employee__employee_number", flat=True)
+    )
+    return _item(
+        "employment_rates",
+        _("Employment rates have start dates"),
+        FAIL if rates_without_start or hr_without_start else PASS,
+        _("Employment rates without a start date: %(n)s employees.")
+        % {"n": len(rates_without_start) + len(hr_without_start)}
+        if rates_without_start or hr_without_start
+        else _("Every employment rate has a start date."),
+        rates_without_start + hr_without_start,
+    )
+
+
+def check_onboarding_flows(pf: Preflight) -> dict:
+    """Onboarding flows are paused while data is exported from payroll."""
+    flows = [
+        name for provider in ONBOARDING_FLOW_PROVIDERS for name in provider(company=pf.company)
+    ]
+    return _item(
+        "onboarding_flows",
+        _("Onboarding flows paused"),
+        FAIL if flows else PASS,
+        _("Pause these onboarding flows during the export.")
+        if flows
+        else _("No active onboarding flows."),
+        flows,
+    )
+
+
+def check_web_service(pf: Preflight) -> dict:
+    """'Use HR web service' is on in payroll and the integration user exists and is active."""
+    label = _("'Use HR web service' on and the integration user active")
+    if pf.file_based:
+        return _not_checkable(
+            "web_service",
+            label,
+            _(
+                "a file-based payroll system has no web service and no integration user; "
+                "files are exchanged by hand instead."
+            ),
+        )
+    settings = pf.settings
+    users = {u["username"]: u for u in pf.client.users_list()}
+    wanted_user = pf.link.integration_username or settings.integration_username
+    integration = []
+    if not settings.use_hr_web_service:
+        integration.append(_("'Use HR web service' is off in payroll."))
+    if wanted_user not in users:
+        integration.append(_("The user %(u)s does not exist.") % {"u": wanted_user})
+    elif not users[wanted_user].get("active"):
+        integration.append(_("The user %(u)s is not active.") % {"u": wanted_user})
+    return _item(
+        "web_service",
+        label,
+        FAIL if integration else PASS,
+        " ".join(integration) or _("On, and %(u)s is active.") % {"u": wanted_user},
+    )
+
+
+def check_accountings(pf: Preflight) -> dict:
+    """Which accountings HR sends, and the accounting distributions that would overwrite."""
+    label = _("Accountings to send")
+    send = pf.link.send_home_accounting
+    if pf.file_based and send:
+        return _not_checkable(
+            "accountings",
+            label,
+            _("the payroll system's accounting distributions are not in a personnel file."),
+        )
+    split = [p.employee_number for p in pf.people if len(p.home_accounting) > 1]
+    return _item(
+        "accountings",
+        label,
+        WARNING if send and split else PASS,
+        _("Sending accountings overwrites %(n)s accounting distributions in payroll.")
+        % {"n": len(split)}
+        if send and split
+        else _("Accountings are sent: %(on)s.") % {"on": _("yes") if send else _("no")},
+        split if send else [],
+    )
+
+
+def check_field_diff(pf: Preflight) -> dict:
+    """The fields the sync will change (the seed: go through the fields it may affect)."""
+    diff = pf.diff
     differing = sum(1 for d in diff if d["change"] == "differs")
-    items.append(
-        _item(
-            "field_diff",
-            _("Fields the sync will change"),
-            WARNING if differing else PASS,
-            _("%(d)s employees differ, %(p)s only in payroll, %(h)s only in HR.")
-            % {
-                "d": differing,
-                "p": sum(1 for d in diff if d["change"] == "only_in_payroll"),
-                "h": sum(1 for d in diff if d["change"] == "only_in_hr"),
-            },
-            [d["employee_number"] for d in diff if d["change"] == "differs"],
-        )
+    return _item(
+        "field_diff",
+        _("Fields the sync will change"),
+        WARNING if differing else PASS,
+        _("%(d)s employees differ, %(p)s only in payroll, %(h)s only in HR.")
+        % {
+            "d": differing,
+            "p": sum(1 for d in diff if d["change"] == "only_in_payroll"),
+            "h": sum(1 for d in diff if d["change"] == "only_in_hr"),
+        },
+        [d["employee_number"] for d in diff if d["change"] == "differs"],
     )
-    items.append(
-        _item(
-            "termination_reason",
-            _("Termination reason reminder"),
-            PASS,
-            _("Ending an employment creates a task to enter the termination reason in payroll."),
-        )
+
+
+def check_termination_reason(pf: Preflight) -> dict:
+    """The reminder to enter the termination reason in payroll by hand."""
+    return _item(
+        "termination_reason",
+        _("Termination reason reminder"),
+        PASS,
+        _("Ending an employment creates a task to enter the termination reason in payroll."),
     )
+
+
+# The preflight's checklist, in the order the report shows it (the seed's "Observera!" first).
+PREFLIGHT_CHECKS: list[Callable[[Preflight], dict]] = [
+    check_salary_codes,
+    check_personnel_categories,
+    check_employment_forms,
+    check_emails,
+    check_position,
+    check_bank_accounts,
+    check_name_order,
+    check_templates,
+    check_employment_rates,
+    check_onboarding_flows,
+    check_web_service,
+    check_accountings,
+    check_field_diff,
+    check_termination_reason,
+]
+
+
+def preflight_report(
+    *, company: Company, client: PayrollClient, ctx: JobContext | None = None
+) -> dict:
+    """The checklist (one item per check in :data:`PREFLIGHT_CHECKS`) and the field-level
+    diff, as JSON-able data."""
+    pf = Preflight.load(company=company, client=client, ctx=ctx)
     return {
-        "items": items,
-        "diff": diff,
-        "payroll_total": len(people),
-        "hr_total": len(hr_employees),
+        "items": [check(pf) for check in PREFLIGHT_CHECKS],
+        "diff": pf.diff,
+        "payroll_total": len(pf.people),
+        "hr_total": len(pf.hr_employees),
     }
 
 

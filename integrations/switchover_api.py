@@ -18,7 +18,6 @@ from rest_framework.response import Response
 
 from companies.models import Company
 from companies.scoping import CompanyScopedViewSetMixin, ScopedPrimaryKeyRelatedField
-from flexbridge.api import Conflict
 
 from . import switchover as sw
 from .api import JobSerializer, job_response
@@ -71,9 +70,12 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+# SwitchoverRefused is a DomainError (409 "conflict"): the API's exception handler answers it.
+# Django's own exceptions keep their message here.
+_DJANGO_REFUSALS = (DjangoPermissionDenied, DjangoValidationError)
+
+
 def _translate(exc: Exception):
-    if isinstance(exc, sw.SwitchoverRefused):
-        return Conflict(str(exc))
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc))
     if isinstance(exc, DjangoValidationError):
@@ -100,7 +102,7 @@ class SwitchoverViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet
                 step=step,
                 parameters=params,
             )
-        except Exception as exc:
+        except _DJANGO_REFUSALS as exc:
             raise _translate(exc) from exc
         return job_response(job)
 
@@ -168,7 +170,7 @@ class SwitchoverViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet
                 else exc.messages
             )
             raise exceptions.ValidationError({"file": messages}) from exc
-        except Exception as exc:
+        except _DJANGO_REFUSALS as exc:
             raise _translate(exc) from exc
         switchover.refresh_from_db()
         return Response(SwitchoverSerializer(switchover).data)
@@ -177,7 +179,7 @@ class SwitchoverViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet
         switchover = self.get_object()
         try:
             switchover = func(user=request.user, switchover=switchover, **kwargs)
-        except Exception as exc:
+        except _DJANGO_REFUSALS as exc:
             raise _translate(exc) from exc
         switchover.refresh_from_db()
         return Response(SwitchoverSerializer(switchover).data)

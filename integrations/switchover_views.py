@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
+from flexbridge.errors import REFUSALS, page_error
 
 from . import switchover as sw
+from .clients.base import OutsideSystemError
 from .models import Job, PayrollLink
 from .payroll_links import ACCOUNTING_WARNING
 
@@ -26,6 +30,8 @@ OUTCOME_COLOURS = {
     "failed": "red",
     "strong_warning": "red",
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _companies(user):
@@ -114,7 +120,7 @@ def switchover_page(request):
     )
 
 
-def _post(request, company: Company):
+def _post(request, company: Company):  # noqa: C901
     action = request.POST.get("action", "")
     url = reverse("switchover:page") + f"?company={company.code}"
     switchover = sw.switchover_current(company=company)
@@ -162,9 +168,9 @@ def _post(request, company: Company):
             )
         else:
             messages.error(request, _("Unknown action."))
-    except (sw.SwitchoverRefused, ValidationError, PermissionDenied) as exc:
-        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, text)
-    except Exception as exc:  # an outside system's error, in its own words
-        messages.error(request, str(exc))
+    except (*REFUSALS, OutsideSystemError) as exc:  # a refusal, or an outside system's words
+        page_error(request, exc)
+    except Exception as exc:  # unexpected: logged with its traceback, and shown on the page
+        logger.exception("Switchover action %r for company %s failed", action, company.pk)
+        page_error(request, exc)
     return redirect(url)

@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
+from flexbridge.errors import REFUSALS, admin_error
 
 from . import services
 from .models import Account, LedgerSettings, LedgerTransfer, SalaryTypeAccounting, VismaLink
@@ -84,8 +84,8 @@ class LedgerTransferAdmin(CompanyScopedAdmin):
                 job = services.ledger_transfer_resend(
                     transfer=transfer, user=request.user, reason=reason
                 )
-            except (services.TransferRefused, PermissionDenied) as exc:
-                messages.error(request, f"{transfer.voucher_key}: {exc}")
+            except REFUSALS as exc:
+                admin_error(self, request, exc, prefix=f"{transfer.voucher_key}: ")
             else:
                 messages.success(
                     request, gettext("Re-send started as job %(id)s.") % {"id": job.pk}

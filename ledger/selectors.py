@@ -11,6 +11,7 @@ from django.db import DataError, connection, transaction
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.db.models.functions import Abs, Cast
 
+from flexbridge.errors import DomainError
 from payslips.models import PayrollRun, Payslip, PayslipLine, ledger_key_unpack
 from projects.models import HomeAccounting
 
@@ -57,9 +58,11 @@ class LineGroup:
     contributions_share: Decimal
 
 
-class ContributionsTooLarge(Exception):
+class ContributionsTooLarge(DomainError):
     """A gross line's amount times its payslip's contribution rate leaves the integer range
     the apportioning is done in (about 92 million SEK)."""
+
+    code = "amount_out_of_range"
 
 
 # Öre × billionths → kronor.

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
+from flexbridge.errors import DomainError
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
+from integrations.clients.config import client_options
 from integrations.clients.visma import VismaClient, VismaRefused
 from integrations.models import FileHolds
 from integrations.outbound import OutboundPolicy, private_addresses_allowed
@@ -70,7 +72,7 @@ def _selection(parameters: dict) -> dict:
     raise VoucherError([_("Choose a payroll run or a payment date.")])
 
 
-def voucher_build(
+def voucher_build(  # noqa: C901
     *,
     company: Company,
     payroll_run_id: int | None = None,
@@ -539,11 +541,15 @@ def visma_client_for(*, link: VismaLink) -> VismaClient:
         tenant_id=link.tenant_id,
         token_url=link.token_url,
         outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
+        **client_options("visma"),
     )
 
 
-class TransferRefused(Exception):
+class TransferRefused(DomainError):
     """A transfer that must not happen (licence, link, already transferred ...)."""
+
+    code = "transfer_refused"
+    http_status = 409
 
 
 def _body_for(
@@ -760,7 +766,7 @@ def _transfers_and_vouchers(*, company, runs, selection, job, resend):
     return transfers, vouchers
 
 
-def visma_transfer_run(*, job, ctx) -> None:
+def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
     """Job ``visma_transfer``: post the selection's vouchers to Visma.Net."""
     company = job.company
     parameters = job.parameters

@@ -18,6 +18,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from flexbridge.errors import DomainError
+
 ENCODING = "cp437"
 CENT = Decimal("0.01")
 
@@ -32,12 +34,17 @@ DIMENSION_NAMES = {
 }
 
 
-class SieError(ValueError):
+class SieError(DomainError, ValueError):
     """A file that is not valid SIE 4, with the line it stumbled on."""
+
+    code = "invalid_sie"
 
     def __init__(self, message: str, *, line: int | None = None) -> None:
         self.line = line
-        super().__init__(f"line {line}: {message}" if line else message)
+        super().__init__(
+            f"line {line}: {message}" if line else message,
+            fields={"line": line} if line else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -239,7 +246,7 @@ def _object_list(value, line_no: int) -> tuple[tuple[int, str], ...]:
     return tuple(pairs)
 
 
-def sie_read(data: bytes | str) -> SieDocument:
+def sie_read(data: bytes | str) -> SieDocument:  # noqa: C901
     """Parse an SIE 4 file (bytes in CP437, or text)."""
     text = data.decode(ENCODING) if isinstance(data, bytes) else data
     document = SieDocument(company_name="", program="", program_version="")

@@ -14,18 +14,25 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from flexbridge.errors import DomainError
+
 from .sie import DIM_COST_CENTER, DIM_EMPLOYEE, DIM_PROJECT, SieTransaction, SieVoucher
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
-class VoucherError(Exception):
+class VoucherError(DomainError):
     """The selection cannot be accounted; ``problems`` name the runs and lines."""
+
+    code = "voucher_refused"
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(" ".join([_("Nothing was exported."), *problems]))
+        super().__init__(
+            " ".join([_("Nothing was exported."), *problems]),
+            fields={"problems": [str(p) for p in problems]},
+        )
 
 
 @dataclass(frozen=True)

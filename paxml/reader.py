@@ -34,6 +34,8 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from flexbridge.errors import DomainError
+
 from . import codes
 from .codes import Profile
 from .records import (
@@ -94,16 +96,21 @@ _DTD_REJECTED = (
 )
 
 
-class PaxmlFatalError(Exception):
+class PaxmlFatalError(DomainError):
     """The file cannot be read any further (not XML, hostile, too large)."""
+
+    code = "unreadable_file"
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
 
 
-class PaxmlTooLarge(Exception):
-    pass
+class PaxmlTooLarge(DomainError):
+    """The file is larger than ``PAXML_MAX_FILE_BYTES``."""
+
+    code = "file_too_large"
+    http_status = 413
 
 
 # --- encodings ----------------------------------------------------------------------------

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from lxml import etree
-from stdnum import luhn
 
+from employees.validators import parse_personal_identity_number
 from flexbridge.masking import mask_personal_identity_number, mask_text
 
 from . import codes
@@ -219,16 +220,18 @@ def xsd_validate_document(source, *, profile: Profile = codes.STANDARD) -> list[
 # --- the spec's rules ---------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def persnr_valid(value: str) -> bool:
-    """12 digits, a real date (or samordningsnummer, day + 60) and a Luhn check digit."""
+    """12 digits that the employee register's validator accepts: a real date (31 February is
+    not; a samordningsnummer's day is + 60) and a Luhn check digit. One validator for the
+    register and the files (``employees.validators``, python-stdnum)."""
     if len(value) != 12 or not value.isdigit():
         return False
-    month, day = int(value[4:6]), int(value[6:8])
-    if day > 60:
-        day -= 60
-    if not (1 <= month <= 12 and 1 <= day <= 31):
+    try:
+        parse_personal_identity_number(value)
+    except ValidationError:
         return False
-    return luhn.is_valid(value[2:])
+    return True
 
 
 class RuleChecker:
@@ -291,7 +294,7 @@ class RuleChecker:
                         )
                     )
 
-    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:
+    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:  # noqa: C901
         def add(field: str, message: str) -> None:
             problems.append(self._problem(t, "tidtrans", field, message))
 

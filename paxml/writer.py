@@ -25,6 +25,8 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from flexbridge.errors import DomainError
+
 from . import codes
 from .codes import Profile
 from .reader import SECTION_OF_POST, SECTIONS
@@ -91,8 +93,11 @@ def _ref_attrs(record) -> dict[str, str]:
     return attrs
 
 
-class PaxmlWriterError(Exception):
-    pass
+class PaxmlWriterError(DomainError):
+    """The writer was asked for something a PAXml file cannot hold (a caller's bug)."""
+
+    code = "paxml_writer_error"
+    http_status = 500
 
 
 class PaxmlWriter:

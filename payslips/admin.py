@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin, ProgramLinkAdminMixin
+from flexbridge.errors import admin_error
 
 from . import services
 from .models import KivraLink, PayrollRun, Payslip, PayslipDelivery, PayslipLine
@@ -270,7 +271,7 @@ class KivraLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
                         link=link, field=field, value=value, user=request.user
                     )
                 except PermissionDenied as exc:
-                    messages.error(request, f"{APPLY_FIELDS[field]}: {exc}")
+                    admin_error(self, request, exc, prefix=f"{APPLY_FIELDS[field]}: ")
                 else:
                     messages.success(
                         request,

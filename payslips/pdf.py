@@ -48,7 +48,7 @@ def bank_account_masked(clearing: str, account: str) -> str:
     return f"{clearing} ****{tail}".strip()
 
 
-def draw_payslip(
+def draw_payslip(  # noqa: C901
     pdf: canvas.Canvas, payslip: Payslip, lines: list[PayslipLine], *, address: bool
 ) -> None:
     """Draw one payslip from the top of a fresh page; ``address`` puts the postal address in

@@ -77,3 +77,11 @@ def delivery_counts(*, payslip_ids: list[int]) -> dict[str, int]:
     ):
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def kivra_print_handling_on(company_id: int) -> bool:
+    """Whether the company's active Kivra link has print handling on (the employee register
+    asks through ``employees.selectors.kivra_print_handling_available``)."""
+    return KivraLink.objects.filter(
+        company_id=company_id, active=True, print_handling=True
+    ).exists()

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -38,7 +37,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from companies.models import Company
 from employees.models import Employee
-from integrations.clients.base import OutsideSystemError, RetryPolicy
+from integrations.clients.base import OutsideSystemError
+from integrations.clients.config import client_options
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.models import FileHolds, Job
 from integrations.outbound import OutboundPolicy, private_addresses_allowed
@@ -401,12 +401,7 @@ def kivra_client_for(*, link: KivraLink) -> KivraClient:
         tenant_key=link.tenant_key,
         client_id=link.client_id,
         client_secret=link.client_secret,
-        timeout=httpx.Timeout(_setting("KIVRA_TIMEOUT", 30.0), connect=5.0),
-        retry=RetryPolicy(
-            max_attempts=_setting("KIVRA_RETRY_ATTEMPTS", 6),
-            backoff_base=_setting("KIVRA_RETRY_BACKOFF", 0.5),
-            backoff_cap=_setting("KIVRA_RETRY_BACKOFF_CAP", 30.0),
-        ),
+        **client_options("kivra"),
         max_connections=max(16, _setting("KIVRA_DISPATCH_CONCURRENCY", 16) * 2),
         resend_safe=link.relies_on_duplicate_control,
         outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
@@ -799,7 +794,7 @@ def _print_body(payslip: Payslip) -> bytes:
     return json.dumps(address, sort_keys=True).encode()
 
 
-def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
+def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:  # noqa: C901
     """The handler of job kind ``kivra_dispatch``.
 
     ``job.parameters``: ``payment_date`` (ISO date), ``status`` (``final`` default,
@@ -1062,7 +1057,7 @@ class _Senders:
             thread.join()
 
 
-def _send_all(
+def _send_all(  # noqa: C901
     *,
     items: Iterator[_Item],
     client: KivraClient,

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
 from companies.selectors import user_has_company_perm
 from employees.admin import ServiceSavedInlineMixin, employee_admin_inline_register
+from flexbridge.errors import admin_error
 
 from . import selectors, services
 from .models import (
@@ -276,7 +277,7 @@ class ProjectAdmin(CompanyScopedAdmin):
                     with_children=with_children,
                 )
             except ValidationError as exc:
-                self.message_user(request, f"{project.code}: {exc}", messages.ERROR)
+                admin_error(self, request, exc, prefix=f"{project.code}: ")
             else:
                 self.message_user(request, _("Copied to %(code)s.") % {"code": copy.code})
 

@@ -633,7 +633,7 @@ def _event_matches(event, registration) -> bool:
     return registration.time_code.kind == _model("TimeCode").Kind.ATTENDANCE
 
 
-def project_events_for_registrations(*, registrations) -> list[EventLine]:
+def project_events_for_registrations(*, registrations) -> list[EventLine]:  # noqa: C901
     """The extra compensation lines the projects' events give for ``registrations`` (a
     queryset or an iterable of time registrations).
 

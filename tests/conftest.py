@@ -7,6 +7,14 @@ from companies.models import Membership, Role
 from tests.factories import CompanyFactory, UserFactory
 
 
+def pytest_configure(config):
+    """A fast password hasher: every test user would otherwise cost a production PBKDF2 hash
+    (hundreds of thousands of iterations). The product's hashers are untouched."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def company(db):
     return CompanyFactory(name="Acme AB", code="acme")

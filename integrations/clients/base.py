@@ -206,7 +206,7 @@ class BaseClient:
         return False
 
     # the one request loop ------------------------------------------------------------------
-    def request(
+    def request(  # noqa: C901
         self,
         method: str,
         path: str,

@@ -41,6 +41,8 @@ import fastjsonschema
 import httpx
 import jsonschema
 
+from flexbridge.errors import DomainError
+
 from .base import BaseClient, OutsideSystemError, RetryPolicy
 
 SALARYSLIP_SCHEMA_PATH = Path(__file__).with_name("kivra_salaryslip.schema.json")
@@ -66,8 +68,10 @@ class KivraError(OutsideSystemError):
         return (self.body or {}).get("short_message", "") if isinstance(self.body, dict) else ""
 
 
-class KivraContentInvalid(ValueError):
+class KivraContentInvalid(DomainError, ValueError):
     """The content would be rejected by Kivra: not sent."""
+
+    code = "kivra_content_invalid"
 
 
 @lru_cache(maxsize=1)

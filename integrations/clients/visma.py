@@ -33,6 +33,8 @@ from typing import Any
 
 import httpx
 
+from flexbridge.errors import DomainError
+
 from .base import AnswerLost, BaseClient, OutsideSystemError
 
 DEFAULT_SCOPE = "vismanet_erp_service_api:create vismanet_erp_service_api:read"
@@ -43,8 +45,11 @@ LOOKUP_PAGE_SIZE = 100
 LOOKUP_MAX_PAGES = 1000
 
 
-class VismaRefused(Exception):
+class VismaRefused(DomainError):
     """flexbridge will not post: the Visma company is not set up to take the voucher."""
+
+    code = "visma_refused"
+    http_status = 409
 
 
 @dataclass(frozen=True)

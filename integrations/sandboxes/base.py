@@ -91,6 +91,10 @@ class Faults:
     timeout_seconds: float = 5.0
 
 
+# Seconds between serve_forever's checks for a shutdown request in ``Sandbox.serving``.
+STOP_POLL_INTERVAL = 0.01
+
+
 class Sandbox:
     """Base class; subclasses set ``name`` and implement ``seed()`` and routes."""
 
@@ -259,7 +263,11 @@ class Sandbox:
     def serving(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve in a background thread; yields the base URL."""
         server = self.make_server(host, port)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # serve_forever notices shutdown() only between polls: with the default 0.5 s, every
+        # stop waited up to half a second. A short poll stops the sandbox at once.
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_INTERVAL}, daemon=True
+        )
         thread.start()
         try:
             yield f"http://{host}:{server.server_address[1]}"

@@ -396,7 +396,7 @@ class VismaSandbox(Sandbox):
                     return Response(200, {"actionId": secrets.token_hex(8), "actionResult": "Done"})
         return _error(404, f"Journal transaction {request.params['number']} not found.", "40400")
 
-    def _validate(self, body: dict) -> dict:
+    def _validate(self, body: dict) -> dict:  # noqa: C901
         period_id = str(_value(body, "financialPeriod") or "")
         if not PERIOD_RE.match(period_id):
             raise _Refusal(f"Financial period '{period_id}' is not valid (YYYYMM).", "1001")

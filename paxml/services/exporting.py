@@ -136,7 +136,7 @@ def event_postid(*parts) -> int:
     return EVENT_POSTID_BASE + int.from_bytes(digest[:4], "big") % (2**31 - 1 - EVENT_POSTID_BASE)
 
 
-def paxml_export_run(
+def paxml_export_run(  # noqa: C901
     *,
     company: Company,
     date_from: dt.date,

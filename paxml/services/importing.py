@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
+from flexbridge.errors import DomainError
 
 from .. import codes
 from ..models import ImportedTimeRegistration, PaxmlFile, SalaryCode, ScheduleDay
@@ -147,8 +148,11 @@ for _name in ("employees.services",):
     logging.getLogger(_name).addFilter(_NotInDryRun())
 
 
-class PaxmlLicenseError(Exception):
+class PaxmlLicenseError(DomainError):
     """The company has no PAXml licence."""
+
+    code = "not_licensed"
+    http_status = 403
 
 
 class _Rollback(Exception):
@@ -299,7 +303,7 @@ class _Importer:
         self.progress = progress
         self.dry_run = dry_run
         self.create_missing = create_missing
-        self.problems = _Problems(getattr(settings, "PAXML_MAX_PROBLEMS", 500))
+        self.problems = _Problems(settings.PAXML_MAX_PROBLEMS)
         self.counts: dict[str, int] = {}
         self.notes: list[str] = []
         self.file_days: dict[tuple[str, dt.date], Decimal] = {}
@@ -543,7 +547,7 @@ class _Importer:
         if emp.pin:
             self.by_pin[emp.pin] = emp.number
 
-    def _person_fields(self, person: Person) -> dict[str, Any]:
+    def _person_fields(self, person: Person) -> dict[str, Any]:  # noqa: C901
         text_map = {
             "fornamn": "first_name",
             "efternamn": "last_name",
@@ -955,7 +959,7 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
                 copy.write_row((pk, file.pk, postid))
 
 
-def paxml_import_run(
+def paxml_import_run(  # noqa: C901
     *,
     company: Company,
     source: str | os.PathLike | bytes,
@@ -1200,7 +1204,7 @@ def _record_file(
     )
 
 
-def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:
+def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:  # noqa: C901
     from projects.models import AccountingDimension, AccountingDimensionValue
 
     company = importer.company

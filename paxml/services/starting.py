@@ -38,7 +38,7 @@ def paxml_import_start(
     ``paxml_import_run``; the job reports in the language active now)."""
     _licensed(company)
     codes.profile_get(profile)
-    limit = getattr(settings, "PAXML_MAX_FILE_BYTES", 512 * 1024 * 1024)
+    limit = settings.PAXML_MAX_FILE_BYTES
     if upload.size > limit:
         raise ValidationError({"file": _("The file is larger than %(n)s bytes.") % {"n": limit}})
     path = default_storage.save(f"paxml/uploads/{uuid.uuid4().hex}.pax", upload)

@@ -22,6 +22,8 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from flexbridge.errors import DomainError
+
 from ..models import (
     AccountingDimension,
     AccountingDimensionValue,
@@ -73,12 +75,25 @@ class Finding:
         }
 
 
-class TimeRegistrationRejected(Exception):
+class TimeRegistrationRejected(DomainError):
     """The registration broke a rule that stops it; ``errors`` says which."""
+
+    code = "registration_rejected"
 
     def __init__(self, errors: list[Finding]):
         self.errors = errors
         super().__init__("; ".join(f.message for f in errors))
+
+    @property
+    def message(self) -> str:
+        return " ".join(f.message for f in self.errors)
+
+    @property
+    def fields(self) -> dict:
+        return {
+            "rules": [f.as_dict() for f in self.errors],
+            "project": self.errors[0].project if self.errors else None,
+        }
 
 
 @dataclass

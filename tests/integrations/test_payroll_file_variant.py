@@ -8,7 +8,7 @@ import pytest
 from integrations.payroll_backend import PaxmlFileBackend
 from integrations.payroll_mapping import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
-from tests.integrations.test_payroll_helpers import match_hr_registers
+from tests.integrations.helpers import match_hr_registers
 
 pytestmark = pytest.mark.django_db
 

@@ -8,34 +8,9 @@ from employees.models import Employee
 from integrations import switchover as sw
 from integrations.models import Job, PayrollLink, Switchover, SwitchoverEvent
 from integrations.services import job_execute
-from tests.integrations import test_payroll_helpers as helpers
+from tests.integrations.helpers import current, items, run
 
 pytestmark = pytest.mark.django_db
-
-# The shared fixtures (a served payroll sandbox and a link to it).
-english, fast_client, sandbox, served, link = (
-    helpers.english,
-    helpers.fast_client,
-    helpers.sandbox,
-    helpers.served,
-    helpers.link,
-)
-
-
-def run(user, company, step, **parameters) -> Job:
-    job = sw.switchover_step_start(user=user, company=company, step=step, parameters=parameters)
-    job.refresh_from_db()
-    if not job.is_finished:
-        job = job_execute(job_id=job.pk)
-    return job
-
-
-def current(company) -> Switchover:
-    return sw.switchover_current(company=company)
-
-
-def items(company) -> dict:
-    return {i["key"]: i for i in current(company).results["preflight"]["items"]}
 
 
 def test_preflight_all_green(user, company, link):

@@ -13,18 +13,9 @@ from integrations import switchover as sw
 from integrations.clients.payroll import PayrollEmployee
 from integrations.models import Job, SwitchoverHrChange
 from integrations.payroll_mapping import Registers, employees_import_page
-from tests.integrations import test_payroll_helpers as helpers
-from tests.integrations.test_switchover import current, run
+from tests.integrations.helpers import current, run
 
 pytestmark = pytest.mark.django_db
-
-english, fast_client, sandbox, served, link = (
-    helpers.english,
-    helpers.fast_client,
-    helpers.sandbox,
-    helpers.served,
-    helpers.link,
-)
 
 
 def hr_state(company) -> dict:

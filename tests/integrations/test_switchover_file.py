@@ -11,44 +11,18 @@ from django.core.exceptions import ValidationError
 
 from employees.models import Employee
 from integrations import switchover as sw
-from integrations.models import Job, PayrollLink
+from integrations.models import Job
 from integrations.payroll_backend import PaxmlFileBackend
-from integrations.sandboxes.payroll import PayrollSandbox
-from tests.integrations import test_payroll_helpers as helpers
-from tests.integrations.test_switchover import current, run
+from tests.integrations.helpers import current, items, personnel_file, run
 
 pytestmark = pytest.mark.django_db
 
-english = helpers.english
 OFFICIAL = Path("/work/shared/contracts/paxml/samples/official-example-2.0.pax")
 if not OFFICIAL.exists():
     OFFICIAL = (
         Path(__file__).resolve().parents[3]
         / "shared/contracts/paxml/samples/official-example-2.0.pax"
     )
-
-
-@pytest.fixture
-def payroll():
-    """What the file-based payroll system holds (rendered as its personnel export)."""
-    return PayrollSandbox(differences=False, employees=5)
-
-
-@pytest.fixture
-def file_link(company, payroll):
-    helpers.match_hr_registers(company, payroll)
-    return PayrollLink.objects.create(company=company, variant=PayrollLink.Variant.PAXML_FILE)
-
-
-def personnel_file(payroll) -> bytes:
-    backend = PaxmlFileBackend()
-    for record in payroll.employees.values():
-        backend.employee_upsert(employee_number=record["employee_number"], data=record)
-    return backend.render(company_name="Payroll AB")
-
-
-def items(company) -> dict:
-    return {i["key"]: i for i in current(company).results["preflight"]["items"]}
 
 
 def test_steps_need_the_file_first(user, company, file_link):

@@ -9,17 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from integrations.models import Job, Switchover
-from tests.integrations import test_payroll_helpers as helpers
-from tests.integrations import test_switchover_file as file_tests
+from tests.integrations.helpers import personnel_file
 
 pytestmark = pytest.mark.django_db
 
-english = helpers.english
-file_link, payroll, personnel_file = (
-    file_tests.file_link,
-    file_tests.payroll,
-    file_tests.personnel_file,
-)
 URL = "/api/v1/switchovers/personnel-file/"
 
 

@@ -8,17 +8,8 @@ from django.urls import reverse
 
 from integrations import switchover as sw
 from integrations.models import Job, Switchover
-from tests.integrations import test_payroll_helpers as helpers
 
 pytestmark = pytest.mark.django_db
-
-english, fast_client, sandbox, served, link = (
-    helpers.english,
-    helpers.fast_client,
-    helpers.sandbox,
-    helpers.served,
-    helpers.link,
-)
 
 
 @pytest.fixture

@@ -18,17 +18,9 @@ from integrations.clients.payroll import PayrollEmployee
 from integrations.models import Job, PayrollSyncChange, PayrollSyncDelivery
 from integrations.payroll_mapping import Registers, employees_import_page
 from integrations.services import job_execute
-from tests.integrations import test_payroll_helpers as helpers
+from tests.integrations.helpers import home_accounting, puts
 
 pytestmark = pytest.mark.django_db
-
-english, fast_client, sandbox, served, link = (
-    helpers.english,
-    helpers.fast_client,
-    helpers.sandbox,
-    helpers.served,
-    helpers.link,
-)
 
 
 @pytest.fixture
@@ -59,7 +51,7 @@ def test_change_writes_outbox_row_and_is_sent_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         change_city(company, "Luleå")
         assert PayrollSyncChange.objects.filter(company=company).count() == 1
-        assert helpers.puts(sandbox) == []  # nothing leaves before commit
+        assert puts(sandbox) == []  # nothing leaves before commit
     assert len(callbacks) == 1
     with django_capture_on_commit_callbacks(execute=True):
         callbacks[0]()
@@ -86,7 +78,7 @@ def test_rolled_back_change_sends_nothing(
         raise RuntimeError
     assert callbacks == []
     assert PayrollSyncChange.objects.count() == 0
-    assert helpers.puts(sandbox) == []
+    assert puts(sandbox) == []
 
 
 def test_changes_are_coalesced_per_employee(
@@ -104,7 +96,7 @@ def test_changes_are_coalesced_per_employee(
     assert PayrollSyncChange.objects.count() == 5
     job = Job.objects.create(company=company, kind="payroll_sync")
     job_execute(job_id=job.pk)
-    assert len(helpers.puts(sandbox)) == 2  # one per employee
+    assert len(puts(sandbox)) == 2  # one per employee
     sent = sandbox.employees["1001"]
     assert (sent["city"], sent["street_address"]) == ("Gällivare", "Bergsgatan 2")
     assert {"start_date": "2025-01-01", "percent": "80.00"} in sent["employment_rates"]
@@ -114,14 +106,14 @@ def test_changes_are_coalesced_per_employee(
 def test_nothing_sent_twice(company, hr_master, sandbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         change_city(company, "Umeå")
-    assert len(helpers.puts(sandbox)) == 1
+    assert len(puts(sandbox)) == 1
     # A redelivered task, a second job, the beat task: none of them sends it again.
     job = Job.objects.get(kind="payroll_sync")
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     job_execute(job_id=job.pk)
     job_execute(job_id=Job.objects.create(company=company, kind="payroll_sync").pk)
     payroll_sync.payroll_sync_retry_due()
-    assert len(helpers.puts(sandbox)) == 1
+    assert len(puts(sandbox)) == 1
 
 
 def test_retries_through_injected_503s(
@@ -156,7 +148,7 @@ def test_outage_longer_than_client_retries_is_retried_later_never_lost(
     statuses = list(PayrollSyncDelivery.objects.order_by("pk").values_list("status", flat=True))
     assert statuses == ["sent", "sent"]
     assert sandbox.employees["1001"]["city"] == "Åre"
-    assert len(helpers.puts(sandbox)) == 2
+    assert len(puts(sandbox)) == 2
 
 
 def test_timeouts_are_retried(
@@ -236,27 +228,12 @@ def test_no_sync_while_payroll_is_master_or_outside_selection(
         change_city(company, "Ystad", number=tv.employee_number)
         pro = Employee.objects.filter(company=company, employment_form__code="PRO").first()
         change_city(company, "Ystad", number=pro.employee_number)
-    assert [r["path"] for r in helpers.puts(sandbox)] == [f"/v1/employees/{pro.employee_number}"]
+    assert [r["path"] for r in puts(sandbox)] == [f"/v1/employees/{pro.employee_number}"]
     hr_master.master = "payroll"
     hr_master.save()
     with django_capture_on_commit_callbacks(execute=True):
         change_city(company, "Ljusdal", number=pro.employee_number)
-    assert len(helpers.puts(sandbox)) == 1
-
-
-def _home_accounting(company, e, valid_from, cost_center_code):
-    from projects.models import AccountingDimension, AccountingDimensionValue, HomeAccounting
-
-    dimension = AccountingDimension.objects.filter(company=company, sie_number=1).first()
-    if dimension is None:
-        dimension = AccountingDimension.objects.create(company=company, sie_number=1, name="KST")
-    value, _ = AccountingDimensionValue.objects.get_or_create(
-        company=company,
-        dimension=dimension,
-        code=cost_center_code,
-        defaults={"name": cost_center_code},
-    )
-    return HomeAccounting.objects.create(employee=e, valid_from=valid_from, cost_center=value)
+    assert len(puts(sandbox)) == 1
 
 
 def test_nightly_accounting_sends_the_value_in_force(
@@ -266,8 +243,8 @@ def test_nightly_accounting_sends_the_value_in_force(
     hr_master.save()
     e = employee(company, "1001")
     today = timezone.localdate()
-    _home_accounting(company, e, today - dt.timedelta(days=30), "300")
-    _home_accounting(company, e, today + dt.timedelta(days=10), "400")  # future: not yet
+    home_accounting(company, e, today - dt.timedelta(days=30), "300")
+    home_accounting(company, e, today + dt.timedelta(days=10), "400")  # future: not yet
     assert len(sandbox.employees["1001"]["home_accounting"]) == 2  # a 75/25 distribution
     with django_capture_on_commit_callbacks(execute=True):
         jobs = payroll_sync.payroll_accounting_nightly()
@@ -275,7 +252,7 @@ def test_nightly_accounting_sends_the_value_in_force(
     assert sandbox.employees["1001"]["home_accounting"] == [
         {"cost_center": "300", "project": "", "percent": "100.00"}
     ]
-    assert len(helpers.puts(sandbox, "/v1/employees/1001/home-accounting")) == 1
+    assert len(puts(sandbox, "/v1/employees/1001/home-accounting")) == 1
     # The same night again, and the next night with no change: nothing is sent twice.
     with django_capture_on_commit_callbacks(execute=True):
         payroll_sync.payroll_accounting_nightly()
@@ -285,7 +262,7 @@ def test_nightly_accounting_sends_the_value_in_force(
         parameters={"on": (today + dt.timedelta(days=1)).isoformat()},
     )
     job_execute(job_id=job.pk)
-    assert len(helpers.puts(sandbox, "/v1/employees/1001/home-accounting")) == 1
+    assert len(puts(sandbox, "/v1/employees/1001/home-accounting")) == 1
     # The future row comes into force: that night sends it.
     job = Job.objects.create(
         company=company,
@@ -356,7 +333,7 @@ def test_failed_send_before_a_number_change_is_retried_under_the_new_number(
     assert delivery.status == "sent" and delivery.employee_number == "9001"
     assert sandbox.employees["9001"]["city"] == "Östersund"
     assert "1001" not in sandbox.employees  # no duplicate under the old number
-    assert [r["path"] for r in helpers.puts(sandbox)][-1] == "/v1/employees/9001"
+    assert [r["path"] for r in puts(sandbox)][-1] == "/v1/employees/9001"
     job = Job.objects.filter(kind="payroll_sync").order_by("-pk").first()
     assert job.log_lines.filter(message__contains="from 1001 to 9001").exists()
 

@@ -18,19 +18,16 @@ from integrations.payroll_backend import PaxmlFileBackend
 from integrations.payroll_mapping import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
 from integrations.services import job_execute
-from tests.integrations import test_payroll_helpers as helpers
-from tests.integrations.test_sync import _home_accounting
+from tests.integrations.helpers import home_accounting, match_hr_registers
 
 pytestmark = pytest.mark.django_db
-
-english = helpers.english
 
 
 @pytest.fixture
 def file_link(company):
     """HR master of a file-based payroll system: no base URL, nothing to call."""
     payroll = PayrollSandbox(differences=False, employees=5)
-    helpers.match_hr_registers(company, payroll)
+    match_hr_registers(company, payroll)
     records = [PayrollEmployee.from_json(r) for r in payroll.employees.values()]
     employees_import_page(company=company, records=records, registers=Registers.load(company))
     return PayrollLink.objects.create(
@@ -124,8 +121,8 @@ def test_nightly_accounting_written_as_result_units(
     file_link.save()
     today = timezone.localdate()
     e = Employee.objects.get(company=company, employee_number="1001")
-    _home_accounting(company, e, today - dt.timedelta(days=30), "300")
-    _home_accounting(company, e, today + dt.timedelta(days=10), "400")  # future: not yet
+    home_accounting(company, e, today - dt.timedelta(days=30), "300")
+    home_accounting(company, e, today + dt.timedelta(days=10), "400")  # future: not yet
     with django_capture_on_commit_callbacks(execute=True):
         jobs = payroll_sync.payroll_accounting_nightly()
     assert len(jobs) == 1

@@ -1,4 +1,5 @@
 import pytest
+from stdnum import luhn
 
 from paxml import codes
 from paxml.reader import read_records
@@ -181,3 +182,15 @@ def test_persnr_valid():
     assert persnr_valid("198210701234")  # samordningsnummer
     assert not persnr_valid("1122334455")
     assert not persnr_valid("198213101237")
+
+
+def test_persnr_valid_refuses_a_date_that_does_not_exist():
+    """The register's validator decides: 31 February (or a samordningsnummer's 91 February)
+    is refused even with a correct check digit, 29 February only in a leap year."""
+    for date in ("820231", "820291", "830229", "000229"):
+        body = date + "123"
+        number = "19" + body + luhn.calc_check_digit(body)
+        assert luhn.is_valid(number[2:])
+        assert not persnr_valid(number), number
+    body = "840229123"
+    assert persnr_valid("19" + body + luhn.calc_check_digit(body))

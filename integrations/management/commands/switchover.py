@@ -52,7 +52,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--transfer", choices=["all", "selection"], default="all", help="hr_on")
 
-    def handle(self, *args, company, step, user, reason, **options):
+    def handle(self, *args, company, step, user, reason, **options):  # noqa: C901
         try:
             company_obj = Company.objects.select_related("license").get(code=company)
         except Company.DoesNotExist as exc:
