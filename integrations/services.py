@@ -149,6 +149,26 @@ def job_enqueue(*, job: Job) -> None:
     transaction.on_commit(lambda: run_job.delay(job_id))
 
 
+def jobs_requeue_unfinished() -> list[int]:
+    """Enqueue every job that is queued or was left running; returns their ids.
+
+    The embedded run calls it when it starts, before its worker: a job queued while no
+    worker ran, or interrupted by a stop, runs (or resumes) again. ``job_execute`` leaves
+    finished jobs alone and handlers skip items already done, so this never does an item
+    twice.
+    """
+    from .tasks import run_job
+
+    ids = list(
+        Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for job_id in ids:
+        run_job.delay(job_id)
+    return ids
+
+
 def job_execute(*, job_id: int) -> Job:
     """Run a job's handler and record the outcome; safe to call again for the same job.
 
