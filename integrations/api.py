@@ -19,6 +19,10 @@ from .models import Job, JobLogLine
 
 
 class JobLogLineSerializer(serializers.ModelSerializer):
+    # Stored as a message id with parameters where the writer gave one: in the reader's
+    # language (Accept-Language), like the pages.
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = JobLogLine
         fields = ["id", "created_at", "level", "item", "message"]
@@ -30,6 +34,7 @@ class JobSerializer(serializers.ModelSerializer):
     progress_percent = serializers.IntegerField(read_only=True)
     started_by = serializers.CharField(source="started_by.username", default=None)
     has_file = serializers.SerializerMethodField()
+    message = serializers.CharField(source="message_text", read_only=True)
 
     class Meta:
         model = Job
@@ -89,7 +94,8 @@ class JobViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             response = HttpResponse(
                 selectors.job_log_csv(job=job), content_type="text/csv; charset=utf-8"
             )
-            response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-log.csv"'
+            name = selectors.job_download_name(job=job, suffix="log.csv")
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.job_log_lines(job=job), request, view=self)
@@ -108,7 +114,9 @@ class JobViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return FileResponse(
             job.result_file.open("rb"),
             as_attachment=True,
-            filename=job.result_file.name.rsplit("/", 1)[-1],
+            filename=selectors.job_download_name(
+                job=job, suffix="." + job.result_file.name.rsplit(".", 1)[-1]
+            ),
         )
 
     @extend_schema(request=None, responses=JobSerializer)

@@ -3,6 +3,31 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from . import selectors
+from .jobs_registry import job_kinds
+from .models import Job
+
+
+@login_required
+def job_list(request):
+    """The user's jobs, newest first, filtered by kind (by name) and status."""
+    jobs = selectors.jobs_for_user(user=request.user)
+    kind, status = request.GET.get("kind", ""), request.GET.get("status", "")
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    if status:
+        jobs = jobs.filter(status=status)
+    kinds = sorted(((k.kind, str(k.label)) for k in job_kinds()), key=lambda item: item[1])
+    return render(
+        request,
+        "integrations/job_list.html",
+        {
+            "jobs": jobs[:200],
+            "kinds": kinds,
+            "kind": kind,
+            "statuses": Job.Status.choices,
+            "status": status,
+        },
+    )
 
 
 @login_required
@@ -10,12 +35,22 @@ def job_detail(request, pk: int):
     """A job's page: progress (refreshed while it runs), summary and log."""
     job = get_object_or_404(selectors.jobs_for_user(user=request.user), pk=pk)
     lines = selectors.job_log_lines(job=job)[:1000]
-    return render(request, "integrations/job_detail.html", {"job": job, "lines": lines})
+    return render(
+        request,
+        "integrations/job_detail.html",
+        {
+            "job": job,
+            "lines": lines,
+            "selection": selectors.job_parameters_display(job=job),
+            "summary": selectors.job_summary_display(job=job),
+        },
+    )
 
 
 @login_required
 def job_log_download(request, pk: int):
     job = get_object_or_404(selectors.jobs_for_user(user=request.user), pk=pk)
     response = HttpResponse(selectors.job_log_csv(job=job), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-log.csv"'
+    name = selectors.job_download_name(job=job, suffix="log.csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

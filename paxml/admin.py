@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
 from companies.scoping import CompanyScopedAdmin
+from flexbridge.forms import form_add_refusal
 
 from .codes import PROFILES
 from .models import PaxmlFile, SalaryCode, SalaryTransaction, ScheduleDay
@@ -86,7 +87,7 @@ class PaxmlFileAdmin(CompanyScopedAdmin):
                     profile=form.cleaned_data["profile"],
                 )
             except (PermissionDenied, ValidationError) as exc:
-                form.add_error(None, str(exc))
+                form_add_refusal(form, exc)
             else:
                 return self._started(request, job)
         return self._page(request, form, _("Import a PAXml file"))
@@ -106,7 +107,7 @@ class PaxmlFileAdmin(CompanyScopedAdmin):
                     encoding=form.cleaned_data["encoding"],
                 )
             except (PermissionDenied, ValidationError) as exc:
-                form.add_error(None, str(exc))
+                form_add_refusal(form, exc)
             else:
                 return self._started(request, job)
         return self._page(request, form, _("Export a PAXml file"))

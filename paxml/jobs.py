@@ -12,8 +12,10 @@ import tempfile
 
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from integrations.jobs_registry import register_job_kind
+from integrations.messages import JobMessage, register_job_messages
 
 from .services import paxml_export_run, paxml_import_run
 
@@ -38,14 +40,19 @@ def paxml_import_job(*, job, ctx) -> None:
     for key, value in result.counts.items():
         ctx.count(key, value)
     for section in result.not_imported_sections:
-        ctx.info(_("Section <%(s)s> read, not imported.") % {"s": section})
+        ctx.info(JobMessage("paxml.section_not_imported", section=section))
     for problem in result.problems:
         ctx.error(problem.message, item=_item(problem))
     if result.problem_count > len(result.problems):
         ctx.error(
-            _("… and %(n)s more problems.") % {"n": result.problem_count - len(result.problems)}
+            JobMessage("paxml.more_problems", count=result.problem_count - len(result.problems))
         )
-    ctx.info(result.summary())
+    if result.already_imported:
+        ctx.info(JobMessage("paxml.import.already"))
+    elif result.ok:
+        ctx.info(JobMessage("paxml.import.dry_run" if result.dry_run else "paxml.import.done"))
+    else:
+        ctx.info(JobMessage("paxml.import.rejected", count=result.problem_count))
 
 
 def _item(problem) -> str:
@@ -81,8 +88,30 @@ def paxml_export_job(*, job, ctx) -> None:
             out.seek(0)
             name = f"paxml-{job.company.code}-{params['date_from']}-{params['date_to']}.pax"
             ctx.save_result_file(name, out.read())
-        ctx.info(result.summary())
+        if result.ok:
+            ctx.info(JobMessage("paxml.export.done"))
+        else:
+            ctx.info(JobMessage("paxml.export.not_done", count=len(result.problems)))
 
+
+register_job_messages(
+    {
+        "paxml.section_not_imported": _("Section <%(section)s> read, not imported."),
+        "paxml.more_problems": ngettext_lazy(
+            "… and %(count)s more problem.", "… and %(count)s more problems.", "count"
+        ),
+        "paxml.import.already": _("This file was imported before: nothing changed."),
+        "paxml.import.dry_run": _("Checked only (dry run): nothing was saved."),
+        "paxml.import.done": _("Imported. The counts are in the summary."),
+        "paxml.import.rejected": ngettext_lazy(
+            "Not imported: %(count)s problem.", "Not imported: %(count)s problems.", "count"
+        ),
+        "paxml.export.done": _("Exported. The counts are in the summary."),
+        "paxml.export.not_done": ngettext_lazy(
+            "Not exported: %(count)s problem.", "Not exported: %(count)s problems.", "count"
+        ),
+    }
+)
 
 register_job_kind(
     "paxml_import",

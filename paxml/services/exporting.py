@@ -28,9 +28,11 @@ from typing import BinaryIO
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from companies.models import Company
 from employees.models import Employee, PayForm
+from integrations.messages import summary_label
 
 from .. import codes
 from ..models import PaxmlFile, SalaryCode
@@ -61,11 +63,13 @@ class ExportResult:
     file: PaxmlFile | None = None
 
     def summary(self) -> str:
-        parts = [f"{key}={value}" for key, value in sorted(self.counts.items()) if value]
+        parts = [f"{summary_label(key)} {value}" for key, value in self.counts.items() if value]
         state = _("exported") if self.ok else _("not exported")
         text = f"{state}: {', '.join(parts) or _('nothing to export')}"
         if self.problems:
-            text += f"; {len(self.problems)} " + _("problems")
+            text += "; " + ngettext("%(n)s problem", "%(n)s problems", len(self.problems)) % {
+                "n": len(self.problems)
+            }
         return text
 
 

@@ -36,10 +36,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
+from integrations.messages import summary_label
 
 from .. import codes
 from ..models import ImportedTimeRegistration, PaxmlFile, SalaryCode, ScheduleDay
@@ -96,10 +97,12 @@ class ImportResult:
             if self.ok
             else _("rejected")
         )
-        parts = [f"{key}={value}" for key, value in sorted(self.counts.items()) if value]
+        parts = [f"{summary_label(key)} {value}" for key, value in self.counts.items() if value]
         text = f"{state}: {', '.join(parts) or _('nothing to change')}"
         if self.problem_count:
-            text += f"; {self.problem_count} " + _("problems")
+            text += "; " + ngettext("%(n)s problem", "%(n)s problems", self.problem_count) % {
+                "n": self.problem_count
+            }
         if self.not_imported_sections:
             text += "; " + _("read, not imported: %(s)s") % {
                 "s": ", ".join(self.not_imported_sections)
