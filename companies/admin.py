@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Company, CompanyLicense, Membership, Role, Task
-from .scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
+from .scoping import CompanyScopedAdmin, CompanyScopedAdminMixin, ServiceRefusalAdminMixin
 
 
 class CompanyLicenseInline(CompanyScopedAdminMixin, admin.StackedInline):
@@ -31,7 +31,7 @@ class MembershipInline(CompanyScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class CompanyAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["code", "name", "organisation_number", "name_order"]
     search_fields = ["code", "name", "organisation_number"]
     inlines = [CompanyLicenseInline, MembershipInline]

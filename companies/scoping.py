@@ -10,7 +10,7 @@ existence is not disclosed.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -129,7 +129,44 @@ class ProgramLinkAdminMixin:
         super().save_model(request, obj, form, change)
 
 
-class CompanyScopedAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class ServiceRefusalAdminMixin:
+    """A service's refusal (``ValidationError`` from ``save_model``/``save_related``) is shown
+    on the form, field by field, instead of a server error.
+
+    The form let the data through, the service refused it while saving: the save is rolled
+    back (the admin saves in one transaction) and the same POST is shown again with the
+    service's reasons attached to the form.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            if request.method != "POST" or hasattr(request, "_service_refusal"):
+                raise
+            request._service_refusal = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+
+        class WithRefusal(form):
+            def _post_clean(self):
+                super()._post_clean()
+                if hasattr(refusal, "error_dict"):
+                    for field, errors in refusal.error_dict.items():
+                        self.add_error(field if field in self.fields else None, errors)
+                else:
+                    self.add_error(None, refusal.messages)
+
+        WithRefusal.__name__ = form.__name__
+        return WithRefusal
+
+
+class CompanyScopedAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter: tuple = (("company", admin.RelatedOnlyFieldListFilter),)
 
 

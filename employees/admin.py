@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from companies.scoping import CompanyScopedAdminMixin
+from companies.scoping import CompanyScopedAdminMixin, ServiceRefusalAdminMixin
 from companies.selectors import user_has_company_perm
 from flexbridge.errors import admin_error
 
@@ -39,7 +39,7 @@ def _has(request, perm: str, obj=None) -> bool:
     return user_has_company_perm(user=request.user, perm=perm, company=obj.company_id)
 
 
-class RegisterAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class RegisterAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHistoryAdmin):
     list_filter = (("company", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ["company"]
 
@@ -235,7 +235,7 @@ class EmployeeForm(forms.ModelForm):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class EmployeeAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHistoryAdmin):
     form = EmployeeForm
     list_display = [
         "employee_number",

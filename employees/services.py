@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.models import Company, Task
@@ -323,6 +325,51 @@ def _employee_save(*, employee: Employee, previous: Employee | None, user) -> Em
             mask_personal_identity_number(employee.personal_identity_number),
         )
     return employee
+
+
+@transaction.atomic
+def employees_bulk_set(
+    *, employees: QuerySet[Employee], values: dict[str, Any], reason: str, user=None
+) -> int:
+    """Set the same values on many employees at once (a link's "switch for all employees",
+    the demo), with each change in the employee's history: who, when and why.
+
+    Only employees whose values differ are written; each gets one history row, so the
+    next edit of an employee records only what that edit changed. Returns the count.
+    """
+    now = timezone.now()
+    differs = Q()
+    for name, value in values.items():
+        differs |= ~Q(**{name: value})
+    changed = list(employees.select_for_update().filter(differs).order_by("pk"))
+    for employee in changed:
+        for name, value in values.items():
+            setattr(employee, name, value)
+        employee.updated_at = now
+    Employee.objects.bulk_update(changed, [*values, "updated_at"], batch_size=500)
+    history = Employee.history.model
+    tracked = history.tracked_fields
+    history.objects.bulk_create(
+        [
+            history(
+                history_date=now,
+                history_user=user,
+                history_change_reason=reason[:100],
+                history_type="~",
+                personal_identity_number_masked=mask_personal_identity_number(
+                    employee.personal_identity_number
+                ),
+                **{field.attname: getattr(employee, field.attname) for field in tracked},
+            )
+            for employee in changed
+        ],
+        batch_size=500,
+    )
+    from integrations.services import payroll_sync_enqueue
+
+    for employee in changed:
+        payroll_sync_enqueue(employee=employee, fields=list(values))
+    return len(changed)
 
 
 @transaction.atomic

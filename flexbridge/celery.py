@@ -1,7 +1,8 @@
 """The Celery application.
 
-With ``REDIS_URL`` set, a separate worker process runs the tasks; without it (the embedded
-default) tasks run in-process when they are enqueued, so a first run needs no broker.
+A separate worker process runs the tasks: on Redis (``REDIS_URL``) in production, on files
+in the embedded first run (``run_embedded``, ``EMBEDDED_WORKER``). Tests and management
+commands without either run tasks in-process when they are enqueued.
 """
 
 import os

@@ -173,11 +173,30 @@ STORAGES = {
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The embedded first run (`run_embedded`, behind `make run`) sets EMBEDDED_WORKER for the
+# web server, the worker and beat it starts: without Redis they pass tasks through files
+# in EMBEDDED_BROKER_DIR (kombu's filesystem transport), see docs/architecture.md.
+EMBEDDED_WORKER = env.bool("EMBEDDED_WORKER", default=False)
+EMBEDDED_BROKER_DIR = Path(env.str("EMBEDDED_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+elif EMBEDDED_WORKER:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(EMBEDDED_BROKER_DIR / "queue"),
+        "data_folder_out": str(EMBEDDED_BROKER_DIR / "queue"),
+        "control_folder": str(EMBEDDED_BROKER_DIR / "control"),
+        "polling_interval": 0.5,
+    }
+    # Cancelling goes through the job's row; no broadcast commands over files.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+else:
+    CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-# Without a broker the tasks run in-process, right when they are enqueued (after commit).
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a broker (tests, management commands) tasks run in-process, right when they are
+# enqueued (after commit).
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and not EMBEDDED_WORKER
 CELERY_TASK_EAGER_PROPAGATES = False
 # A worker killed mid-job gives the task back to the queue; job services resume by item.
 CELERY_TASK_ACKS_LATE = True

@@ -4,19 +4,20 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
 
 from . import selectors, services
+from .jobs_registry import job_kinds
 from .models import Job, JobLogLine
 
 
 class JobLogLineInline(admin.TabularInline):
     model = JobLogLine
-    fields = ["created_at", "level", "item", "message"]
+    fields = ["created_at", "level", "item", "text"]
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -27,21 +28,42 @@ class JobLogLineInline(admin.TabularInline):
         return super().get_queryset(request).order_by("pk")
 
 
+def _labelled(rows) -> str:
+    if not rows:
+        return "–"
+    return format_html_join(format_html("<br>"), "{}: {}", rows)
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The job kinds by their names, not their codes."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(
+            ((kind.kind, str(kind.label)) for kind in job_kinds()), key=lambda item: item[1]
+        )
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Job)
 class JobAdmin(CompanyScopedAdmin):
     list_display = ["id", "kind_label", "company", "status", "progress", "started_by", "created_at"]
-    list_filter = ("kind", "status", ("company", admin.RelatedOnlyFieldListFilter))
+    list_filter = (KindFilter, "status", ("company", admin.RelatedOnlyFieldListFilter))
     list_select_related = ["company", "started_by"]
     search_fields = ["=id", "kind", "message"]
     readonly_fields = [
         "company",
         "kind",
         "started_by",
-        "parameters",
+        "selection",
         "status",
         "progress",
-        "summary",
-        "message",
+        "summary_display",
+        "message_text",
         "cancel_requested",
         "attempts",
         "result_file_link",
@@ -64,6 +86,18 @@ class JobAdmin(CompanyScopedAdmin):
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, job):
         return job.get_kind_display()
+
+    @admin.display(description=_("selection"))
+    def selection(self, job):
+        return _labelled(selectors.job_parameters_display(job=job))
+
+    @admin.display(description=_("summary"))
+    def summary_display(self, job):
+        return _labelled(selectors.job_summary_display(job=job))
+
+    @admin.display(description=_("message"))
+    def message_text(self, job):
+        return job.message_text or "–"
 
     @admin.display(description=_("progress"))
     def progress(self, job):
@@ -108,7 +142,8 @@ class JobAdmin(CompanyScopedAdmin):
         response = HttpResponse(
             selectors.job_log_csv(job=job), content_type="text/csv; charset=utf-8"
         )
-        response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-log.csv"'
+        name = selectors.job_download_name(job=job, suffix="log.csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def file_view(self, request, pk: int):

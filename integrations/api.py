@@ -21,6 +21,10 @@ from .models import Job, JobLogLine
 
 
 class JobLogLineSerializer(serializers.ModelSerializer):
+    # Stored as a message id with parameters where the writer gave one: in the reader's
+    # language (Accept-Language), like the pages.
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = JobLogLine
         fields = ["id", "created_at", "level", "item", "message"]
@@ -34,6 +38,7 @@ class JobSerializer(serializers.ModelSerializer):
     has_file = serializers.SerializerMethodField()
     may_download_file = serializers.SerializerMethodField()
     result_file_holds = serializers.ListField(child=serializers.CharField(), read_only=True)
+    message = serializers.CharField(source="message_text", read_only=True)
 
     class Meta:
         model = Job
@@ -106,7 +111,8 @@ class JobViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             response = HttpResponse(
                 selectors.job_log_csv(job=job), content_type="text/csv; charset=utf-8"
             )
-            response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-log.csv"'
+            name = selectors.job_download_name(job=job, suffix="log.csv")
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.job_log_lines(job=job), request, view=self)

@@ -59,6 +59,10 @@ class Job(CompanyOwned):
     progress_total = models.PositiveIntegerField(_("total"), default=0)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # The message as an id with parameters (integrations.messages), shown in the reader's
+    # language; ``message`` is its text in the writer's language, or a plain message.
+    message_id = models.CharField(_("message id"), max_length=100, blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     result_file = models.FileField(_("result file"), upload_to="jobs/%Y/%m/", blank=True)
@@ -98,6 +102,13 @@ class Job(CompanyOwned):
             return 0
         return min(100, int(self.progress_done * 100 / self.progress_total))
 
+    @property
+    def message_text(self) -> str:
+        """The final message in the active language."""
+        from .messages import job_message_text
+
+        return job_message_text(self.message_id, self.message_params, self.message)
+
 
 class JobLogLine(models.Model):
     class Level(models.TextChoices):
@@ -112,6 +123,8 @@ class JobLogLine(models.Model):
         _("item"), max_length=200, blank=True, help_text=_("Employee, payslip, row ...")
     )
     message = models.TextField(_("message"))
+    message_id = models.CharField(_("message id"), max_length=100, blank=True)
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
 
     objects = CompanyScopedQuerySet.as_manager()
     company_path = "job__company"
@@ -123,6 +136,13 @@ class JobLogLine(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.item}: {self.message}"
+
+    @property
+    def text(self) -> str:
+        """The message in the active language (see ``integrations.messages``)."""
+        from .messages import job_message_text
+
+        return job_message_text(self.message_id, self.message_params, self.message)
 
 
 # --- the payroll system: program link, switchover, sync outbox ---------------------------------

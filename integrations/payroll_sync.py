@@ -34,6 +34,7 @@ from companies.models import Company
 from employees.models import Employee, EmploymentRate
 
 from .clients.base import OutsideSystemError, TransientError
+from .messages import JobMessage
 from .models import FileHolds, Job, PayrollLink, PayrollSyncChange, PayrollSyncDelivery
 from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import SYNCED_FIELDS, hr_employee_payload, payload_bytes
@@ -370,10 +371,7 @@ def _deliveries_write_file(
                 ),
                 holds=list(FileHolds),
             )
-            ctx.info(
-                _("%(name)s: %(n)s employees for the payroll system to import.")
-                % {"name": name, "n": len(backend.pending)}
-            )
+            ctx.info(JobMessage("payroll_sync.file_written", name=name, count=len(backend.pending)))
         now = timezone.now()
         PayrollSyncDelivery.objects.filter(pk__in=written).update(
             status=PayrollSyncDelivery.Status.SENT,

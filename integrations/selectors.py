@@ -5,10 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+from django.apps import apps
 from django.http import FileResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from companies.selectors import user_has_company_perm
 
+from .messages import HIDDEN_PARAMETERS, format_value, parameter_label, summary_label
 from .models import FILE_HOLDS_PERMISSIONS, FileHolds, Job, JobLogLine
 
 
@@ -42,7 +48,7 @@ def job_file_response(*, job: Job) -> FileResponse:
     return FileResponse(
         job.result_file.open("rb"),
         as_attachment=True,
-        filename=job.result_file.name.rsplit("/", 1)[-1],
+        filename=job_download_name(job=job, suffix="." + job.result_file.name.rsplit(".", 1)[-1]),
     )
 
 
@@ -51,10 +57,71 @@ def job_log_lines(*, job: Job):
 
 
 def job_log_csv(*, job: Job) -> bytes:
-    """The job's log as a CSV file (UTF-8 with BOM so spreadsheet programs read å, ä, ö)."""
+    """The job's log as a CSV file (UTF-8 with BOM so spreadsheet programs read å, ä, ö):
+    local times as the pages show them, levels and messages in the reader's language."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["time", "level", "item", "message"])
+    writer.writerow([_("Time"), _("Level"), _("Item"), _("Message")])
     for line in job_log_lines(job=job).iterator(chunk_size=2000):
-        writer.writerow([line.created_at.isoformat(), line.level, line.item, line.message])
+        local = timezone.localtime(line.created_at).replace(microsecond=0, tzinfo=None)
+        writer.writerow([local.isoformat(sep=" "), line.get_level_display(), line.item, line.text])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def job_download_name(*, job: Job, suffix: str) -> str:
+    """A file name a person recognises: ``<kind>-<company>-<job>-<suffix>``, ASCII only."""
+    words = slugify(f"{job.get_kind_display()} {job.company.code} {job.pk}")
+    return f"{words}{suffix}" if suffix.startswith(".") else f"{words}-{suffix}"
+
+
+def job_parameters_display(*, job: Job) -> list[tuple[str, str]]:
+    """The job's selection as labelled values (payroll runs, employees and switchovers by
+    name, dates and yes/no in the reader's language)."""
+    rows = []
+    for key, value in (job.parameters or {}).items():
+        if key in HIDDEN_PARAMETERS:
+            continue
+        rows.append((parameter_label(key), _parameter_value(job, key, value)))
+    return rows
+
+
+def _parameter_value(job: Job, key: str, value) -> str:
+    if key == "payroll_run" and value:
+        run = apps.get_model("payslips", "PayrollRun").objects.filter(
+            pk=value, company=job.company_id
+        )
+        found = run.first()
+        return str(found) if found else f"#{value}"
+    if key == "switchover" and value:
+        return f"#{value}"
+    if key == "employees" and isinstance(value, list):
+        if not value:
+            return str(_("All employees"))
+        if all(isinstance(v, int) for v in value):
+            numbers = (
+                apps.get_model("employees", "Employee")
+                .objects.filter(company=job.company_id, pk__in=value)
+                .order_by("employee_number")
+                .values_list("employee_number", flat=True)
+            )
+            return ", ".join(numbers) or "–"
+        return format_value(value)
+    if key == "status" and isinstance(value, str):
+        return str(_STATUS_WORDS.get(value, value))
+    return format_value(value)
+
+
+_STATUS_WORDS = {
+    "final": gettext_lazy("Final"),
+    "preliminary": gettext_lazy("Preliminary"),
+    "any": gettext_lazy("Any payment date (older periods)"),
+}
+
+
+def job_summary_display(*, job: Job) -> list[tuple[str, str]]:
+    """The job's counters as labelled values."""
+    return [
+        (summary_label(key), format_value(value))
+        for key, value in (job.summary or {}).items()
+        if value not in (None, "", [], {})
+    ]

@@ -19,6 +19,7 @@ from companies.selectors import user_has_company_perm
 from flexbridge.masking import mask_text
 
 from .jobs_registry import job_kind
+from .messages import JobMessage
 from .models import FileHolds, Job, JobLogLine
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,11 @@ class JobContext:
         )
 
     # log --------------------------------------------------------------------------------
-    def log(self, message: str, *, level: str = JobLogLine.Level.INFO, item: str = "") -> None:
+    def log(
+        self, message: str | JobMessage, *, level: str = JobLogLine.Level.INFO, item: str = ""
+    ) -> None:
+        """A log line. ``message``: plain text, or a :class:`JobMessage` (id + parameters)
+        that each reader sees in their own language; ``item`` likewise."""
         if level == JobLogLine.Level.ERROR:
             self.errors += 1
         elif level == JobLogLine.Level.WARNING:
@@ -86,21 +91,27 @@ class JobContext:
             self.count("log_lines_dropped")
             return
         self._log_count += 1
+        message_id, params = _message_parts(message)
         self._pending_lines.append(
             JobLogLine(
-                job=self.job, level=level, item=mask_text(item)[:200], message=mask_text(message)
+                job=self.job,
+                level=level,
+                item=mask_text(str(item))[:200],
+                message=mask_text(str(message)),
+                message_id=message_id,
+                message_params=params,
             )
         )
         if len(self._pending_lines) >= 1000:
             self.flush(force=True)
 
-    def info(self, message: str, *, item: str = "") -> None:
+    def info(self, message: str | JobMessage, *, item: str = "") -> None:
         self.log(message, level=JobLogLine.Level.INFO, item=item)
 
-    def warning(self, message: str, *, item: str = "") -> None:
+    def warning(self, message: str | JobMessage, *, item: str = "") -> None:
         self.log(message, level=JobLogLine.Level.WARNING, item=item)
 
-    def error(self, message: str, *, item: str = "") -> None:
+    def error(self, message: str | JobMessage, *, item: str = "") -> None:
         self.log(message, level=JobLogLine.Level.ERROR, item=item)
 
     # cancel -----------------------------------------------------------------------------
@@ -123,6 +134,16 @@ class JobContext:
         Job.objects.filter(pk=self.job.pk).update(
             result_file=self.job.result_file.name, result_file_holds=tags
         )
+
+
+def _message_parts(message) -> tuple[str, dict]:
+    if isinstance(message, JobMessage):
+        params = {
+            key: mask_text(value) if isinstance(value, str) else value
+            for key, value in message.params.items()
+        }
+        return message.id, params
+    return "", {}
 
 
 def job_create(
@@ -155,6 +176,26 @@ def job_enqueue(*, job: Job) -> None:
     transaction.on_commit(lambda: run_job.delay(job_id))
 
 
+def jobs_requeue_unfinished() -> list[int]:
+    """Enqueue every job that is queued or was left running; returns their ids.
+
+    The embedded run calls it when it starts, before its worker: a job queued while no
+    worker ran, or interrupted by a stop, runs (or resumes) again. ``job_execute`` leaves
+    finished jobs alone and handlers skip items already done, so this never does an item
+    twice.
+    """
+    from .tasks import run_job
+
+    ids = list(
+        Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for job_id in ids:
+        run_job.delay(job_id)
+    return ids
+
+
 def job_execute(*, job_id: int) -> Job:
     """Run a job's handler and record the outcome; safe to call again for the same job.
 
@@ -175,30 +216,41 @@ def job_execute(*, job_id: int) -> Job:
 
     ctx = JobContext(job)
     if job.attempts > 1:
-        ctx.warning(f"Resumed after an interruption (attempt {job.attempts}).")
+        ctx.warning(JobMessage("job.resumed", attempt=job.attempts))
+    message: str | JobMessage
     try:
         job_kind(job.kind).handler(job=job, ctx=ctx)
     except JobCancelled:
-        ctx.warning("Cancelled on request.")
-        status, message = Job.Status.CANCELLED, "Cancelled on request."
+        message = JobMessage("job.cancelled_on_request")
+        ctx.warning(message)
+        status = Job.Status.CANCELLED
     except Exception as exc:
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        message = mask_text(str(exc)) or exc.__class__.__name__
+        message = exc.message if isinstance(getattr(exc, "message", None), JobMessage) else None
+        message = message or mask_text(str(exc)) or exc.__class__.__name__
         ctx.error(message)
         status = Job.Status.FAILED
     else:
         if ctx.errors == 0:
             status, message = Job.Status.SUCCEEDED, ""
         elif ctx.summary.get("failed", ctx.errors) >= max(ctx.done, 1):
-            status, message = Job.Status.FAILED, f"{ctx.errors} errors."
+            status, message = Job.Status.FAILED, JobMessage("job.errors", count=ctx.errors)
         else:
-            status, message = Job.Status.PARTLY_FAILED, f"{ctx.errors} errors."
+            status = Job.Status.PARTLY_FAILED
+            message = JobMessage("job.errors", count=ctx.errors)
     ctx.flush(force=True)
     return _job_finish(job=job, status=status, message=message)
 
 
-def _job_finish(*, job: Job, status: str, message: str) -> Job:
-    Job.objects.filter(pk=job.pk).update(status=status, message=message, finished_at=timezone.now())
+def _job_finish(*, job: Job, status: str, message: str | JobMessage) -> Job:
+    message_id, params = _message_parts(message)
+    Job.objects.filter(pk=job.pk).update(
+        status=status,
+        message=mask_text(str(message)),
+        message_id=message_id,
+        message_params=params,
+        finished_at=timezone.now(),
+    )
     job.refresh_from_db()
     return job
 
@@ -227,7 +279,9 @@ def job_cancel(*, job: Job, user=None) -> Job:
         job.cancel_requested = True
         job.save(update_fields=["cancel_requested"])
         if job.status == Job.Status.QUEUED:
-            return _job_finish(job=job, status=Job.Status.CANCELLED, message="Cancelled.")
+            return _job_finish(
+                job=job, status=Job.Status.CANCELLED, message=JobMessage("job.cancelled")
+            )
     return job
 
 
@@ -248,10 +302,11 @@ def selftest_run(*, job: Job, ctx: JobContext) -> None:
         ctx.check_cancelled()
         if delay:
             time.sleep(delay)
+        item = f"item {number}"
         if fail_at is not None and number == int(fail_at):
-            ctx.error("Failed on purpose.", item=f"item {number}")
+            ctx.error(JobMessage("selftest.failed"), item=item)
             ctx.count("failed")
         else:
-            ctx.info("Done.", item=f"item {number}")
+            ctx.info(JobMessage("selftest.done"), item=item)
             ctx.count("ok")
         ctx.advance()

@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -45,6 +45,7 @@ from employees.models import (
 from flexbridge.errors import DomainError
 
 from .clients.payroll import PayrollClient, PayrollEmployee
+from .messages import JobMessage
 from .models import FileHolds, Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
 from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import (
@@ -927,8 +928,12 @@ def check_templates(pf: Preflight) -> dict:
         if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
     )
     template_missing = sorted(
-        [f"{c} (HR only)" for c in hr_templates if c not in payroll_templates]
-        + [f"{c} (payroll only)" for c in payroll_templates if c not in hr_templates]
+        [_("%(code)s (HR only)") % {"code": c} for c in hr_templates if c not in payroll_templates]
+        + [
+            _("%(code)s (payroll only)") % {"code": c}
+            for c in payroll_templates
+            if c not in hr_templates
+        ]
     )
     return _item(
         "templates",
@@ -958,7 +963,11 @@ def check_employment_rates(pf: Preflight) -> dict:
         "employment_rates",
         _("Employment rates have start dates"),
         FAIL if rates_without_start or hr_without_start else PASS,
-        _("Employment rates without a start date: %(n)s employees.")
+        ngettext(
+            "Employment rates without a start date: %(n)s employee.",
+            "Employment rates without a start date: %(n)s employees.",
+            len(rates_without_start) + len(hr_without_start),
+        )
         % {"n": len(rates_without_start) + len(hr_without_start)}
         if rates_without_start or hr_without_start
         else _("Every employment rate has a start date."),
@@ -1367,14 +1376,12 @@ def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
             item="count",
         )
         for number in counts["only_in_payroll"][:200]:
-            ctx.error(_("Only in payroll."), item=number)
+            ctx.error(JobMessage("switchover.only_in_payroll"), item=number)
         for number in counts["only_in_hr"][:200]:
-            ctx.error(_("Only in HR."), item=number)
+            ctx.error(JobMessage("switchover.only_in_hr"), item=number)
         outcome = "failed"
     else:
-        ctx.info(
-            _("Count check: %(n)s employees on both sides.") % {"n": counts["hr"]}, item="count"
-        )
+        ctx.info(JobMessage("switchover.count_check", count=counts["hr"]), item="count")
         outcome = "passed"
     _finish_step(
         job=job,
@@ -1511,10 +1518,7 @@ def _personnel_file_write(*, job: Job, ctx: JobContext, link: PayrollLink) -> in
         organisation_number=getattr(company, "organisation_number", "") or "",
     )
     ctx.save_result_file("personnel.pax", content, holds=list(FileHolds))
-    ctx.info(
-        _("personnel.pax: %(n)s employees for the payroll system to import.")
-        % {"n": len(backend.pending)}
-    )
+    ctx.info(JobMessage("switchover.personnel_file", count=len(backend.pending)))
     return len(backend.pending)
 
 

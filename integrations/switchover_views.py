@@ -34,6 +34,26 @@ OUTCOME_COLOURS = {
 logger = logging.getLogger(__name__)
 
 
+def _outcome_labels() -> dict[str, str]:
+    return {
+        "passed": _("Passed"),
+        "warning": _("Passed with warnings"),
+        "awaiting_approval": _("Awaiting approval"),
+        "running": _("Running"),
+        "failed": _("Failed"),
+        "strong_warning": _("Switching is not recommended"),
+    }
+
+
+def _value_label(field: str, value):
+    """A value of the test export's side by side as a person reads it (codes by name)."""
+    if field == "name_order" and value:
+        return dict(Company.NameOrder.choices).get(value, value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
 def _companies(user):
     return [
         c
@@ -69,7 +89,7 @@ def switchover_page(request):
             {
                 "name": step,
                 "label": sw.STEP_LABELS[step],
-                "outcome": outcome,
+                "outcome": _outcome_labels().get(outcome, outcome),
                 "colour": "grey" if result.get("overridden") else OUTCOME_COLOURS.get(outcome, ""),
                 "overridden": result.get("overridden"),
                 "job": jobs.get(result.get("job")),
@@ -92,7 +112,7 @@ def switchover_page(request):
             "switchover": switchover,
             "steps": steps,
             "checklist": checklist,
-            "test_export": results.get("test_export", {}),
+            "test_export": _test_export(results.get("test_export", {})),
             "file_based": link is not None and link.variant == PayrollLink.Variant.PAXML_FILE,
             "manual_steps": [
                 {
@@ -113,11 +133,26 @@ def switchover_page(request):
             and results.get(sw.STEPS[nxt], {}).get("outcome") in ("failed", "strong_warning"),
             "next_step": sw.STEP_LABELS.get(sw.STEPS[nxt]) if nxt < len(sw.STEPS) else "",
             "accounting_warning": ACCOUNTING_WARNING,
-            "events": switchover.events.select_related("user").order_by("-pk")[:30]
+            "events": [
+                {"event": event, "step": sw.STEP_LABELS.get(event.step, event.step)}
+                for event in switchover.events.select_related("user").order_by("-pk")[:30]
+            ]
             if switchover
             else [],
         },
     )
+
+
+def _test_export(result: dict) -> dict:
+    rows = [
+        {
+            **row,
+            "payroll": _value_label(row["field"], row.get("payroll")),
+            "hr": _value_label(row["field"], row.get("hr")),
+        }
+        for row in result.get("side_by_side", [])
+    ]
+    return {**result, "side_by_side": rows}
 
 
 def _post(request, company: Company):  # noqa: C901

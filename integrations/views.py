@@ -5,6 +5,31 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from . import selectors
+from .jobs_registry import job_kinds
+from .models import Job
+
+
+@login_required
+def job_list(request):
+    """The user's jobs, newest first, filtered by kind (by name) and status."""
+    jobs = selectors.jobs_for_user(user=request.user)
+    kind, status = request.GET.get("kind", ""), request.GET.get("status", "")
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    if status:
+        jobs = jobs.filter(status=status)
+    kinds = sorted(((k.kind, str(k.label)) for k in job_kinds()), key=lambda item: item[1])
+    return render(
+        request,
+        "integrations/job_list.html",
+        {
+            "jobs": jobs[:200],
+            "kinds": kinds,
+            "kind": kind,
+            "statuses": Job.Status.choices,
+            "status": status,
+        },
+    )
 
 
 @login_required
@@ -19,6 +44,8 @@ def job_detail(request, pk: int):
             "job": job,
             "lines": lines,
             "may_download_file": selectors.job_file_may_download(user=request.user, job=job),
+            "selection": selectors.job_parameters_display(job=job),
+            "summary": selectors.job_summary_display(job=job),
         },
     )
 
@@ -42,5 +69,6 @@ def job_file_download(request, pk: int):
 def job_log_download(request, pk: int):
     job = get_object_or_404(selectors.jobs_for_user(user=request.user), pk=pk)
     response = HttpResponse(selectors.job_log_csv(job=job), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-log.csv"'
+    name = selectors.job_download_name(job=job, suffix="log.csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

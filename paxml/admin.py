@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
 from companies.scoping import CompanyScopedAdmin
+from flexbridge.forms import form_add_refusal
 
 from .codes import PROFILES
 from .models import PaxmlFile, SalaryCode, SalaryTransaction, ScheduleDay
@@ -117,7 +118,7 @@ class PaxmlFileAdmin(CompanyScopedAdmin):
                     source_name=form.cleaned_data["source"],
                 )
             except (PermissionDenied, ValidationError) as exc:
-                form.add_error(None, str(exc))
+                form_add_refusal(form, exc)
             else:
                 return self._started(request, job)
         return self._page(request, form, _("Import a PAXml file"))
@@ -138,7 +139,7 @@ class PaxmlFileAdmin(CompanyScopedAdmin):
                     personnel=form.cleaned_data["personnel"],
                 )
             except (PermissionDenied, ValidationError) as exc:
-                form.add_error(None, str(exc))
+                form_add_refusal(form, exc)
             else:
                 return self._started(request, job)
         return self._page(request, form, _("Export a PAXml file"))

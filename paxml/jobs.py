@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from integrations.jobs_registry import register_job_kind
+from integrations.messages import JobMessage, register_job_messages
 from integrations.models import FileHolds
 
 from .services import paxml_export_run, paxml_import_run
@@ -51,14 +53,19 @@ def _import(*, job, ctx) -> None:
     for note in result.notes:
         ctx.info(note)
     for section in result.not_imported_sections:
-        ctx.info(_("Section <%(s)s> read, not imported.") % {"s": section})
+        ctx.info(JobMessage("paxml.section_not_imported", section=section))
     for problem in result.problems:
         ctx.error(problem.message, item=_item(problem))
     if result.problem_count > len(result.problems):
         ctx.error(
-            _("… and %(n)s more problems.") % {"n": result.problem_count - len(result.problems)}
+            JobMessage("paxml.more_problems", count=result.problem_count - len(result.problems))
         )
-    ctx.info(result.summary())
+    if result.already_imported:
+        ctx.info(JobMessage("paxml.import.already"))
+    elif result.ok:
+        ctx.info(JobMessage("paxml.import.dry_run" if result.dry_run else "paxml.import.done"))
+    else:
+        ctx.info(JobMessage("paxml.import.rejected", count=result.problem_count))
 
 
 def _item(problem) -> str:
@@ -104,8 +111,30 @@ def _export(*, job, ctx) -> None:
                 out.read(),
                 holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
             )
-        ctx.info(result.summary())
+        if result.ok:
+            ctx.info(JobMessage("paxml.export.done"))
+        else:
+            ctx.info(JobMessage("paxml.export.not_done", count=len(result.problems)))
 
+
+register_job_messages(
+    {
+        "paxml.section_not_imported": _("Section <%(section)s> read, not imported."),
+        "paxml.more_problems": ngettext_lazy(
+            "… and %(count)s more problem.", "… and %(count)s more problems.", "count"
+        ),
+        "paxml.import.already": _("This file was imported before: nothing changed."),
+        "paxml.import.dry_run": _("Checked only (dry run): nothing was saved."),
+        "paxml.import.done": _("Imported. The counts are in the summary."),
+        "paxml.import.rejected": ngettext_lazy(
+            "Not imported: %(count)s problem.", "Not imported: %(count)s problems.", "count"
+        ),
+        "paxml.export.done": _("Exported. The counts are in the summary."),
+        "paxml.export.not_done": ngettext_lazy(
+            "Not exported: %(count)s problem.", "Not exported: %(count)s problems.", "count"
+        ),
+    }
+)
 
 register_job_kind(
     "paxml_import",

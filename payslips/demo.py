@@ -16,6 +16,7 @@ import datetime
 from decimal import Decimal
 
 from employees.models import Employee
+from employees.services import employees_bulk_set
 from integrations.sandboxes.kivra import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_KEY
 
 from .models import KivraLink, PayrollRun
@@ -164,9 +165,22 @@ def seed(*, company, admin, stdout) -> None:
     )
     employees = Employee.objects.filter(company=company, employee_number__regex=r"^10\d\d$")
     if created:  # the flags once, with the link: later changes in the register stay
-        employees.exclude(employee_number__in=NO_KIVRA).update(kivra_send_payslips=True)
-        employees.filter(employee_number__in=NO_KIVRA).update(kivra_send_payslips=False)
-        employees.filter(employee_number__in=ALLOW_PRINT).update(kivra_allow_print=True)
+        reason = "Demo data: Kivra link created"
+        employees_bulk_set(
+            employees=employees.exclude(employee_number__in=NO_KIVRA),
+            values={"kivra_send_payslips": True},
+            reason=reason,
+        )
+        employees_bulk_set(
+            employees=employees.filter(employee_number__in=NO_KIVRA),
+            values={"kivra_send_payslips": False},
+            reason=reason,
+        )
+        employees_bulk_set(
+            employees=employees.filter(employee_number__in=ALLOW_PRINT),
+            values={"kivra_allow_print": True},
+            reason=reason,
+        )
         stdout.write(f"Kivra link → {SANDBOX_URL} (tenant {DEMO_TENANT_KEY})")
 
     payment_date = demo_payment_date()

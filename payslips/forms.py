@@ -9,6 +9,8 @@ from companies.models import Company
 from companies.selectors import companies_for_user, user_has_company_perm
 from employees.models import Employee
 
+from .selectors import payment_date_choices
+
 DISPATCH_PERM = "companies.run_kivra_dispatch"
 STATUS_CHOICES = [
     ("final", _("Final")),
@@ -30,7 +32,9 @@ def dispatch_companies(user):
 class KivraDispatchForm(forms.Form):
     company = forms.ModelChoiceField(queryset=Company.objects.none(), label=_("Company"))
     payment_date = forms.DateField(
-        label=_("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Payment date"),
+        widget=forms.Select,
+        help_text=_("The payment dates of the payroll runs, with the runs on each."),
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -53,6 +57,8 @@ class KivraDispatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         companies = dispatch_companies(user)
         self.fields["company"].queryset = companies
+        choices = payment_date_choices(companies=companies)
+        self.fields["payment_date"].widget.choices = choices or [("", _("No payroll runs yet"))]
         if len(companies) == 1:
             self.fields["company"].initial = companies[0]
         self.fields["employees"].queryset = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from companies.models import Company
 
@@ -59,6 +61,60 @@ def payslips_for_dispatch(*, company: Company, ids: list[int]) -> list[Payslip]:
         payslip.employee.company = company
         payslip.payroll_run = runs[payslip.payroll_run_id]
     return [found[pk] for pk in ids if pk in found]
+
+
+def dispatch_selection_problem(
+    *,
+    company: Company,
+    payment_date: datetime.date,
+    status: str = "final",
+    employee_ids: list[int] | None = None,
+) -> str | None:
+    """Why a Kivra dispatch selection would find no payslips, or None when it finds some."""
+    if payslip_ids_for_dispatch(
+        company=company, payment_date=payment_date, status=status, employee_ids=employee_ids
+    ):
+        return None
+    runs = PayrollRun.objects.filter(company=company, payment_date=payment_date)
+    day = formats.date_format(payment_date, "SHORT_DATE_FORMAT")
+    if not runs.exists():
+        return _("%(company)s has no payroll run with payment date %(date)s.") % {
+            "company": company.name,
+            "date": day,
+        }
+    if status in ("final", "preliminary") and not runs.filter(status=status).exists():
+        actual = runs.first().get_status_display()
+        return _("The payroll run on %(date)s has the status %(actual)s, not %(status)s.") % {
+            "date": day,
+            "actual": actual,
+            "status": PayrollRun.Status(status).label,
+        }
+    if employee_ids:
+        return _("The chosen employees have no payslips on %(date)s.") % {"date": day}
+    return _("The payroll run on %(date)s has no payslips.") % {"date": day}
+
+
+def payment_date_choices(*, companies) -> list[tuple[str, str]]:
+    """The payment dates of the companies' payroll runs, newest first, each with its runs
+    (for picking the date from existing runs rather than typing it)."""
+    runs = (
+        PayrollRun.objects.filter(company__in=companies)
+        .select_related("company")
+        .order_by("-payment_date", "company__name", "pk")
+    )
+    several = len({run.company_id for run in runs[:500]}) > 1
+    dates: dict[datetime.date, list[str]] = {}
+    for run in runs[:500]:
+        words = run.description or str(run.get_status_display())
+        if run.description:
+            words += f" ({run.get_status_display()})"
+        if several:
+            words += f" · {run.company.code}"
+        dates.setdefault(run.payment_date, []).append(words)
+    return [
+        (day.isoformat(), f"{formats.date_format(day, 'SHORT_DATE_FORMAT')} — {'; '.join(words)}")
+        for day, words in dates.items()
+    ]
 
 
 def payroll_runs_for_company(*, company: Company) -> QuerySet[PayrollRun]:

@@ -370,12 +370,15 @@ def kivra_link_apply_to_employees(*, link: KivraLink, field: str, value: bool, u
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied(_("You may not change this flag on employees."))
-    with transaction.atomic():
-        return (
-            Employee.objects.filter(company=link.company_id)
-            .exclude(**{employee_field: value})
-            .update(**{employee_field: value})
-        )
+    from employees.services import employees_bulk_set
+
+    label = str(KivraLink._meta.get_field(field).verbose_name)
+    return employees_bulk_set(
+        employees=Employee.objects.filter(company=link.company_id),
+        values={employee_field: value},
+        user=user,
+        reason=_("Kivra link: %(flag)s switched for all employees") % {"flag": label},
+    )
 
 
 def kivra_link_problems(*, company: Company) -> list[str]:

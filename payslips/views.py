@@ -19,10 +19,11 @@ from django.views.decorators.http import require_http_methods
 from employees.models import Employee
 from integrations.models import Job
 
-from . import services
+from . import selectors, services
 from .forms import STATUS_CHOICES, KivraDispatchForm, dispatch_companies
 
 SESSION_KEY = "payslips_kivra_jobs"
+SELECTION_KEY = "payslips_kivra_selection"
 COUNTER_KEYS = ("sent", "retained", "printed", "failed", "skipped", "already_sent")
 
 
@@ -66,6 +67,8 @@ def _row(job: Job, employees: dict[int, Employee]) -> dict:
     return {
         "job": job,
         "ok": ok,
+        # Succeeded, but the selection found nothing: not a green tick.
+        "empty": ok and not job.progress_total,
         "finished": job.is_finished,
         "counts": counts,
         "selection": _selection(job, employees),
@@ -106,7 +109,7 @@ def _confirm_finished(request) -> None:
                     _("Sending payslips to Kivra has finished with errors (job %(id)s).")
                     % {"id": job.pk},
                     counts,
-                    job.message,
+                    job.message_text,
                     log,
                     _("Download the log with the details"),
                 ),
@@ -120,16 +123,32 @@ def kivra_dispatch(request):
     companies = dispatch_companies(request.user)
     if not companies.exists():
         raise PermissionDenied(_("You may not send payslips to Kivra."))
-    form = KivraDispatchForm(request.POST or None, user=request.user)
+    form = KivraDispatchForm(
+        request.POST or None, user=request.user, initial=request.session.get(SELECTION_KEY)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        employee_ids = [e.pk for e in data["employees"]] or None
+        problem = (
+            None
+            if services.kivra_link_problems(company=data["company"])
+            else selectors.dispatch_selection_problem(
+                company=data["company"],
+                payment_date=data["payment_date"],
+                status=data["status"],
+                employee_ids=employee_ids,
+            )
+        )
+        if problem:
+            form.add_error(None, _("Nothing to send: %(why)s") % {"why": problem})
+            return _page(request, form, companies)
         try:
             job = services.kivra_dispatch_start(
                 user=request.user,
                 company=data["company"],
                 payment_date=data["payment_date"],
                 status=data["status"],
-                employee_ids=[e.pk for e in data["employees"]] or None,
+                employee_ids=employee_ids,
             )
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
@@ -138,6 +157,13 @@ def kivra_dispatch(request):
                 form.add_error(None, message)
         else:
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), job.pk]
+            # The form keeps the selection for the next dispatch.
+            request.session[SELECTION_KEY] = {
+                "company": data["company"].pk,
+                "payment_date": data["payment_date"].isoformat(),
+                "status": data["status"],
+                "employees": employee_ids or [],
+            }
             messages.info(
                 request,
                 format_html(
@@ -150,6 +176,10 @@ def kivra_dispatch(request):
             return redirect("payslips:kivra-dispatch")
     elif request.method == "GET":
         _confirm_finished(request)
+    return _page(request, form, companies)
+
+
+def _page(request, form, companies):
     jobs = list(
         Job.objects.for_user(request.user)
         .filter(kind="kivra_dispatch", company__in=companies)

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.apps import apps
 from django.db import connection
 from django.db.models import Max, Q, Sum
+from django.utils.translation import gettext as _
 
 from .models import (
     AccountingDimension,
@@ -61,6 +62,19 @@ def project_chain(*, project: Project) -> list[Project]:
 def project_descendants(*, project: Project, include_self: bool = False):
     queryset = Project.objects.filter(company_id=project.company_id, path__startswith=project.path)
     return queryset if include_self else queryset.exclude(pk=project.pk)
+
+
+def project_new_child_refusal(*, project: Project) -> str | None:
+    """Why ``project`` cannot get a sub project, or None when it can.
+
+    A registrable project with registrations keeps them on itself; the registrations would
+    otherwise end up on a project that is no longer registrable.
+    """
+    if project.registrable and project.time_registrations.exists():
+        return _("%(code)s is registrable and has registrations; it cannot get sub projects.") % {
+            "code": project.code
+        }
+    return None
 
 
 def project_dimension(*, company) -> AccountingDimension | None:

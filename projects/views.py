@@ -140,6 +140,7 @@ def project_detail(request, pk: int):
         "attachments": project.attachments.all(),
         "attachment_form": AttachmentForm(),
         "may_change": _perm(request, project, "projects.change_project"),
+        "new_child_refusal": selectors.project_new_child_refusal(project=project),
         "children": project.children.order_by("code"),
         "authorizations": (
             selectors.project_authorizations(project=project) if may_see_authorization else []

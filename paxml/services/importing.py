@@ -547,7 +547,7 @@ class _Importer:
         if emp.pin:
             self.by_pin[emp.pin] = emp.number
 
-    def _person_fields(self, person: Person) -> dict[str, Any]:  # noqa: C901
+    def _person_fields(self, person: Person) -> dict[str, Any]:
         text_map = {
             "fornamn": "first_name",
             "efternamn": "last_name",

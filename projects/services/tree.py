@@ -17,7 +17,12 @@ from ..models import (
     TimeRegistration,
 )
 from ..models.project import CODE_SEPARATOR, path_segment
-from ..selectors import project_ancestors, project_descendants, project_dimension
+from ..selectors import (
+    project_ancestors,
+    project_descendants,
+    project_dimension,
+    project_new_child_refusal,
+)
 
 BUDGET_FIELDS = ("budget_hours", "budget_amount")
 # Rows that make up a project's settings and travel with a copy.
@@ -102,6 +107,9 @@ def project_check(*, project: Project) -> None:
     """Run the tree's rules on an unsaved project (the admin form shows the errors)."""
     parent = project.parent
     if parent is not None:
+        refusal = project_new_child_refusal(project=parent)
+        if refusal:
+            raise ValidationError({"parent": refusal})
         project.code = _full_code(parent=parent, code=project.code)
         project.level = parent.level + 1
     ancestors = [*project_ancestors(project=parent), parent] if parent else []
@@ -124,16 +132,9 @@ def project_create(
         if parent.company_id != company.pk:
             raise ValidationError({"parent": _("The parent belongs to another company.")})
         if parent.registrable:
-            if parent.time_registrations.exists():
-                raise ValidationError(
-                    {
-                        "parent": _(
-                            "%(code)s is registrable and has registrations; it cannot get "
-                            "sub projects."
-                        )
-                        % {"code": parent.code}
-                    }
-                )
+            refusal = project_new_child_refusal(project=parent)
+            if refusal:
+                raise ValidationError({"parent": refusal})
             # Creating a sub project turns a registrable leaf into a sub-project level.
             parent.registrable = False
             parent.save(update_fields=["registrable", "updated_at"])

@@ -460,3 +460,34 @@ def test_display_name_follows_company_name_order(company):
     assert Employee.objects.select_related("company").get(pk=employee.pk).display_name == (
         "Berg, Anna"
     )
+
+
+def test_bulk_set_goes_through_the_history_with_who_and_why(company, user):
+    first = EmployeeFactory(company=company, kivra_send_payslips=False)
+    second = EmployeeFactory(company=company, kivra_send_payslips=False)
+    already = EmployeeFactory(company=company, kivra_send_payslips=True)
+    before = {e.pk: e.history.count() for e in (first, second, already)}
+
+    count = services.employees_bulk_set(
+        employees=Employee.objects.filter(company=company),
+        values={"kivra_send_payslips": True},
+        user=user,
+        reason="Kivra link: switched for all employees",
+    )
+
+    assert count == 2
+    assert Employee.objects.filter(company=company, kivra_send_payslips=True).count() == 3
+    for employee in (first, second):
+        assert employee.history.count() == before[employee.pk] + 1
+        latest = employee.history.first()
+        assert latest.history_user == user
+        assert latest.history_change_reason == "Kivra link: switched for all employees"
+        assert latest.kivra_send_payslips is True
+        assert latest.personal_identity_number_masked.endswith("****")
+        assert latest.diff_against(latest.prev_record).changed_fields == ["kivra_send_payslips"]
+    assert already.history.count() == before[already.pk]  # unchanged: no history row
+
+    # The next edit records only what it changed — no phantom "Kivra: False → True".
+    services.employee_update(employee=Employee.objects.get(pk=first.pk), data={"first_name": "Ny"})
+    latest = Employee.objects.get(pk=first.pk).history.first()
+    assert latest.diff_against(latest.prev_record).changed_fields == ["first_name"]

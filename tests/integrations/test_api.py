@@ -1,6 +1,7 @@
 """Jobs over REST: list, detail with log, log pages and CSV, file, cancel, self-test."""
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from integrations import services
 from integrations.models import Job
@@ -41,8 +42,23 @@ def test_log_endpoint_pages_and_csv(api, company):
     response = api.get(f"/api/v1/jobs/{job.pk}/log/", {"download": "csv"})
     assert response.status_code == 200
     text = response.content.decode("utf-8-sig").splitlines()
-    assert text[0] == "time;level;item;message"
-    assert text[1].endswith(";info;item 1;Done.")
+    assert text[0] == "Time;Level;Item;Message"
+    first = job.log_lines.order_by("pk").first()
+    local = timezone.localtime(first.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert text[1] == f"{local};Info;item 1;Done."
+    assert 'filename="system-self-test-' in response["Content-Disposition"]
+
+    # The same log read in Swedish: the stored message id renders in the reader's language.
+    swedish = api.get(
+        f"/api/v1/jobs/{job.pk}/log/", {"download": "csv"}, HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode("utf-8-sig")
+    assert swedish.splitlines()[1] == f"{local};Info;item 1;Klart."
+    assert (
+        api.get(f"/api/v1/jobs/{job.pk}/log/", HTTP_ACCEPT_LANGUAGE="sv").json()["results"][0][
+            "message"
+        ]
+        == "Klart."
+    )
 
 
 def test_file_endpoint(api, company):

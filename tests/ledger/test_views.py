@@ -123,19 +123,30 @@ def test_direct_transfer_notifies_success_and_lists_the_transfer(browser, compan
     job = Job.objects.get(kind="visma_transfer")
     assert job.status == "succeeded", list(job.log_lines.values_list("message", flat=True))
     assert "The accounting was transferred to Visma.Net." in notification(response)
+    # The notice is shown once, then the page is calm again.
+    assert "transferred to Visma.Net" not in notification(browser.get(PAGE))
+    response = browser.get(PAGE)
     transfer = LedgerTransfer.objects.get(payroll_run=run)
     assert transfer.status == "sent"
     assert transfer.voucher_key in response.content.decode()
     assert httpx.get(f"{sandbox.url}/_sandbox/received").json()["count"] == 1
-    # The same selection again: refused (already transferred), failure with the log link.
+    # The dialog marks the run (the transfer button hides it) ...
+    page = response.content.decode()
+    assert f'<option value="{run.pk}" data-transferred="1">' in page
+    assert "already transferred" in page
+    # ... and the same selection again is refused on the field, before any job starts.
     response = browser.post(
-        PAGE, {"company": company.pk, "payroll_run": run.pk, "action": "transfer"}, follow=True
+        PAGE, {"company": company.pk, "payroll_run": run.pk, "action": "transfer"}
     )
-    second = Job.objects.filter(kind="visma_transfer").latest("pk")
-    assert second.status == "failed"
-    assert "Something went wrong." in notification(response)
-    assert f"/jobs/{second.pk}/log.csv" in response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors["payroll_run"] == [
+        f"{run} is already transferred to Visma.Net."
+    ]
+    assert Job.objects.filter(kind="visma_transfer").count() == 1
     assert httpx.get(f"{sandbox.url}/_sandbox/received").json()["count"] == 1
+    # The file can still be made from it.
+    browser.post(PAGE, {"company": company.pk, "payroll_run": run.pk, "action": "file"})
+    assert Job.objects.get(kind="sie_export").status == "succeeded"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -218,3 +229,32 @@ def test_company_defaults_and_demo_link(company, user):
     seed(company=company, admin=user, stdout=type("W", (), {"write": lambda self, s: None})())
     link = VismaLink.objects.get(company=company)
     assert link.base_url == "http://127.0.0.1:8702" and link.client_secret == "demo-secret"
+
+
+@pytest.mark.django_db
+def test_notice_waits_for_the_job_and_shows_when_the_user_comes_back(
+    browser, company, django_capture_on_commit_callbacks
+):
+    """With a worker the job is still queued when the page comes back: "started", a bar
+    that reloads the page when the job finishes, and the notice then (or on a later visit)."""
+    run = run_with_payslip(company)
+    with django_capture_on_commit_callbacks(execute=False):  # a worker would run it later
+        response = browser.post(
+            PAGE, {"company": company.pk, "payroll_run": run.pk, "action": "transfer"}, follow=True
+        )
+    job = Job.objects.get(kind="visma_transfer")
+    assert job.status == "queued"
+    assert "Started. You get a notice here when it has finished." in notification(response)
+    assert f'data-job-id="{job.pk}"' in response.content.decode()
+    assert 'data-reload-on-finish="1"' in response.content.decode()
+
+    # Still running on a later visit: no notice yet, and none lost.
+    assert notification(browser.get(PAGE)) == ""
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.FAILED, message="Visma.Net answered 500."
+    )
+    back = browser.get(PAGE)
+    text = notification(back)
+    assert "Something went wrong." in text and "Visma.Net answered 500." in text
+    assert f"/jobs/{job.pk}/log.csv" in text
+    assert notification(browser.get(PAGE)) == ""  # shown once

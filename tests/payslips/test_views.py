@@ -260,3 +260,75 @@ def test_admin_is_scoped_to_the_users_companies(company, other_company, make_use
     assert client.get(f"/admin/payslips/payrollrun/{run.pk}/change/").status_code in (302, 403, 404)
     payslip = run.payslips.get()
     assert client.get(f"/admin/payslips/payslip/{payslip.pk}/pdf/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_payment_dates_are_picked_from_the_payroll_runs(browser, company, employees):
+    KivraLinkFactory(company=company)
+    make_run(company, employees[:1], payment_date=PAYDAY)
+    make_run(company, employees[:1], payment_date=datetime.date(2025, 12, 25), status="preliminary")
+    text = browser.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    select = text[
+        text.index('name="payment_date"') : text.index(
+            "</select>", text.index('name="payment_date"')
+        )
+    ]
+    assert '<option value="2026-01-25">' in select
+    assert '<option value="2025-12-25">' in select
+    assert select.index("2026-01-25") < select.index("2025-12-25")  # newest first
+    assert 'type="date"' not in select
+
+
+@pytest.mark.django_db
+def test_a_selection_without_payslips_is_refused_with_the_reason(browser, company, employees):
+    KivraLinkFactory(company=company)
+    make_run(company, employees[:1], payment_date=PAYDAY, status="preliminary")
+    nothing = browser.post(
+        URL,
+        {"company": company.pk, "payment_date": "2026-02-25", "status": "final"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert nothing.status_code == 200
+    assert (
+        f"Nothing to send: {company.name} has no payroll run with payment date"
+        in nothing.content.decode()
+    )
+    not_final = browser.post(
+        URL,
+        {"company": company.pk, "payment_date": PAYDAY.isoformat(), "status": "final"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "has the status Preliminary, not Final." in not_final.content.decode()
+    swedish = browser.post(
+        URL,
+        {"company": company.pk, "payment_date": PAYDAY.isoformat(), "status": "final"},
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    assert "Inget att skicka:" in swedish.content.decode()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_form_keeps_the_selection_after_a_dispatch(browser, company, employees):
+    sandbox = KivraSandbox(users=[e.personal_identity_number for e in employees])
+    make_run(company, employees, payment_date=PAYDAY, status="preliminary")
+    with sandbox.serving() as url:
+        KivraLinkFactory(company=company, base_url=url)
+        response = browser.post(
+            URL,
+            {
+                "company": company.pk,
+                "payment_date": PAYDAY.isoformat(),
+                "status": "preliminary",
+                "employees": [employees[1].pk],
+            },
+            follow=True,
+        )
+    form = response.context["form"]
+    assert not form.is_bound
+    assert form.initial["payment_date"] == PAYDAY.isoformat()
+    assert form.initial["status"] == "preliminary"
+    assert form.initial["employees"] == [employees[1].pk]
+    text = response.content.decode()
+    assert '<option value="2026-01-25" selected>' in text
+    assert '<option value="preliminary" selected>' in text

@@ -201,3 +201,70 @@ def _inline_prefixes():
         "reviewers",
         "authorizations",
     ]
+
+
+def _change_data(project, **overrides):
+    """The admin change form's POST for ``project`` as it is, with ``overrides``."""
+    data = {
+        "company": project.company_id,
+        "parent": project.parent_id or "",
+        "code": project.code,
+        "name": project.name,
+        "status": project.status,
+        "followup_unit": project.followup_unit,
+        "billing": project.billing,
+        "billing_model": project.billing_model,
+        **{f"{prefix}-TOTAL_FORMS": "0" for prefix in _inline_prefixes()},
+        **{f"{prefix}-INITIAL_FORMS": "0" for prefix in _inline_prefixes()},
+    }
+    if project.registrable:
+        data["registrable"] = "on"
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Sub projects of BS have budgets; BS shows their sum and cannot be set."),
+        ("sv", "Delprojekt till BS har budgetar; BS visar summan av dem och kan inte anges."),
+    ],
+)
+def test_admin_change_refused_by_the_service_is_a_field_error(web, company, language, expected):
+    main, _sub, _bem, _rek = make_tree(company, budget_hours=Decimal("4"))
+    response = web.post(
+        f"/admin/projects/project/{main.pk}/change/",
+        _change_data(main, budget_hours="10"),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["budget_hours"] == [expected]
+    main.refresh_from_db()
+    assert main.budget_hours is None
+
+
+def test_project_page_offers_no_sub_project_where_the_service_refuses_one(web, company):
+    leaf = make_project(company, "L", registrable=True)
+    register(EmployeeFactory(company=company), leaf)
+    page = web.get(f"/projects/{leaf.pk}/").content.decode()
+    assert f"?company={company.pk}&amp;parent={leaf.pk}" not in page
+    assert "L is registrable and has registrations; it cannot get sub projects." in page
+
+    # The admin's add form (reached by hand) answers with the same reason on the field.
+    response = web.post(
+        "/admin/projects/project/add/",
+        {
+            **_change_data(leaf, code="X", name="X", parent=leaf.pk),
+            "followup_unit": "week",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["parent"] == [
+        "L is registrable and has registrations; it cannot get sub projects."
+    ]
+    assert not leaf.children.exists()
+
+    # A leaf without registrations may get one.
+    empty = make_project(company, "E", registrable=True)
+    assert f"parent={empty.pk}" in web.get(f"/projects/{empty.pk}/").content.decode()

@@ -1,0 +1,210 @@
+"""Stored job messages in the reader's language, and the words for a job's codes.
+
+A job's log lines and final message are read later, by someone else, maybe in another
+language. So a message is stored as a **message id with parameters** next to its text:
+
+    ctx.error(JobMessage("job.errors", count=3))
+
+The id names a translatable text registered here (``register_job_messages``); pages, the
+CSV log and the API render it with :func:`job_message_text` in the language of whoever
+reads it. The stored text (rendered in the writer's language when it was written) is the
+fallback, and callers that log plain strings keep working: their text is shown as is.
+
+The same module names what jobs store as codes: summary counters
+(``register_summary_labels``) and selection keys (``register_parameter_labels``), shown as
+labelled values instead of dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+_MESSAGES: dict[str, Any] = {}
+_SUMMARY_LABELS: dict[str, Any] = {}
+_PARAMETER_LABELS: dict[str, Any] = {}
+
+
+class JobMessage:
+    """A message id and its parameters; ``str()`` renders it in the active language."""
+
+    __slots__ = ("id", "params")
+
+    def __init__(self, message_id: str, /, **params) -> None:
+        if message_id not in _MESSAGES:
+            raise LookupError(f"Unknown job message {message_id!r}")
+        self.id = message_id
+        self.params = params
+
+    def __str__(self) -> str:
+        return job_message_text(self.id, self.params)
+
+    def __repr__(self) -> str:
+        return f"JobMessage({self.id!r}, **{self.params!r})"
+
+
+def register_job_messages(messages: Mapping[str, Any]) -> None:
+    """``{id: gettext_lazy(...) or ngettext_lazy(..., "count")}``; ids are kept forever."""
+    _MESSAGES.update(messages)
+
+
+def register_summary_labels(labels: Mapping[str, Any]) -> None:
+    _SUMMARY_LABELS.update(labels)
+
+
+def register_parameter_labels(labels: Mapping[str, Any]) -> None:
+    _PARAMETER_LABELS.update(labels)
+
+
+def job_message_text(message_id: str, params: Mapping | None, fallback: str = "") -> str:
+    """The message in the active language; ``fallback`` if the id is unknown or empty."""
+    template = _MESSAGES.get(message_id) if message_id else None
+    if template is None:
+        return fallback
+    try:
+        return str(template % dict(params or {}))
+    except (KeyError, TypeError, ValueError):
+        return fallback or str(template)
+
+
+def humanize_code(code: str) -> str:
+    text = str(code).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def summary_label(key: str) -> str:
+    label = _SUMMARY_LABELS.get(key)
+    return str(label) if label is not None else humanize_code(key)
+
+
+def parameter_label(key: str) -> str:
+    label = _PARAMETER_LABELS.get(key)
+    return str(label) if label is not None else humanize_code(key)
+
+
+def format_value(value) -> str:
+    """A stored value as a person reads it (dates, yes/no, lists, nested counters)."""
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, int | float):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+    if isinstance(value, str):
+        try:
+            return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{summary_label(k)}: {format_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+# --- the runner's own words ---------------------------------------------------------------------
+
+register_job_messages(
+    {
+        "job.errors": ngettext_lazy("%(count)s error.", "%(count)s errors.", "count"),
+        "job.resumed": _("Resumed after an interruption (attempt %(attempt)s)."),
+        "job.cancelled_on_request": _("Cancelled on request."),
+        "job.cancelled": _("Cancelled."),
+        "selftest.done": _("Done."),
+        "selftest.failed": _("Failed on purpose."),
+        "switchover.only_in_payroll": _("Only in payroll."),
+        "switchover.only_in_hr": _("Only in HR."),
+        "switchover.count_check": ngettext_lazy(
+            "Count check: %(count)s employee on both sides.",
+            "Count check: %(count)s employees on both sides.",
+            "count",
+        ),
+        "switchover.personnel_file": ngettext_lazy(
+            "personnel.pax: %(count)s employee for the payroll system to import.",
+            "personnel.pax: %(count)s employees for the payroll system to import.",
+            "count",
+        ),
+        "payroll_sync.file_written": ngettext_lazy(
+            "%(name)s: %(count)s employee for the payroll system to import.",
+            "%(name)s: %(count)s employees for the payroll system to import.",
+            "count",
+        ),
+    }
+)
+
+register_summary_labels(
+    {
+        "ok": _("OK"),
+        "sent": _("Sent"),
+        "failed": _("Failed"),
+        "skipped": _("Skipped"),
+        "unchanged": _("Unchanged"),
+        "already_sent": _("Already sent"),
+        "retained": _("Retained"),
+        "printed": _("Printed"),
+        "written": _("Written"),
+        "vouchers": _("Vouchers"),
+        "updated": _("Updated"),
+        "created": _("Created"),
+        "rejected": _("Rejected"),
+        "fetched": _("Fetched"),
+        "log_lines_dropped": _("Log lines not kept"),
+        "pass": _("Passed"),
+        "warning": _("Warnings"),
+        "fail": _("Failed checks"),
+        "pages_done": _("Pages read"),
+        "count_check": _("Count check"),
+        "payroll": _("In payroll"),
+        "hr": _("In HR"),
+        # PAXml import and export
+        "time_transactions": _("Time transactions"),
+        "salary_transactions": _("Salary transactions"),
+        "schedule_days": _("Schedule days"),
+        "left_out_never_transfer": _("Left out (never transfer)"),
+        "left_out_worked_time_monthly": _("Left out (worked time, monthly paid)"),
+        "employments_ended": _("Employments ended"),
+        "employees_created": _("Employees created"),
+        "employees_updated": _("Employees updated"),
+        "positions_created": _("Positions created"),
+        "cost_centres_created": _("Cost centres created"),
+        "cost_centres_seen": _("Cost centres already there"),
+        "replaced_by_nyexport": _("Replaced (new export)"),
+        "replaced_by_postid": _("Replaced (same post id)"),
+        "code_names_read": _("Code names read"),
+        "time_registrations": _("Time registrations"),
+    }
+)
+
+register_parameter_labels(
+    {
+        "items": _("Items"),
+        "delay": _("Seconds per item"),
+        "fail_at": _("Fails at item"),
+        "switchover": _("Switchover"),
+        "reason": _("Reason"),
+        "payroll_run": _("Payroll run"),
+        "payment_date": _("Payment date"),
+        "status": _("Status"),
+        "employees": _("Employees"),
+        "resend": _("Send again"),
+        "on": _("Day"),
+        "date_from": _("From"),
+        "date_to": _("To"),
+        "profile": _("Profile"),
+        "encoding": _("Encoding"),
+        "name": _("File"),
+        "dry_run": _("Trial run (nothing saved)"),
+        "employee_number": _("Employee number"),
+        "template": _("Template"),
+        "transfer": _("Transfer"),
+        "page_size": _("Page size"),
+    }
+)
+
+# Parameters that are only for the machine (where a file is stored, ...).
+HIDDEN_PARAMETERS = {"path"}
