@@ -7,6 +7,7 @@ per-field permission checks, which the callers of such paths have made already.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 import re
@@ -342,6 +343,7 @@ def employees_bulk_set(
     for name, value in values.items():
         differs |= ~Q(**{name: value})
     changed = list(employees.select_for_update().filter(differs).order_by("pk"))
+    previous = {employee.pk: copy.copy(employee) for employee in changed}
     for employee in changed:
         for name, value in values.items():
             setattr(employee, name, value)
@@ -365,10 +367,10 @@ def employees_bulk_set(
         ],
         batch_size=500,
     )
-    from integrations.services import payroll_sync_enqueue
-
     for employee in changed:
-        payroll_sync_enqueue(employee=employee, fields=list(values))
+        events.employee_saved.send(
+            sender=Employee, employee=employee, previous=previous[employee.pk]
+        )
     return len(changed)
 
 
