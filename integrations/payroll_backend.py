@@ -8,9 +8,17 @@ module's personnel register import/export.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 
 from flexbridge.errors import DomainError
+from paxml.personnel import ordered, person_record
+from paxml.reader import read_records
+from paxml.records import DatedValue, Header, Person
+from paxml.writer import PaxmlWriter
 
 from .clients.config import client_options
 from .clients.payroll import EmployeePage, PayrollClient, PayrollEmployee
@@ -92,9 +100,6 @@ class PaxmlFileBackend:
         return self._people
 
     def _parse(self) -> list[PayrollEmployee]:
-        from paxml.reader import read_records
-        from paxml.records import Person
-
         if not self.content:
             return []
         records, reader = read_records(self.content)
@@ -176,14 +181,6 @@ class PaxmlFileBackend:
     def render(self, *, company_name: str = "", organisation_number: str = "") -> bytes:
         """The collected upserts as one PAXml personnel file (``resenheter``: the person's
         result units as ``(dim, id)`` pairs, e.g. home accounting)."""
-        import datetime as dt
-        import io
-        from decimal import Decimal
-
-        from paxml.personnel import ordered, person_record
-        from paxml.records import DatedValue, Header, Person
-        from paxml.writer import PaxmlWriter
-
         reverse = {name: tag for tag, name in PAXML_PERSON_FIELDS.items()}
         out = io.BytesIO()
         with PaxmlWriter(out, encoding="utf-8") as writer:

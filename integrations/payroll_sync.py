@@ -32,6 +32,9 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from employees.models import Employee, EmploymentRate
+from employees.services import employee_change_number
+from paxml.records import COST_CENTRE_DIM, PROJECT_DIM
+from projects.models import HomeAccounting
 
 from .clients.base import OutsideSystemError, TransientError
 from .messages import JobMessage
@@ -268,8 +271,6 @@ FILE_NAMES = {
 
 def _accounting_units(payload: dict) -> list[tuple[int, str]]:
     """Home accounting as the person's ``<resenheter>``: dim 1 cost centre, dim 6 project."""
-    from paxml.records import COST_CENTRE_DIM, PROJECT_DIM
-
     return [
         (dim, payload[name])
         for dim, name in ((COST_CENTRE_DIM, "cost_center"), (PROJECT_DIM, "project"))
@@ -499,8 +500,6 @@ def payroll_sync_retry_due() -> int:
 
 def home_accounting_in_force(*, employee_ids: list[int], on: dt.date) -> dict[int, dict]:
     """The home accounting in force on a day per employee: ``{"cost_center", "project"}``."""
-    from projects.models import HomeAccounting
-
     rows = (
         HomeAccounting.objects.filter(employee_id__in=employee_ids, valid_from__lte=on)
         .select_related("cost_center", "project")
@@ -605,8 +604,6 @@ def payroll_number_check(*, employee: Employee, new_number: str) -> str | None:
 
 def payroll_employee_change_number(*, employee: Employee, new_number: str, user=None) -> Employee:
     """The seed's order in one call: change the number in payroll, then in HR."""
-    from employees.services import employee_change_number
-
     link = payroll_link_for(company=employee.company_id)
     if link is not None and link.variant == PayrollLink.Variant.WEB_SERVICE and link.base_url:
         with payroll_client_for(link=link) as client:
