@@ -297,7 +297,10 @@ class ReviewFilterForm(forms.Form):
         )
         self.fields["project"].queryset = branches.order_by("code")
         self.fields["employee"].queryset = (
-            _employee_model().objects.filter(company=company).order_by("last_name", "first_name")
+            _employee_model()
+            .objects.filter(company=company)
+            .select_related("company")
+            .order_by("last_name", "first_name")
         )
 
 
@@ -453,7 +456,10 @@ def staffing(request):
     slots = selectors.staffing_week(company=company, start=start, root=root)
     per_employee = request.GET.get("view") == "employees"
     employees = list(
-        _employee_model().objects.filter(company=company).order_by("last_name", "first_name")
+        _employee_model()
+        .objects.filter(company=company)
+        .select_related("company")
+        .order_by("last_name", "first_name")
     )
     rows = []
     if per_employee:

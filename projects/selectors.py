@@ -263,7 +263,11 @@ def project_status(
         .annotate(worked=Sum("hours"), released=Sum("hours", filter=Q(released_for_billing=True)))
         .order_by("employee")
     )
-    employees = _model_employee().objects.in_bulk([row["employee"] for row in rows])
+    employees = (
+        _model_employee()
+        .objects.select_related("company")
+        .in_bulk([row["employee"] for row in rows])
+    )
     per_employee = [
         EmployeeHours(
             employee_id=row["employee"],
@@ -874,7 +878,7 @@ def employees_registrable_by(*, user, company):
     ``companies.register_time_for_others`` (HR, administrators), else only their own."""
     from companies.selectors import user_has_company_perm
 
-    employees = _model_employee().objects.filter(company=company)
+    employees = _model_employee().objects.filter(company=company).select_related("company")
     if user_has_company_perm(user=user, perm=PERM_REGISTER_FOR_OTHERS, company=company):
         return employees.order_by("last_name", "first_name")
     return employees.filter(user_id=user.pk)
@@ -945,9 +949,9 @@ def review_registrations(
         registrations = registrations.filter(date__lte=date_to)
     if status:
         registrations = registrations.filter(review_status=status)
-    return registrations.select_related("employee", "time_code", "project", "reviewed_by").order_by(
-        "project__code", "date", "employee__last_name", "pk"
-    )
+    return registrations.select_related(
+        "employee__company", "time_code", "project", "reviewed_by"
+    ).order_by("project__code", "date", "employee__last_name", "pk")
 
 
 # --- Billing basis --------------------------------------------------------------------------
@@ -989,7 +993,9 @@ def billing_basis(
         .order_by("project", "employee", "billing_price")
     )
     projects = Project.objects.in_bulk({r["project"] for r in rows})
-    employees = _model_employee().objects.in_bulk({r["employee"] for r in rows})
+    employees = (
+        _model_employee().objects.select_related("company").in_bulk({r["employee"] for r in rows})
+    )
     lines: list[BillingLine] = []
     fixed: dict[int, BillingLine] = {}
     for row in rows:
@@ -1084,7 +1090,9 @@ def staffing_week(*, company, start: dt.date, root: Project | None = None) -> li
     if root is not None:
         shifts = shifts.filter(project__path__startswith=root.path)
         recurring = recurring.filter(project__path__startswith=root.path)
-    stored = list(shifts.select_related("project").prefetch_related("assignments__employee"))
+    stored = list(
+        shifts.select_related("project").prefetch_related("assignments__employee__company")
+    )
     slots = [
         StaffingSlot(
             s.project,

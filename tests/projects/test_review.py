@@ -252,3 +252,31 @@ def test_review_selector_queries_are_bounded(company, employee, django_assert_ma
         rows = list(review_registrations(user=user, company=company, root=main))
         names = [(r.project.code, r.employee.last_name, r.time_code.code) for r in rows]
     assert len(names) == 30
+
+
+def test_review_page_answers_in_a_bounded_number_of_queries(
+    client, company, employee, django_assert_max_num_queries
+):
+    main = make_project(company, "M", registrable=False)
+    user = reviewer(company, main)
+    client.force_login(user)
+    leaves = [make_project(company, f"L{n}", parent=main) for n in range(3)]
+    for leaf in leaves:
+        register(employee, leaf, "1")
+    client.get("/projects/review/")  # warm the session
+
+    def page_queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/projects/review/?project={main.pk}").status_code == 200
+        return len(captured)
+
+    few = page_queries()
+    more = [make_project(company, f"K{n}", parent=main) for n in range(25)]
+    for n, leaf in enumerate(more):
+        register(EmployeeFactory(company=company), leaf, "2", day=datetime.date(2025, 3, 1 + n))
+    assert page_queries() == few  # does not grow with projects, employees or rows
+    with django_assert_max_num_queries(few):
+        client.get(f"/projects/review/?project={main.pk}")
