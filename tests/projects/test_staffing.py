@@ -156,3 +156,11 @@ def test_staffing_tab_only_for_the_staffing_dimension(client, user, company):
     )
     html = client.get(f"/projects/{leaf.pk}/").content.decode()
     assert "?tab=staffing" in html
+
+
+def test_self_service_sees_own_schedule_but_not_the_staffing_overview(client, company, make_user):
+    user = make_user(company, role="self_service")
+    EmployeeFactory(company=company, user=user)
+    client.force_login(user)
+    assert client.get("/projects/my-schedule/").status_code == 200
+    assert client.get("/projects/staffing/").status_code == 403
