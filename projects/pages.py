@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from companies.selectors import companies_for_user, user_has_company_perm
@@ -335,9 +335,13 @@ def review(request):
                 messages.success(
                     request,
                     (
-                        _("%(n)s registrations approved.")
+                        ngettext(
+                            "%(n)s registration approved.", "%(n)s registrations approved.", count
+                        )
                         if approve
-                        else _("%(n)s registrations rejected.")
+                        else ngettext(
+                            "%(n)s registration rejected.", "%(n)s registrations rejected.", count
+                        )
                     )
                     % {"n": count},
                 )
@@ -401,7 +405,13 @@ def billing(request):
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, _("%(n)s approved registrations released for billing.") % {"n": count}
+                request,
+                ngettext(
+                    "%(n)s approved registration released for billing.",
+                    "%(n)s approved registrations released for billing.",
+                    count,
+                )
+                % {"n": count},
             )
         return redirect(request.get_full_path())
     lines = selectors.billing_basis(company=company, date_from=date_from, date_to=date_to)
@@ -627,7 +637,11 @@ def places(request):
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                messages.success(request, _("%(n)s places imported.") % {"n": len(saved)})
+                messages.success(
+                    request,
+                    ngettext("%(n)s place imported.", "%(n)s places imported.", len(saved))
+                    % {"n": len(saved)},
+                )
                 return redirect(reverse("projects:places") + f"?company={company.pk}")
     return render(
         request,
