@@ -503,7 +503,62 @@ def staffing(request):
             "may_staff": user_has_company_perm(
                 user=request.user, perm="projects.add_shiftassignment", company=company
             ),
+            "may_add_shift": root is not None
+            and user_has_company_perm(
+                user=request.user, perm="projects.add_shift", company=company
+            ),
+            "shift_form": ShiftForm(initial={"date": start}),
         },
+    )
+
+
+class ShiftForm(forms.Form):
+    date = forms.DateField(
+        label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start_time = forms.TimeField(
+        label=gettext_lazy("Start"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label=gettext_lazy("End"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    people = forms.IntegerField(label=gettext_lazy("Number of people"), min_value=1, initial=1)
+    comment = forms.CharField(label=gettext_lazy("Comment"), max_length=255, required=False)
+
+
+@login_required
+@require_POST
+def staffing_shift_create(request, pk: int):
+    """A one-off shift on a project (recurring ones are on the project's Staffing tab)."""
+    project = get_object_or_404(
+        Project.objects.for_user(request.user).filter(
+            selectors.projects_visible_q(user=request.user)
+        ),
+        pk=pk,
+    )
+    if not user_has_company_perm(user=request.user, perm="projects.add_shift", company=project):
+        raise PermissionDenied
+    form = ShiftForm(request.POST)
+    if form.is_valid():
+        try:
+            services.shift_create(project=project, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The shift was added."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(
+        reverse("projects:staffing")
+        + "?"
+        + urlencode(
+            {
+                "company": project.company_id,
+                "project": project.pk,
+                "week": (form.cleaned_data.get("date") if form.is_valid() else None)
+                or request.POST.get("week", ""),
+            }
+        )
     )
 
 
