@@ -280,3 +280,17 @@ def test_review_page_answers_in_a_bounded_number_of_queries(
     assert page_queries() == few  # does not grow with projects, employees or rows
     with django_assert_max_num_queries(few):
         client.get(f"/projects/review/?project={main.pk}")
+
+
+def test_billing_basis_api_needs_the_capability_and_the_company(
+    api_client, company, other_company, make_user
+):
+    viewer = make_user(company, role="viewer")
+    api_client.force_authenticate(viewer)
+    assert api_client.get(f"/api/v1/billing-basis/?company={company.pk}").status_code == 403
+    payroll = make_user(company, role="payroll")
+    api_client.force_authenticate(payroll)
+    assert api_client.get(f"/api/v1/billing-basis/?company={company.pk}").status_code == 200
+    assert api_client.get(f"/api/v1/billing-basis/?company={other_company.pk}").status_code == 404
+    response = api_client.get(f"/api/v1/billing-basis/?company={company.pk}&date_from=03/01")
+    assert response.status_code == 400

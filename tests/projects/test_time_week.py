@@ -253,3 +253,12 @@ def test_week_page_answers_in_a_bounded_number_of_queries(
         register(employee, leaf, "0.5", day=MONDAY + datetime.timedelta(days=n % 7), time_code=code)
     with django_assert_max_num_queries(20):
         assert client.get(f"/projects/time/?week={MONDAY}").status_code == 200
+
+
+def test_self_service_cannot_delete_a_colleagues_registration(client, me, company, code):
+    user, _employee = me
+    colleague = EmployeeFactory(company=company)
+    theirs, _w = register(colleague, make_project(company, "A"), "4", time_code=code)
+    client.force_login(user)
+    assert client.post(f"/projects/time/{theirs.pk}/delete/").status_code == 404
+    assert TimeRegistration.objects.filter(pk=theirs.pk).exists()
