@@ -130,7 +130,10 @@ def time_week(request):
     employees = selectors.employees_registrable_by(user=request.user, company=company)
     own = employee_for_user(user=request.user, company=company)
     wanted = request.GET.get("employee") or request.POST.get("employee")
-    employee = employees.filter(pk=wanted).first() if wanted and str(wanted).isdigit() else own
+    if wanted and str(wanted).isdigit():
+        employee = employees.filter(pk=wanted).first()
+    else:  # their own week; HR without an employee of their own start with the first
+        employee = own or employees.first()
     if employee is None:
         if wanted:
             raise Http404
@@ -139,8 +142,6 @@ def time_week(request):
             "projects/time_week.html",
             {"company": company, "companies": companies, "employee": None},
         )
-    if employee.pk != getattr(own, "pk", None) and not employees.filter(pk=employee.pk).exists():
-        raise Http404
     may_register = user_has_company_perm(user=request.user, perm=PERM_ADD_TIME, company=company)
     start = _week(request)
     week_days = [start + dt.timedelta(days=i) for i in range(7)]

@@ -262,3 +262,13 @@ def test_self_service_cannot_delete_a_colleagues_registration(client, me, compan
     client.force_login(user)
     assert client.post(f"/projects/time/{theirs.pk}/delete/").status_code == 404
     assert TimeRegistration.objects.filter(pk=theirs.pk).exists()
+
+
+def test_hr_without_an_employee_of_their_own_picks_whose_week(client, company, make_user):
+    hr = make_user(company, role="hr_admin")
+    first = EmployeeFactory(company=company, first_name="Ada", last_name="Aberg")
+    EmployeeFactory(company=company, first_name="Bo", last_name="Berg")
+    client.force_login(hr)
+    html = client.get("/projects/time/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ada Aberg" in html and 'name="employee" onchange' in html
+    assert f'<option value="{first.pk}" selected>' in html
