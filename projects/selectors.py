@@ -762,7 +762,8 @@ def registration_projects(
     registration service would accept them: registrable, ongoing with every ancestor
     ongoing, running on at least one of the days, the employee a participant where the
     project dimension asks for it, and ``user`` authorized where the dimension is used for
-    authorization. A bounded number of queries (five at most)."""
+    authorization. A fixed number of queries whatever the number of projects (five; a
+    few more for the authorization check when the dimension is used for it)."""
     company_id = employee.company_id
     projects = Project.objects.filter(
         company_id=company_id, registrable=True, status=Project.Status.ONGOING
