@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -64,6 +64,16 @@ def _week(request) -> dt.date:
     except ValueError:
         day = dt.date.today()
     return selectors.week_start(day)
+
+
+def _next(request) -> str:
+    """Where to go back to: the posted ``next`` when it is a path on this site."""
+    back = request.POST.get("next") or ""
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return reverse("projects:staffing")
 
 
 def _date(value) -> dt.date | None:
@@ -574,9 +584,7 @@ def staffing_assign(request):
     employee = get_object_or_404(
         _employee_model().objects.filter(company=company), pk=request.POST.get("employee") or 0
     )
-    back = request.POST.get("next") or reverse("projects:staffing")
-    if not back.startswith("/"):
-        back = reverse("projects:staffing")
+    back = _next(request)
     try:
         if (request.POST.get("shift") or "").isdigit():
             shift = get_object_or_404(
@@ -611,9 +619,7 @@ def staffing_assignment(request, pk: int):
         ShiftAssignment.objects.for_user(request.user).select_related("shift__project"), pk=pk
     )
     company = assignment.shift.project.company_id
-    back = request.POST.get("next") or reverse("projects:staffing")
-    if not back.startswith("/"):
-        back = reverse("projects:staffing")
+    back = _next(request)
     if request.POST.get("remove"):
         if not user_has_company_perm(
             user=request.user, perm="projects.delete_shiftassignment", company=company

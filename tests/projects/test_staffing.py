@@ -197,3 +197,22 @@ def test_shifts_are_refused_outside_the_staffing_dimension(company):
     shift = Shift(project=leaf, date=MONDAY, start_time=datetime.time(8), end_time=datetime.time(9))
     with pytest.raises(ValidationError, match="not used for staffing"):
         shift.full_clean()
+
+
+def test_staffing_never_redirects_off_site(client, user, company, staffing):
+    leaf = make_project(company, "A")
+    recurring = ProjectShift.objects.create(
+        project=leaf, weekday=0, start_time=datetime.time(7), end_time=datetime.time(16)
+    )
+    client.force_login(user)
+    response = client.post(
+        "/projects/staffing/assign/",
+        {
+            "company": company.pk,
+            "recurring": recurring.pk,
+            "date": MONDAY.isoformat(),
+            "employee": EmployeeFactory(company=company).pk,
+            "next": "//evil.example/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/projects/staffing/"
