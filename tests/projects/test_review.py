@@ -197,6 +197,11 @@ def test_review_api_enforces_reviewers(api_client, company, employee, make_user)
         format="json",
     )
     assert response.status_code == 200 and response.json() == {"changed": 1}
+    approved = api_client.get("/api/v1/time-registrations/?review_status=approved").json()
+    assert [r["id"] for r in approved["results"]] == [registration.pk]
+    assert approved["results"][0]["reviewed_by"] == outsider.pk
+    pending = api_client.get("/api/v1/time-registrations/?review_status=pending").json()
+    assert pending["results"] == []
     response = api_client.delete(f"/api/v1/time-registrations/{registration.pk}/")
     assert response.status_code in (400, 403)
     assert TimeRegistration.objects.filter(pk=registration.pk).exists()
