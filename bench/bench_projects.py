@@ -1,7 +1,14 @@
 """Status roll-up of the project tree: ``project_rollups`` over 10 000 projects and
-1 000 000 time registrations (``--quick``: 1 000 and 50 000), next to one hand-written SQL
-aggregate over the same rows (registrations summed per project). The roll-up's query
-count is reported too: it is bounded (two), whatever the size of the tree."""
+1 000 000 time registrations (``--quick``: 1 000 and 50 000), a third of them released
+for billing, next to one hand-written SQL aggregate over the same rows (registrations
+summed per project). The roll-up sums worked and released hours and budgets in one
+statement; its query count is reported too: it is bounded (two), whatever the size of the
+tree.
+
+Daily use: the week view of one employee (``registration_projects`` + ``time_week``) and
+the review view of a reviewer of 1 000 projects (``review_registrations``, the first 2 000
+rows with their employee, project and time code, as the page shows them) — their time
+next to the same aggregate and their query counts, which must not grow with the data."""
 
 from __future__ import annotations
 
@@ -16,7 +23,13 @@ from companies.models import Company
 from employees.models import Employee, PersonnelCategory
 from projects.models import Project, TimeCode, TimeRegistration
 from projects.models.project import path_segment
-from projects.selectors import project_rollups, project_status
+from projects.selectors import (
+    project_rollups,
+    project_status,
+    registration_projects,
+    review_registrations,
+    time_week,
+)
 
 MAINS, SUBS, LEAVES = 100, 9, 10  # 100 + 900 + 9 000 = 10 000 projects
 
@@ -166,8 +179,71 @@ def run(*, quick: bool) -> list[Figure]:
     status_time = min(timed(lambda: project_status(project=main)) for _ in range(3))
 
     label = f"{projects_wanted} projects, {registrations} registrations"
-    return [
-        Figure(f"status roll-up, whole tree ({label})", value_time, base_time, "s"),
-        Figure("  queries per roll-up (vs one aggregate)", queries_per_rollup, 1, "q"),
+    figures = [
+        Figure(f"status roll-up, whole tree ({label})", value_time, base_time, "s", 2),
+        Figure("  queries per roll-up (vs one aggregate)", queries_per_rollup, 1, "q", 2),
         Figure(f"  status of one main project (1/{mains} of tree)", status_time, base_time, "s"),
+    ]
+    return figures + _daily_use(company, base_time)
+
+
+def _counted(func) -> tuple[float, int]:
+    """(best of three seconds, queries of one run)."""
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        func()
+    queries = len(executed)
+    return min(timed(func) for _ in range(3)), queries
+
+
+def _reviewer(company, mains: list[Project]):
+    from django.contrib.auth import get_user_model
+
+    from companies.models import Membership, Role
+    from projects.models import ProjectReviewer
+
+    user, _created = get_user_model().objects.get_or_create(username="bench-reviewer")
+    Membership.objects.get_or_create(
+        user=user, company=company, defaults={"role": Role.objects.get(code="project_reviewer")}
+    )
+    ProjectReviewer.objects.filter(user=user).exclude(project__in=mains).delete()
+    for main in mains:
+        ProjectReviewer.objects.get_or_create(user=user, project=main)
+    return user
+
+
+def _daily_use(company, base_time: float) -> list[Figure]:
+    employee = Employee.objects.filter(company=company).order_by("pk").first()
+    monday = dt.date(2025, 3, 3)
+    sunday = monday + dt.timedelta(days=6)
+
+    def week():
+        projects = registration_projects(employee=employee, date_from=monday, date_to=sunday)
+        days = time_week(employee=employee, start=monday).days
+        return len(projects), [r.project.code for d in days for r in d.registrations]
+
+    week_time, week_queries = _counted(week)
+
+    # A reviewer of 1 000 projects: ten main projects of 100 (1 + 9 + 90) each.
+    mains = list(Project.objects.filter(company=company, level=0).order_by("code")[:10])
+    user = _reviewer(company, mains)
+    covered = sum(
+        Project.objects.filter(company=company, path__startswith=m.path).count() for m in mains
+    )
+
+    def review():
+        rows = review_registrations(user=user, company=company)[:2000]
+        return [(r.project.code, r.employee.last_name, r.time_code.code) for r in rows]
+
+    review_time, review_queries = _counted(review)
+    return [
+        Figure("week view, one employee", week_time, base_time, "s"),
+        Figure("  queries, week view (bounded)", week_queries, 1, "q", 5),
+        Figure(f"review view, reviewer of {covered} projects", review_time, base_time, "s"),
+        Figure("  queries, review view (bounded)", review_queries, 1, "q", 2),
     ]

@@ -106,7 +106,8 @@ DEFAULT_ROLES: dict[str, tuple] = {
         },
         ["run_paxml_import", "run_paxml_export", "view_others_time", "register_time_for_others"],
     ),
-    # An employee linked to a user: registers and sees their own time and schedule only.
+    # An employee linked to a user: registers and sees their own time and schedule only
+    # (the own schedule needs no permission; the staffing overview of everyone does).
     ROLE_SELF_SERVICE: (
         _("Employee (self-service)"),
         {
@@ -115,7 +116,6 @@ DEFAULT_ROLES: dict[str, tuple] = {
                 "view_projectattachment",
                 "add_timeregistration",
                 "view_timeregistration",
-                "view_shift",
             ]
         },
         [],
@@ -130,7 +130,6 @@ DEFAULT_ROLES: dict[str, tuple] = {
                 "view_projectattachment",
                 "add_timeregistration",
                 "view_timeregistration",
-                "view_shift",
             ]
         },
         ["review_time"],

@@ -1,5 +1,6 @@
 """Demo data for ``seed_demo``: cost centres, a customer dimension, a three-level project
-tree with budgets, controls and prices, competences, and validated time registrations."""
+tree with budgets, controls and prices, competences, a reviewer, a recurring shift, and
+validated time registrations."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from .models import (
     ProjectControl,
     ProjectParticipant,
     ProjectPrice,
+    ProjectRegisterSettings,
+    ProjectReviewer,
+    ProjectShift,
     TimeCode,
     WorkSchedule,
 )
-from .models.accounting import SIE_COST_CENTER
+from .models.accounting import SIE_COST_CENTER, SIE_PROJECT
 from .services import (
     TimeRegistrationRejected,
     cost_center_create,
@@ -119,6 +123,22 @@ def seed(*, company, admin, stdout) -> None:
     ProjectCompetence.objects.create(project=bs, competence=driving, level=2)
     ProjectCompetence.objects.create(project=sup, competence=fire, level=3)
     sup.places.add(office)
+    # Daily use: billing of time on, the project dimension staffs, the admin reviews BS,
+    # and Bemanning needs two people every Monday morning.
+    ProjectRegisterSettings.objects.filter(company=company).update(billing_time=True)
+    AccountingDimension.objects.filter(company=company, sie_number=SIE_PROJECT).update(
+        used_for_staffing=True
+    )
+    if admin is not None:
+        ProjectReviewer.objects.get_or_create(project=bs, user=admin)
+    ProjectShift.objects.create(
+        project=bem,
+        weekday=0,
+        start_time=dt.time(7),
+        end_time=dt.time(16),
+        people=2,
+        comment="Samling vid entrén.",
+    )
 
     employees = list(apps.get_model("employees", "Employee").objects.filter(company=company)[:6])
     worked = TimeCode.objects.filter(company=company, kind=TimeCode.Kind.ATTENDANCE).order_by(

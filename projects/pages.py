@@ -16,9 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from companies.selectors import companies_for_user, user_has_company_perm
@@ -64,6 +64,16 @@ def _week(request) -> dt.date:
     except ValueError:
         day = dt.date.today()
     return selectors.week_start(day)
+
+
+def _next(request) -> str:
+    """Where to go back to: the posted ``next`` when it is a path on this site."""
+    back = request.POST.get("next") or ""
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
+    return reverse("projects:staffing")
 
 
 def _date(value) -> dt.date | None:
@@ -130,7 +140,10 @@ def time_week(request):
     employees = selectors.employees_registrable_by(user=request.user, company=company)
     own = employee_for_user(user=request.user, company=company)
     wanted = request.GET.get("employee") or request.POST.get("employee")
-    employee = employees.filter(pk=wanted).first() if wanted and str(wanted).isdigit() else own
+    if wanted and str(wanted).isdigit():
+        employee = employees.filter(pk=wanted).first()
+    else:  # their own week; HR without an employee of their own start with the first
+        employee = own or employees.first()
     if employee is None:
         if wanted:
             raise Http404
@@ -139,8 +152,6 @@ def time_week(request):
             "projects/time_week.html",
             {"company": company, "companies": companies, "employee": None},
         )
-    if employee.pk != getattr(own, "pk", None) and not employees.filter(pk=employee.pk).exists():
-        raise Http404
     may_register = user_has_company_perm(user=request.user, perm=PERM_ADD_TIME, company=company)
     start = _week(request)
     week_days = [start + dt.timedelta(days=i) for i in range(7)]
@@ -297,7 +308,10 @@ class ReviewFilterForm(forms.Form):
         )
         self.fields["project"].queryset = branches.order_by("code")
         self.fields["employee"].queryset = (
-            _employee_model().objects.filter(company=company).order_by("last_name", "first_name")
+            _employee_model()
+            .objects.filter(company=company)
+            .select_related("company")
+            .order_by("last_name", "first_name")
         )
 
 
@@ -332,9 +346,13 @@ def review(request):
                 messages.success(
                     request,
                     (
-                        _("%(n)s registrations approved.")
+                        ngettext(
+                            "%(n)s registration approved.", "%(n)s registrations approved.", count
+                        )
                         if approve
-                        else _("%(n)s registrations rejected.")
+                        else ngettext(
+                            "%(n)s registration rejected.", "%(n)s registrations rejected.", count
+                        )
                     )
                     % {"n": count},
                 )
@@ -398,7 +416,13 @@ def billing(request):
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, _("%(n)s approved registrations released for billing.") % {"n": count}
+                request,
+                ngettext(
+                    "%(n)s approved registration released for billing.",
+                    "%(n)s approved registrations released for billing.",
+                    count,
+                )
+                % {"n": count},
             )
         return redirect(request.get_full_path())
     lines = selectors.billing_basis(company=company, date_from=date_from, date_to=date_to)
@@ -453,7 +477,10 @@ def staffing(request):
     slots = selectors.staffing_week(company=company, start=start, root=root)
     per_employee = request.GET.get("view") == "employees"
     employees = list(
-        _employee_model().objects.filter(company=company).order_by("last_name", "first_name")
+        _employee_model()
+        .objects.filter(company=company)
+        .select_related("company")
+        .order_by("last_name", "first_name")
     )
     rows = []
     if per_employee:
@@ -487,7 +514,62 @@ def staffing(request):
             "may_staff": user_has_company_perm(
                 user=request.user, perm="projects.add_shiftassignment", company=company
             ),
+            "may_add_shift": root is not None
+            and user_has_company_perm(
+                user=request.user, perm="projects.add_shift", company=company
+            ),
+            "shift_form": ShiftForm(initial={"date": start}),
         },
+    )
+
+
+class ShiftForm(forms.Form):
+    date = forms.DateField(
+        label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start_time = forms.TimeField(
+        label=gettext_lazy("Start"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label=gettext_lazy("End"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    people = forms.IntegerField(label=gettext_lazy("Number of people"), min_value=1, initial=1)
+    comment = forms.CharField(label=gettext_lazy("Comment"), max_length=255, required=False)
+
+
+@login_required
+@require_POST
+def staffing_shift_create(request, pk: int):
+    """A one-off shift on a project (recurring ones are on the project's Staffing tab)."""
+    project = get_object_or_404(
+        Project.objects.for_user(request.user).filter(
+            selectors.projects_visible_q(user=request.user)
+        ),
+        pk=pk,
+    )
+    if not user_has_company_perm(user=request.user, perm="projects.add_shift", company=project):
+        raise PermissionDenied
+    form = ShiftForm(request.POST)
+    if form.is_valid():
+        try:
+            services.shift_create(project=project, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The shift was added."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(
+        reverse("projects:staffing")
+        + "?"
+        + urlencode(
+            {
+                "company": project.company_id,
+                "project": project.pk,
+                "week": (form.cleaned_data.get("date") if form.is_valid() else None)
+                or request.POST.get("week", ""),
+            }
+        )
     )
 
 
@@ -502,9 +584,7 @@ def staffing_assign(request):
     employee = get_object_or_404(
         _employee_model().objects.filter(company=company), pk=request.POST.get("employee") or 0
     )
-    back = request.POST.get("next") or reverse("projects:staffing")
-    if not back.startswith("/"):
-        back = reverse("projects:staffing")
+    back = _next(request)
     try:
         if (request.POST.get("shift") or "").isdigit():
             shift = get_object_or_404(
@@ -539,9 +619,7 @@ def staffing_assignment(request, pk: int):
         ShiftAssignment.objects.for_user(request.user).select_related("shift__project"), pk=pk
     )
     company = assignment.shift.project.company_id
-    back = request.POST.get("next") or reverse("projects:staffing")
-    if not back.startswith("/"):
-        back = reverse("projects:staffing")
+    back = _next(request)
     if request.POST.get("remove"):
         if not user_has_company_perm(
             user=request.user, perm="projects.delete_shiftassignment", company=company
@@ -621,7 +699,11 @@ def places(request):
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                messages.success(request, _("%(n)s places imported.") % {"n": len(saved)})
+                messages.success(
+                    request,
+                    ngettext("%(n)s place imported.", "%(n)s places imported.", len(saved))
+                    % {"n": len(saved)},
+                )
                 return redirect(reverse("projects:places") + f"?company={company.pk}")
     return render(
         request,

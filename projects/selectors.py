@@ -277,7 +277,11 @@ def project_status(
         .annotate(worked=Sum("hours"), released=Sum("hours", filter=Q(released_for_billing=True)))
         .order_by("employee")
     )
-    employees = _model_employee().objects.in_bulk([row["employee"] for row in rows])
+    employees = (
+        _model_employee()
+        .objects.select_related("company")
+        .in_bulk([row["employee"] for row in rows])
+    )
     per_employee = [
         EmployeeHours(
             employee_id=row["employee"],
@@ -772,7 +776,8 @@ def registration_projects(
     registration service would accept them: registrable, ongoing with every ancestor
     ongoing, running on at least one of the days, the employee a participant where the
     project dimension asks for it, and ``user`` authorized where the dimension is used for
-    authorization. A bounded number of queries (five at most)."""
+    authorization. A fixed number of queries whatever the number of projects (five; a
+    few more for the authorization check when the dimension is used for it)."""
     company_id = employee.company_id
     projects = Project.objects.filter(
         company_id=company_id, registrable=True, status=Project.Status.ONGOING
@@ -888,7 +893,7 @@ def employees_registrable_by(*, user, company):
     ``companies.register_time_for_others`` (HR, administrators), else only their own."""
     from companies.selectors import user_has_company_perm
 
-    employees = _model_employee().objects.filter(company=company)
+    employees = _model_employee().objects.filter(company=company).select_related("company")
     if user_has_company_perm(user=user, perm=PERM_REGISTER_FOR_OTHERS, company=company):
         return employees.order_by("last_name", "first_name")
     return employees.filter(user_id=user.pk)
@@ -959,9 +964,9 @@ def review_registrations(
         registrations = registrations.filter(date__lte=date_to)
     if status:
         registrations = registrations.filter(review_status=status)
-    return registrations.select_related("employee", "time_code", "project", "reviewed_by").order_by(
-        "project__code", "date", "employee__last_name", "pk"
-    )
+    return registrations.select_related(
+        "employee__company", "time_code", "project", "reviewed_by"
+    ).order_by("project__code", "date", "employee__last_name", "pk")
 
 
 # --- Billing basis --------------------------------------------------------------------------
@@ -1003,7 +1008,9 @@ def billing_basis(
         .order_by("project", "employee", "billing_price")
     )
     projects = Project.objects.in_bulk({r["project"] for r in rows})
-    employees = _model_employee().objects.in_bulk({r["employee"] for r in rows})
+    employees = (
+        _model_employee().objects.select_related("company").in_bulk({r["employee"] for r in rows})
+    )
     lines: list[BillingLine] = []
     fixed: dict[int, BillingLine] = {}
     for row in rows:
@@ -1098,7 +1105,9 @@ def staffing_week(*, company, start: dt.date, root: Project | None = None) -> li
     if root is not None:
         shifts = shifts.filter(project__path__startswith=root.path)
         recurring = recurring.filter(project__path__startswith=root.path)
-    stored = list(shifts.select_related("project").prefetch_related("assignments__employee"))
+    stored = list(
+        shifts.select_related("project").prefetch_related("assignments__employee__company")
+    )
     slots = [
         StaffingSlot(
             s.project,

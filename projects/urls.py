@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/", pages.billing, name="billing"),
     path("staffing/", pages.staffing, name="staffing"),
     path("staffing/assign/", pages.staffing_assign, name="staffing-assign"),
+    path("<int:pk>/shifts/", pages.staffing_shift_create, name="shift-create"),
     path("staffing/assignments/<int:pk>/", pages.staffing_assignment, name="staffing-assignment"),
     path("my-schedule/", pages.my_schedule, name="my-schedule"),
     path("places/", pages.places, name="places"),

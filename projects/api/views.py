@@ -303,7 +303,16 @@ class TimeRegistrationFilter(django_filters.FilterSet):
 
     class Meta:
         model = TimeRegistration
-        fields = ["company", "employee", "project", "time_code", "reviewed", "billable"]
+        fields = [
+            "company",
+            "employee",
+            "project",
+            "time_code",
+            "reviewed",
+            "review_status",
+            "billable",
+            "released_for_billing",
+        ]
 
 
 class TimeRegistrationViewSet(

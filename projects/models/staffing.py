@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.models import CompanyScopedQuerySet
 
+from .accounting import SIE_PROJECT, AccountingDimension
 from .project import Project, ProjectShift
 
 
@@ -58,6 +59,18 @@ class Shift(models.Model):
     def clean(self) -> None:
         if self.start_time and self.end_time and self.end_time == self.start_time:
             raise ValidationError({"end_time": _("A shift must not end when it starts.")})
+        if (
+            self.project_id
+            and not AccountingDimension.objects.filter(
+                company_id=self.project.company_id, sie_number=SIE_PROJECT, used_for_staffing=True
+            ).exists()
+        ):
+            raise ValidationError(
+                _(
+                    "The project dimension is not used for staffing (Settings > Accounting "
+                    "dimensions)."
+                )
+            )
 
 
 class ShiftAssignment(models.Model):

@@ -143,7 +143,7 @@ def test_a_reviewer_approves_part_of_a_projects_hours(
     page.check(f'tr[data-registration="{on_bem.pk}"] input[name=registration]')
     page.click("button[value=approve]")
     page.wait_for_load_state()
-    assert "1 registrations approved." in page.inner_text(".messages")
+    assert "1 registration approved." in page.inner_text(".messages")
     row = page.inner_text(f'tr[data-registration="{on_bem.pk}"] .review-status')
     other = page.inner_text(f'tr[data-registration="{on_rek.pk}"] .review-status')
     assert row.startswith("Approved") and other == "Not reviewed"
@@ -173,7 +173,7 @@ def test_release_to_billing_and_see_the_bar(
     page.goto(f"{live_server.url}/projects/billing/?company={company.pk}")
     page.click("#release-form button[type=submit]")
     page.wait_for_load_state()
-    assert "1 approved registrations released for billing." in page.inner_text(".messages")
+    assert "1 approved registration released for billing." in page.inner_text(".messages")
     assert "5000.00" in page.inner_text("#billing-basis")
     _shot(page, "billing-basis")
     page.goto(f"{live_server.url}/projects/{leaf.pk}/?tab=status")

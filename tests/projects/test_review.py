@@ -197,6 +197,11 @@ def test_review_api_enforces_reviewers(api_client, company, employee, make_user)
         format="json",
     )
     assert response.status_code == 200 and response.json() == {"changed": 1}
+    approved = api_client.get("/api/v1/time-registrations/?review_status=approved").json()
+    assert [r["id"] for r in approved["results"]] == [registration.pk]
+    assert approved["results"][0]["reviewed_by"] == outsider.pk
+    pending = api_client.get("/api/v1/time-registrations/?review_status=pending").json()
+    assert pending["results"] == []
     response = api_client.delete(f"/api/v1/time-registrations/{registration.pk}/")
     assert response.status_code in (400, 403)
     assert TimeRegistration.objects.filter(pk=registration.pk).exists()
@@ -252,3 +257,45 @@ def test_review_selector_queries_are_bounded(company, employee, django_assert_ma
         rows = list(review_registrations(user=user, company=company, root=main))
         names = [(r.project.code, r.employee.last_name, r.time_code.code) for r in rows]
     assert len(names) == 30
+
+
+def test_review_page_answers_in_a_bounded_number_of_queries(
+    client, company, employee, django_assert_max_num_queries
+):
+    main = make_project(company, "M", registrable=False)
+    user = reviewer(company, main)
+    client.force_login(user)
+    leaves = [make_project(company, f"L{n}", parent=main) for n in range(3)]
+    for leaf in leaves:
+        register(employee, leaf, "1")
+    client.get("/projects/review/")  # warm the session
+
+    def page_queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/projects/review/?project={main.pk}").status_code == 200
+        return len(captured)
+
+    few = page_queries()
+    more = [make_project(company, f"K{n}", parent=main) for n in range(25)]
+    for n, leaf in enumerate(more):
+        register(EmployeeFactory(company=company), leaf, "2", day=datetime.date(2025, 3, 1 + n))
+    assert page_queries() == few  # does not grow with projects, employees or rows
+    with django_assert_max_num_queries(few):
+        client.get(f"/projects/review/?project={main.pk}")
+
+
+def test_billing_basis_api_needs_the_capability_and_the_company(
+    api_client, company, other_company, make_user
+):
+    viewer = make_user(company, role="viewer")
+    api_client.force_authenticate(viewer)
+    assert api_client.get(f"/api/v1/billing-basis/?company={company.pk}").status_code == 403
+    payroll = make_user(company, role="payroll")
+    api_client.force_authenticate(payroll)
+    assert api_client.get(f"/api/v1/billing-basis/?company={company.pk}").status_code == 200
+    assert api_client.get(f"/api/v1/billing-basis/?company={other_company.pk}").status_code == 404
+    response = api_client.get(f"/api/v1/billing-basis/?company={company.pk}&date_from=03/01")
+    assert response.status_code == 400

@@ -156,3 +156,63 @@ def test_staffing_tab_only_for_the_staffing_dimension(client, user, company):
     )
     html = client.get(f"/projects/{leaf.pk}/").content.decode()
     assert "?tab=staffing" in html
+
+
+def test_self_service_sees_own_schedule_but_not_the_staffing_overview(client, company, make_user):
+    user = make_user(company, role="self_service")
+    EmployeeFactory(company=company, user=user)
+    client.force_login(user)
+    assert client.get("/projects/my-schedule/").status_code == 200
+    assert client.get("/projects/staffing/").status_code == 403
+
+
+def test_a_one_off_shift_is_added_on_the_staffing_page(client, user, company, staffing):
+    leaf = make_project(company, "A")
+    client.force_login(user)
+    html = client.get(f"/projects/staffing/?project={leaf.pk}&week={MONDAY}").content.decode()
+    assert 'id="shift-form"' in html
+    client.post(
+        f"/projects/{leaf.pk}/shifts/",
+        {
+            "date": "2025-03-05",
+            "start_time": "18:00",
+            "end_time": "22:00",
+            "people": "2",
+            "comment": "Evening",
+        },
+    )
+    shift = Shift.objects.get()
+    assert (shift.project, shift.date, shift.people, shift.comment) == (
+        leaf,
+        datetime.date(2025, 3, 5),
+        2,
+        "Evening",
+    )
+    slots = staffing_week(company=company, start=MONDAY, root=leaf)
+    assert [(s.shift, s.missing) for s in slots] == [(shift, 2)]
+
+
+def test_shifts_are_refused_outside_the_staffing_dimension(company):
+    leaf = make_project(company, "A")
+    shift = Shift(project=leaf, date=MONDAY, start_time=datetime.time(8), end_time=datetime.time(9))
+    with pytest.raises(ValidationError, match="not used for staffing"):
+        shift.full_clean()
+
+
+def test_staffing_never_redirects_off_site(client, user, company, staffing):
+    leaf = make_project(company, "A")
+    recurring = ProjectShift.objects.create(
+        project=leaf, weekday=0, start_time=datetime.time(7), end_time=datetime.time(16)
+    )
+    client.force_login(user)
+    response = client.post(
+        "/projects/staffing/assign/",
+        {
+            "company": company.pk,
+            "recurring": recurring.pk,
+            "date": MONDAY.isoformat(),
+            "employee": EmployeeFactory(company=company).pk,
+            "next": "//evil.example/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/projects/staffing/"

@@ -253,3 +253,22 @@ def test_week_page_answers_in_a_bounded_number_of_queries(
         register(employee, leaf, "0.5", day=MONDAY + datetime.timedelta(days=n % 7), time_code=code)
     with django_assert_max_num_queries(20):
         assert client.get(f"/projects/time/?week={MONDAY}").status_code == 200
+
+
+def test_self_service_cannot_delete_a_colleagues_registration(client, me, company, code):
+    user, _employee = me
+    colleague = EmployeeFactory(company=company)
+    theirs, _w = register(colleague, make_project(company, "A"), "4", time_code=code)
+    client.force_login(user)
+    assert client.post(f"/projects/time/{theirs.pk}/delete/").status_code == 404
+    assert TimeRegistration.objects.filter(pk=theirs.pk).exists()
+
+
+def test_hr_without_an_employee_of_their_own_picks_whose_week(client, company, make_user):
+    hr = make_user(company, role="hr_admin")
+    first = EmployeeFactory(company=company, first_name="Ada", last_name="Aberg")
+    EmployeeFactory(company=company, first_name="Bo", last_name="Berg")
+    client.force_login(hr)
+    html = client.get("/projects/time/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ada Aberg" in html and 'name="employee" onchange' in html
+    assert f'<option value="{first.pk}" selected>' in html
