@@ -34,13 +34,9 @@ def _decimal(text: str, low: int, high: int, label: str, errors: list, line: int
     return value.quantize(Decimal("0.000001"))
 
 
-def places_import(*, company, content: bytes) -> list[Place]:
-    """Create the places of a CSV file: a header with ``name, address, latitude,
-    longitude, radius_m`` (``;`` or ``,`` separated, UTF-8), one place per line; an empty
-    radius means the company default. Every error is collected with its line number and
-    nothing is saved when there is one (:class:`ValidationError` with the list). A place
-    whose name already exists in the company is updated, so re-importing a file does not
-    duplicate it."""
+def _places_reader(content: bytes) -> csv.DictReader:
+    """The file as rows keyed by the lower-cased header, or a :class:`ValidationError`
+    for a file that is too large, not UTF-8 or lacks a column."""
     if len(content) > MAX_IMPORT_BYTES:
         raise ValidationError(_("The file is larger than 2 MB."))
     try:
@@ -59,6 +55,42 @@ def places_import(*, company, content: bytes) -> list[Place]:
             _("Line 1: the header lacks %(columns)s.") % {"columns": ", ".join(missing)}
         )
     reader.fieldnames = header
+    return reader
+
+
+def _place_name(name: str, *, line: int, seen: dict[str, int], errors: list) -> None:
+    if not name:
+        errors.append(_("Line %(line)s: the name is missing.") % {"line": line})
+    elif len(name) > 200:
+        errors.append(_("Line %(line)s: the name is longer than 200.") % {"line": line})
+    elif name.lower() in seen:
+        errors.append(
+            _("Line %(line)s: %(name)s is also on line %(other)s.")
+            % {"line": line, "name": name, "other": seen[name.lower()]}
+        )
+    else:
+        seen[name.lower()] = line
+
+
+def _place_radius(text: str, *, line: int, errors: list) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        errors.append(
+            _("Line %(line)s: the radius must be a whole number of metres from 1.") % {"line": line}
+        )
+        return None
+    return int(text)
+
+
+def places_import(*, company, content: bytes) -> list[Place]:
+    """Create the places of a CSV file: a header with ``name, address, latitude,
+    longitude, radius_m`` (``;`` or ``,`` separated, UTF-8), one place per line; an empty
+    radius means the company default. Every error is collected with its line number and
+    nothing is saved when there is one (:class:`ValidationError` with the list). A place
+    whose name already exists in the company is updated, so re-importing a file does not
+    duplicate it."""
+    reader = _places_reader(content)
     errors: list[str] = []
     rows: list[dict] = []
     seen: dict[str, int] = {}
@@ -67,35 +99,16 @@ def places_import(*, company, content: bytes) -> list[Place]:
         if not any(row.values()):
             continue
         name = row.get("name", "")
-        if not name:
-            errors.append(_("Line %(line)s: the name is missing.") % {"line": line})
-        elif len(name) > 200:
-            errors.append(_("Line %(line)s: the name is longer than 200.") % {"line": line})
-        elif name.lower() in seen:
-            errors.append(
-                _("Line %(line)s: %(name)s is also on line %(other)s.")
-                % {"line": line, "name": name, "other": seen[name.lower()]}
-            )
-        else:
-            seen[name.lower()] = line
-        latitude = _decimal(row.get("latitude", ""), -90, 90, "latitude", errors, line)
-        longitude = _decimal(row.get("longitude", ""), -180, 180, "longitude", errors, line)
-        radius = None
-        if row.get("radius_m"):
-            if not row["radius_m"].isdigit() or int(row["radius_m"]) < 1:
-                errors.append(
-                    _("Line %(line)s: the radius must be a whole number of metres from 1.")
-                    % {"line": line}
-                )
-            else:
-                radius = int(row["radius_m"])
+        _place_name(name, line=line, seen=seen, errors=errors)
         rows.append(
             {
                 "name": name,
                 "address": row.get("address", "")[:255],
-                "latitude": latitude,
-                "longitude": longitude,
-                "radius_m": radius,
+                "latitude": _decimal(row.get("latitude", ""), -90, 90, "latitude", errors, line),
+                "longitude": _decimal(
+                    row.get("longitude", ""), -180, 180, "longitude", errors, line
+                ),
+                "radius_m": _place_radius(row.get("radius_m", ""), line=line, errors=errors),
             }
         )
     if errors:
