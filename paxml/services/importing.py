@@ -1291,7 +1291,22 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
             if not ok:
                 continue
             importer._current_emp = emp
-            for day, hours in importer.time_rows(record):
+            before = importer.problems.count
+            expanded = importer.time_rows(record)
+            if not expanded and importer.problems.count == before:
+                # no row lost without a word: a range over days without scheduled hours
+                importer.problems.add(
+                    line=record.line,
+                    employee=record.employee,
+                    field="omfattning",
+                    element="tidtrans",
+                    message=_(
+                        "no scheduled hours from %(first)s to %(last)s: nothing to register; "
+                        "give timmar"
+                    )
+                    % {"first": record.first_date, "last": record.last_date},
+                )
+            for day, hours in expanded:
                 if not importer.within_employment(emp, record, day, "tidtrans", "datum"):
                     break
                 if not (-HOURS_MAX <= hours <= HOURS_MAX):

@@ -404,7 +404,9 @@ def test_project_events_go_out_as_salary_transactions(company):
     # the own export back: event lines are computed, never imported as salary rows
     back = paxml_import_run(company=company, source=data)
     assert back.ok and back.counts["own_event_lines_skipped"] == 4
+    assert back.counts.get("added", 0) == 0 and back.counts["unchanged"] == 2  # monthly: no ARB
     assert SalaryRow.objects.count() == 0
+    assert TimeRegistration.objects.count() == 3
 
 
 def test_an_overlong_code_fails_only_the_rows_that_use_it(company):

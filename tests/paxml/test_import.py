@@ -606,3 +606,16 @@ def test_a_dry_run_says_what_it_would_create_and_logs_nothing_as_created(company
     real = paxml_import_run(company=company, source=data)
     assert real.notes == ["Created employee 5 (line 5)."]
     assert any("Employee 5 created" in r.getMessage() for r in caplog.records)
+
+
+def test_a_range_without_scheduled_hours_is_refused_not_lost(company):
+    emp = employee(company, "1")
+    week_schedule(emp)  # Monday to Friday
+    data = _file(
+        '<tidtrans anstid="1"><tidkod>SEM</tidkod><datumfrom>2024-03-09</datumfrom>'
+        "<datumtom>2024-03-10</datumtom><omfattning>100</omfattning></tidtrans>\n"
+    )
+    result = paxml_import_run(company=company, source=data)
+    assert not result.ok
+    assert [(p.line, p.field) for p in result.problems] == [(5, "omfattning")]
+    assert "no scheduled hours from 2024-03-09 to 2024-03-10" in result.problems[0].message
