@@ -534,3 +534,62 @@ def test_personnel_writes_every_fortnox_field(company, tmp_path):
         33,
         "Utvecklare",
     )
+
+
+def test_api_options_reach_the_jobs_in_the_users_language(api, company, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from integrations.models import JobLogLine
+    from integrations.services import job_execute
+    from projects.models import Project
+
+    settings.MEDIA_ROOT = tmp_path
+    one = employee(company, "1")
+    employee(company, "2")
+    _reg(company, one, dt.date(2024, 3, 6), "SJK", "8", project=project(company, "LÅNGT-PROJEKT"))
+    posts = (
+        '<tidtrans anstid="1"><tidkod>SJK</tidkod><datum>2024-03-04</datum><timmar>8</timmar>'
+        '<resenheter><resenhet dim="6" id="NYTT"/></resenheter></tidtrans>\n'
+        '<tidtrans anstid="2"><tidkod>SJK</tidkod><datum>2024-03-05</datum><timmar>8</timmar>'
+        "</tidtrans>\n"
+    )
+    header = (
+        "<header><format>LÖNIN</format><version>2.0</version>"
+        "<foretagorgnr>5565594230</foretagorgnr></header>\n"
+    )
+    data = doc(f"<tidtransaktioner>\n{posts}</tidtransaktioner>\n", header=header)
+    response = api.post(
+        "/api/v1/paxml/imports/",
+        {
+            "company": company.pk,
+            "file": SimpleUploadedFile("t.pax", data),
+            "create_missing": True,
+            "confirm_organisation_number": True,
+            "source": "Tidsystemet",
+        },
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "succeeded", list(job.log_lines.values_list("item", "message"))
+    assert Project.objects.filter(company=company, code="NYTT").exists()
+    messages = list(JobLogLine.objects.filter(job=job).values_list("message", flat=True))
+    assert "Skapade projekt NYTT (rad 5)." in messages
+    assert any(m.startswith("importerad: tillagda 2") for m in messages), messages
+    response = api.post(
+        "/api/v1/paxml/exports/",
+        {"company": company.pk, "date_from": "2024-03-01", "date_to": "2024-03-31",
+         "personnel": True},
+        format="json",
+    )  # fmt: skip
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "partly_failed", job.message
+    data = b"".join(api.get(f"/api/v1/jobs/{job.pk}/file/").streaming_content)
+    records = read_records(data)[0]
+    assert [(t.anstid, t.datum.day) for t in records if isinstance(t, TimeTransaction)] == [
+        ("1", 4),
+        ("2", 5),
+    ]
+    assert sorted(p.anstid for p in records if isinstance(p, Person)) == ["1", "2"]
+    error = JobLogLine.objects.get(job=job, level="error")
+    assert "LÅNGT-PROJEKT" in error.message and "1 2024-03-06" in error.message
