@@ -583,10 +583,19 @@ def test_summary_speaks_one_language(company):
     employee(company, "1")
     bad = _file(_post(99, "2024-03-04"))
     with translation.override("sv"):
-        rejected = paxml_import_run(company=company, source=bad).summary()
+        refused = paxml_import_run(company=company, source=bad)
+        rejected = refused.summary()
+        problem = str(refused.problems[0])
+        invalid = paxml_import_run(
+            company=company, source=_file(_post(1, "2024-03-04", hours="8,5"))
+        ).problems[0]
+        invalid_text = str(invalid)
         dry = paxml_import_run(company=company, source=_file(_post(1, "2024-03-04")), dry_run=True)
         dry_text = dry.summary()
     assert rejected == "avvisad: inget att ändra; 1 problem"
+    assert problem == "rad 5, tidtrans, fält @anstid, anställd 99: okänt anställningsnummer"
+    assert invalid_text.startswith("rad 5, tidtrans/timmar, fält timmar, anställd 1: inte giltig")
+    assert "förväntade ett decimaltal med punkt, t.ex. 8.5, fick '8,5'" in invalid_text
     assert dry_text == "testkörning: att lägga till 1, tidregistreringar att spara 1"
 
 
