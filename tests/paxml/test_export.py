@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 
 from employees.models import Employee
 from paxml import codes
+from paxml.models import PaxmlFile
 from paxml.models import SalaryTransaction as SalaryRow
 from paxml.reader import read_records
 from paxml.records import Person, SalaryTransaction, ScheduleDay, TimeTransaction
@@ -573,6 +574,7 @@ def test_api_options_reach_the_jobs_in_the_users_language(api, company, settings
     job = job_execute(job_id=response.json()["id"])
     assert job.status == "succeeded", list(job.log_lines.values_list("item", "message"))
     assert Project.objects.filter(company=company, code="NYTT").exists()
+    assert PaxmlFile.objects.get(job=job).source == "chosen:tidsystemet"
     messages = list(JobLogLine.objects.filter(job=job).values_list("message", flat=True))
     assert "Skapade projekt NYTT (rad 5)." in messages
     assert any(m.startswith("importerad: tillagda 2") for m in messages), messages
