@@ -593,7 +593,7 @@ class _Importer:
             match = index.find(code) if code else None
             if match is None or match.id is None:
                 found = self.register_entry(
-                    "befattning", title or code, person.line, person.employee
+                    "befattning", title or code, person.line, person.employee, code_hint=code
                 )
             else:
                 found = match.id
@@ -743,7 +743,7 @@ class _Importer:
         self.note(kind, code, line)
         return created.pk
 
-    def register_entry(self, kind: str, value: str, line: int, label: str):
+    def register_entry(self, kind: str, value: str, line: int, label: str, code_hint: str = ""):
         """The register entry ``value`` names (code, else name); created with the option
         to create missing entries. Raises ValidationError naming the value (and the
         candidates when ambiguous)."""
@@ -770,7 +770,7 @@ class _Importer:
             "anstform": (EmploymentForm, "name", "employment_forms_created"),
             "befattning": (Position, "title", "positions_created"),
         }[kind]
-        code = code_for(value, index.codes())
+        code = code_for(code_hint or value, index.codes())
         entry = model.objects.create(
             company=self.company, code=code, **{name_field: " ".join(value.split())[:100]}
         )

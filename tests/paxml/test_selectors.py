@@ -44,3 +44,22 @@ def test_project_admin_saves_and_warns(client, user, company):
     assert Project.objects.filter(code="HUVUDPROJ.ETT").exists()
     text = [str(m) for m in response.context["messages"]]
     assert any("HUVUDPROJ.ETT is 13 characters" in m for m in text), text
+
+
+def test_cost_centre_admin_warns_too(client, user, company):
+    from projects.models import AccountingDimension
+    from projects.models.accounting import SIE_COST_CENTER
+
+    client.force_login(user)
+    dimension = AccountingDimension.objects.get(company=company, sie_number=SIE_COST_CENTER)
+    response = client.post(
+        "/admin/projects/accountingdimensionvalue/add/",
+        {"company": company.pk, "dimension": dimension.pk, "code": "KST-1234567", "name": "K"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    text = [str(m) for m in response.context["messages"]]
+    assert any("KST-1234567 is 11 characters" in m for m in text), (
+        text,
+        response.content.decode()[:2000],
+    )
