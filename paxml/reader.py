@@ -32,6 +32,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from flexbridge.errors import DomainError
@@ -90,7 +92,7 @@ IMPORTED_SECTIONS = frozenset(
 )
 
 
-_DTD_REJECTED = (
+_DTD_REJECTED = gettext_lazy(
     "rejected: the file declares a DTD (<!DOCTYPE>), which PAXml files never need; "
     "entities are not expanded"
 )
@@ -171,7 +173,7 @@ def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value.strip())
     except InvalidOperation:
-        raise ValueError(f"expected a decimal number, got {value!r}") from None
+        raise ValueError(_("expected a decimal number, got %(v)s") % {"v": repr(value)}) from None
 
 
 def _date(value: str) -> date:
@@ -501,7 +503,7 @@ class PaxmlReader:
         if isinstance(source, str | os.PathLike):
             path = Path(source)
             if path.stat().st_size > self.max_bytes:
-                raise self._fatal(0, f"the file is larger than the limit of {self.max_bytes} bytes")
+                raise self._fatal(0, _too_large(self.max_bytes))
             return path.open("rb"), True
         return source, False
 
@@ -515,7 +517,7 @@ class PaxmlReader:
             head = raw.read(4096)
             self.encoding, forced = detect_encoding(head)
             if b"<!DOCTYPE" in head or "<!DOCTYPE".encode("utf-16-le") in head:
-                raise self._fatal(1, _DTD_REJECTED)
+                raise self._fatal(1, str(_DTD_REJECTED))
             stream = _LimitedStream(raw, head, self.max_bytes)
             yield from self._parse(stream, forced)
         finally:
@@ -553,22 +555,22 @@ class PaxmlReader:
                 else:  # the root
                     self._root_end(el)
         except PaxmlTooLarge:
-            raise self._fatal(
-                0, f"the file is larger than the limit of {self.max_bytes} bytes"
-            ) from None
+            raise self._fatal(0, _too_large(self.max_bytes)) from None
         except etree.XMLSyntaxError as exc:
             message = exc.msg or str(exc)
             if "entit" in message.lower() or "DOCTYPE" in message:
-                message = f"rejected: {message}"
-            raise self._fatal(exc.lineno or 0, f"not well-formed XML: {message}") from None
+                message = _("rejected: %(m)s") % {"m": message}
+            raise self._fatal(
+                exc.lineno or 0, _("not well-formed XML: %(m)s") % {"m": message}
+            ) from None
         if first:
-            raise self._fatal(0, "the file holds no <paxml> document")
+            raise self._fatal(0, _("the file holds no <paxml> document"))
 
     def _check_prolog(self, el) -> None:
         tree = el.getroottree()
         docinfo = tree.docinfo
         if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-            raise self._fatal(1, _DTD_REJECTED)
+            raise self._fatal(1, str(_DTD_REJECTED))
         root = tree.getroot()
         if root.tag != "paxml":
             raise self._fatal(root.sourceline or 1, f"expected root <paxml>, got <{root.tag}>")
@@ -637,7 +639,7 @@ class PaxmlReader:
                 Problem(
                     line=el.sourceline or 0,
                     element=el.tag,
-                    message=f"section <{el.tag}> may appear only once",
+                    message=_("section <%(s)s> may appear only once") % {"s": el.tag},
                 )
             )
         else:
@@ -650,7 +652,8 @@ class PaxmlReader:
                 Problem(
                     line=el.sourceline or 0,
                     element=el.tag,
-                    message=f"<{el.tag}> is a section and belongs directly under <paxml>",
+                    message=_("<%(s)s> is a section and belongs directly under <paxml>")
+                    % {"s": el.tag},
                 )
             )
             return
@@ -663,7 +666,8 @@ class PaxmlReader:
                     Problem(
                         line=child.sourceline or 0,
                         element=child.tag,
-                        message=f"<{child.tag}> is not expected in <{el.tag}>; expected {expected}",
+                        message=_("<%(c)s> is not expected in <%(s)s>; expected %(e)s")
+                        % {"c": child.tag, "s": el.tag, "e": expected},
                     )
                 )
         el.clear(keep_tail=False)
@@ -675,15 +679,21 @@ class PaxmlReader:
                     Problem(
                         line=child.sourceline or 0,
                         element=child.tag,
-                        message=f"<{child.tag}> is not a PAXml 2.0 section; expected one of "
-                        + ", ".join(SECTIONS),
+                        message=_("<%(c)s> is not a PAXml 2.0 section; expected one of %(e)s")
+                        % {"c": child.tag, "e": ", ".join(SECTIONS)},
                     )
                 )
         if "header" not in self.sections:
             self.add_problem(
-                Problem(line=el.sourceline or 0, element="header", message="<header> is required")
+                Problem(
+                    line=el.sourceline or 0, element="header", message=_("<header> is required")
+                )
             )
         el.clear(keep_tail=False)
+
+
+def _too_large(limit: int) -> str:
+    return _("the file is larger than the limit of %(n)s bytes") % {"n": limit}
 
 
 def _employee_label(el) -> str:

@@ -27,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from employees.validators import parse_personal_identity_number
@@ -75,13 +77,13 @@ class Problem:
     kind: str = "error"  # "error" (blocks the import) or "warning"
 
     def __str__(self) -> str:
-        where = [f"line {self.line}" if self.line else "file"]
+        where = [_("line %(n)s") % {"n": self.line} if self.line else _("file")]
         if self.element:
             where.append(self.element)
         if self.field and self.field != self.element:
-            where.append(f"field {self.field}")
+            where.append(_("field %(f)s") % {"f": self.field})
         if self.employee:
-            where.append(f"employee {self.employee}")
+            where.append(_("employee %(e)s") % {"e": self.employee})
         return f"{', '.join(where)}: {mask_text(self.message)}"
 
 
@@ -120,38 +122,39 @@ _REWRITES: list[tuple[re.Pattern, str]] = [
             r"\[facet 'minLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
             r"this underruns the allowed minimum length of '(?P<m>\d+)'"
         ),
-        "expected at least {m} characters, got {n} ('{v}')",
+        gettext_lazy("expected at least {m} characters, got {n} ('{v}')"),
     ),
     (
         re.compile(
             r"\[facet 'maxLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
             r"this exceeds the allowed maximum length of '(?P<m>\d+)'"
         ),
-        "expected at most {m} characters, got {n} ('{v}')",
+        gettext_lazy("expected at most {m} characters, got {n} ('{v}')"),
     ),
     (
         re.compile(
             r"\[facet 'enumeration'\] The value '(?P<v>[^']*)' is not an element of the set"
         ),
-        "expected one of the codes of the PAXml 2.0 code list, got '{v}'",
+        gettext_lazy("expected one of the codes of the PAXml 2.0 code list, got '{v}'"),
     ),
     (
-        re.compile(r"'(?P<v>[^']*)' is not a valid value of the atomic type 'xs:(?P<t>\w+)'"),
-        "expected {t}, got '{v}'",
+        re.compile(r"'(?P<v>[^']*)' is not a valid value of the atomic type '(?:xs:)?(?P<t>\w+)'"),
+        gettext_lazy("expected {t}, got '{v}'"),
     ),
     (
         re.compile(r"'(?P<v>[^']*)' is not a valid value of the local atomic type"),
-        "got '{v}', which is not a valid value here",
+        gettext_lazy("got '{v}', which is not a valid value here"),
     ),
 ]
 _EXAMPLES = {
-    "dateTime": "xs:dateTime without zone, e.g. 2012-04-01T08:00:00",
-    "date": "xs:date, e.g. 2012-06-02",
-    "time": "xs:time, e.g. 08:00:00",
-    "decimal": "a decimal number with a point, e.g. 8.5",
-    "int": "a whole number",
-    "boolean": "true or false",
+    "dateTime": gettext_lazy("xs:dateTime without zone, e.g. 2012-04-01T08:00:00"),
+    "date": gettext_lazy("xs:date, e.g. 2012-06-02"),
+    "time": gettext_lazy("xs:time, e.g. 08:00:00"),
+    "decimal": gettext_lazy("a decimal number with a point, e.g. 8.5"),
+    "int": gettext_lazy("a whole number"),
+    "boolean": gettext_lazy("true or false"),
 }
+_OWN_TYPES = {"decimalTYPE": "decimal", "integerTYPE": "int", "booleanTYPE": "boolean"}
 _WHERE = re.compile(r"^Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: ")
 
 
@@ -167,8 +170,10 @@ def _explain(message: str) -> tuple[str, str, str]:
         if found:
             values = found.groupdict()
             if "t" in values:
-                values["t"] = _EXAMPLES.get(values["t"], "xs:" + values["t"])
-            message = template.format(**values)
+                # the schema's own types (decimalTYPE, integerTYPE …) by their base
+                name = _OWN_TYPES.get(values["t"], values["t"])
+                values["t"] = str(_EXAMPLES.get(name, "xs:" + name))
+            message = str(template).format(**values)
             break
     message = message.strip().rstrip(".")
     if field:
@@ -192,7 +197,7 @@ def xsd_problems(element: etree._Element, *, profile: Profile, employee: str = "
                 element=el or element.tag,
                 field=field,
                 employee=employee,
-                message=f"not valid against the PAXml 2.0 schema: {message}",
+                message=_("not valid against the PAXml 2.0 schema: %(m)s") % {"m": message},
             )
         )
     return problems
@@ -266,7 +271,9 @@ class RuleChecker:
     def _check_employee(self, record: EmployeeRef, problems: list[Problem]) -> None:
         tag = _TAG_OF.get(type(record), "post")
         if not record.anstid and not record.persnr:
-            problems.append(self._problem(record, tag, "@anstid", "anstid or persnr must be given"))
+            problems.append(
+                self._problem(record, tag, "@anstid", _("anstid or persnr must be given"))
+            )
             return
         if record.persnr:
             if not persnr_valid(record.persnr):
@@ -275,8 +282,11 @@ class RuleChecker:
                         record,
                         tag,
                         "@persnr",
-                        "expected a personal identity number yyyymmddnnnn with a valid "
-                        f"check digit, got {mask_personal_identity_number(record.persnr)}",
+                        _(
+                            "expected a personal identity number yyyymmddnnnn with a valid "
+                            "check digit, got %(pin)s"
+                        )
+                        % {"pin": mask_personal_identity_number(record.persnr)},
                     )
                 )
             if record.anstid:
@@ -289,8 +299,11 @@ class RuleChecker:
                             record,
                             tag,
                             "@persnr",
-                            f"persnr does not match anstid {record.anstid}: line {seen[1]} "
-                            "gives another personal identity number for the same employee",
+                            _(
+                                "persnr does not match anstid %(a)s: line %(n)s gives another "
+                                "personal identity number for the same employee"
+                            )
+                            % {"a": record.anstid, "n": seen[1]},
                         )
                     )
 
@@ -303,50 +316,62 @@ class RuleChecker:
         has_clock = t.starttid is not None or t.sluttid is not None
         forms = sum((has_day, has_range, has_clock))
         if forms == 0:
-            add("datum", "expected datum, datumfrom+datumtom or starttid+sluttid")
+            add("datum", _("expected datum, datumfrom+datumtom or starttid+sluttid"))
         elif forms > 1:
-            add("datum", "give only one of datum, a date range, or starttid+sluttid")
+            add("datum", _("give only one of datum, a date range, or starttid+sluttid"))
         if has_range and (t.datumfrom is None or t.datumtom is None):
-            add("datumfrom" if t.datumfrom is None else "datumtom", "a date range needs both")
+            add("datumfrom" if t.datumfrom is None else "datumtom", _("a date range needs both"))
         if t.datumfrom and t.datumtom and t.datumfrom > t.datumtom:
-            add("datumtom", "datumtom is before datumfrom")
+            add("datumtom", _("datumtom is before datumfrom"))
         if has_clock and (t.starttid is None or t.sluttid is None):
-            add("starttid" if t.starttid is None else "sluttid", "give starttid and sluttid")
+            add("starttid" if t.starttid is None else "sluttid", _("give starttid and sluttid"))
         if t.starttid and t.sluttid and t.sluttid <= t.starttid:
-            add("sluttid", "sluttid must be after starttid")
+            add("sluttid", _("sluttid must be after starttid"))
         if t.timmar is not None and not has_day:
-            add("timmar", "timmar only with a single datum (not with a range or start/end)")
+            add("timmar", _("timmar only with a single datum (not with a range or start/end)"))
         if has_range and t.omfattning is None:
-            add("omfattning", "a date range only with omfattning")
+            add("omfattning", _("a date range only with omfattning"))
         if t.omfattning is not None:
             if not (0 < t.omfattning <= 100):
-                add("omfattning", f"expected 0 < omfattning ≤ 100, got {t.omfattning}")
+                add(
+                    "omfattning",
+                    _("expected 0 < omfattning ≤ 100, got %(v)s") % {"v": t.omfattning},
+                )
             if t.timmar is not None:
-                add("omfattning", "give timmar or omfattning, not both")
+                add("omfattning", _("give timmar or omfattning, not both"))
             if has_clock:
-                add("omfattning", "no omfattning with starttid/sluttid")
+                add("omfattning", _("no omfattning with starttid/sluttid"))
         code = self.profile.import_time_code(t.tidkod)
         if codes.is_attendance_code(code) or code in self.profile.extra_time_codes:
             if t.omfattning is not None or has_range:
-                add("tidkod", f"attendance ({t.tidkod}) is always given in hours, not omfattning")
+                add(
+                    "tidkod",
+                    _("attendance (%(c)s) is always given in hours, not omfattning")
+                    % {"c": t.tidkod},
+                )
             elif t.timmar is None and not has_clock:
-                add("timmar", f"attendance ({t.tidkod}) needs timmar or starttid/sluttid")
+                add(
+                    "timmar",
+                    _("attendance (%(c)s) needs timmar or starttid/sluttid") % {"c": t.tidkod},
+                )
 
     def _check_salary(self, s: SalaryTransaction, problems: list[Problem]) -> None:
         if not s.lonkod and not s.lonart:
-            problems.append(self._problem(s, "lonetrans", "lonkod", "lonkod or lonart is required"))
+            problems.append(
+                self._problem(s, "lonetrans", "lonkod", _("lonkod or lonart is required"))
+            )
         if s.datum is not None and (s.datumfrom is not None or s.datumtom is not None):
             problems.append(
-                self._problem(s, "lonetrans", "datum", "give datum or a date range, not both")
+                self._problem(s, "lonetrans", "datum", _("give datum or a date range, not both"))
             )
         if s.datumfrom and s.datumtom and s.datumfrom > s.datumtom:
-            problems.append(self._problem(s, "lonetrans", "datumtom", "before datumfrom"))
+            problems.append(self._problem(s, "lonetrans", "datumtom", _("before datumfrom")))
 
     def _check_day(self, d: ScheduleDay, problems: list[Problem]) -> None:
         clock = d.starttid is not None and d.sluttid is not None
         if d.timmar is None and not clock:
             problems.append(
-                self._problem(d, "dag", "@timmar", "expected timmar or starttid and sluttid")
+                self._problem(d, "dag", "@timmar", _("expected timmar or starttid and sluttid"))
             )
 
 

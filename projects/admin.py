@@ -50,6 +50,7 @@ from .models import (
     TimeRegistration,
     WorkSchedule,
 )
+from .models.accounting import SIE_COST_CENTER
 
 
 class ScopedInline(CompanyScopedAdminMixin, admin.TabularInline):
@@ -259,6 +260,7 @@ class ProjectAdmin(CompanyScopedAdmin):
             )
         obj.pk, obj.path, obj.level, obj.code = saved.pk, saved.path, saved.level, saved.code
         obj._state.adding = False
+        _warn_code_fit(request, saved.company, saved.code, _("project"))
 
     @admin.action(description=_("Copy the selected projects"))
     def copy_projects(self, request, queryset):
@@ -293,6 +295,20 @@ class DimensionValueAdmin(CompanyScopedAdmin):
     list_display = ["code", "name", "dimension", "valid_from", "valid_to", "company"]
     list_filter = ("dimension__sie_number", ("company", admin.RelatedOnlyFieldListFilter))
     search_fields = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.dimension.sie_number == SIE_COST_CENTER:
+            _warn_code_fit(request, obj.company, obj.code, _("cost centre"))
+
+
+def _warn_code_fit(request, company, code: str, kind: str) -> None:
+    """The register's word when a code is longer than PAXml carries (issue: codes that fit)."""
+    from paxml.selectors import paxml_code_fit_warning
+
+    warning = paxml_code_fit_warning(company=company, code=code, kind=kind)
+    if warning:
+        messages.warning(request, warning)
 
 
 @admin.register(CostCenter)

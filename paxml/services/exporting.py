@@ -55,6 +55,7 @@ from ..records import (
     SalaryTransaction,
     TimeTransaction,
 )
+from ..selectors import UNIT_ID_MAX
 from ..validation import Problem
 from ..writer import PaxmlWriter
 from .importing import (
@@ -68,7 +69,6 @@ from .importing import (
 )
 
 WORKED_TIME_CODES = frozenset({"TID", "ARB", "SCH"})
-UNIT_ID_MAX = 10
 
 
 @dataclass

@@ -597,7 +597,7 @@ class _Importer:
             match = index.find(code) if code else None
             if match is None or match.id is None:
                 found = self.register_entry(
-                    "befattning", title or code, person.line, person.employee
+                    "befattning", title or code, person.line, person.employee, code_hint=code
                 )
             else:
                 found = match.id
@@ -747,7 +747,7 @@ class _Importer:
         self.note(kind, code, line)
         return created.pk
 
-    def register_entry(self, kind: str, value: str, line: int, label: str):
+    def register_entry(self, kind: str, value: str, line: int, label: str, code_hint: str = ""):
         """The register entry ``value`` names (code, else name); created with the option
         to create missing entries. Raises ValidationError naming the value (and the
         candidates when ambiguous)."""
@@ -774,7 +774,7 @@ class _Importer:
             "anstform": (EmploymentForm, "name", "employment_forms_created"),
             "befattning": (Position, "title", "positions_created"),
         }[kind]
-        code = code_for(value, index.codes())
+        code = code_for(code_hint or value, index.codes())
         entry = model.objects.create(
             company=self.company, code=code, **{name_field: " ".join(value.split())[:100]}
         )
@@ -1295,7 +1295,22 @@ def _write(*, importer: _Importer, file, header, persons, units, source, profile
             if not ok:
                 continue
             importer._current_emp = emp
-            for day, hours in importer.time_rows(record):
+            before = importer.problems.count
+            expanded = importer.time_rows(record)
+            if not expanded and importer.problems.count == before:
+                # no row lost without a word: a range over days without scheduled hours
+                importer.problems.add(
+                    line=record.line,
+                    employee=record.employee,
+                    field="omfattning",
+                    element="tidtrans",
+                    message=_(
+                        "no scheduled hours from %(first)s to %(last)s: nothing to register; "
+                        "give timmar"
+                    )
+                    % {"first": record.first_date, "last": record.last_date},
+                )
+            for day, hours in expanded:
                 if not importer.within_employment(emp, record, day, "tidtrans", "datum"):
                     break
                 if not (-HOURS_MAX <= hours <= HOURS_MAX):

@@ -18,11 +18,17 @@ def test_admin_upload_and_export_pages_start_jobs(client, user, company, setting
             "file": SimpleUploadedFile("x.pax", doc("<personal/>")),
             "dry_run": "on",
             "profile": "standard",
+            "create_missing": "on",
+            "confirm_organisation_number": "on",
+            "source": "Tidsystemet",
         },
     )
     assert response.status_code == 302
     job = Job.objects.get(kind="paxml_import")
     assert job.parameters["dry_run"] is True and job.company == company
+    assert job.parameters["create_missing"] is True
+    assert job.parameters["confirm_organisation_number"] is True
+    assert job.parameters["source_name"] == "Tidsystemet"
     response = client.post(
         "/admin/paxml/paxmlfile/export/",
         {
@@ -32,9 +38,11 @@ def test_admin_upload_and_export_pages_start_jobs(client, user, company, setting
             "employees": "1, 2",
             "profile": "fortnox",
             "encoding": "utf-8",
+            "personnel": "on",
         },
     )
     assert response.status_code == 302
     job = Job.objects.get(kind="paxml_export")
     assert job.parameters["employees"] == ["1", "2"]
     assert job.parameters["profile"] == "fortnox"
+    assert job.parameters["personnel"] is True

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 
 from employees.models import Employee
 from paxml import codes
+from paxml.models import PaxmlFile
 from paxml.models import SalaryTransaction as SalaryRow
 from paxml.reader import read_records
 from paxml.records import Person, SalaryTransaction, ScheduleDay, TimeTransaction
@@ -404,7 +405,9 @@ def test_project_events_go_out_as_salary_transactions(company):
     # the own export back: event lines are computed, never imported as salary rows
     back = paxml_import_run(company=company, source=data)
     assert back.ok and back.counts["own_event_lines_skipped"] == 4
+    assert back.counts.get("added", 0) == 0 and back.counts["unchanged"] == 2  # monthly: no ARB
     assert SalaryRow.objects.count() == 0
+    assert TimeRegistration.objects.count() == 3
 
 
 def test_an_overlong_code_fails_only_the_rows_that_use_it(company):
@@ -426,7 +429,12 @@ def test_an_overlong_code_fails_only_the_rows_that_use_it(company):
     assert result.counts["left_out_rows"] == 1
 
 
-def test_stored_values_beyond_the_bounds_never_crash_the_export(company, tmp_path):
+@pytest.mark.parametrize("stored", ["999999999999.99", "1234567890123456789"])
+def test_stored_values_beyond_the_bounds_never_crash_the_export(company, tmp_path, stored):
+    from django.db import connection
+
+    if len(stored) > 15 and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL's numeric(14, 2) refuses it; SQLite stored it")
     emp = employee(company, "1")
     row = SalaryRow.objects.create(
         company=company, employee=emp, salary_type="1", period_date=dt.date(2024, 3, 4)
@@ -438,8 +446,8 @@ def test_stored_values_beyond_the_bounds_never_crash_the_export(company, tmp_pat
         period_date=dt.date(2024, 3, 5),
         amount=Decimal("10"),
     )
-    # what an unbounded import stored before (SQLite keeps whatever it is given)
-    SalaryRow.objects.filter(pk=row.pk).update(amount=Decimal("1234567890123456789"))
+    # what an unbounded import stored before: beyond the bounds, within the column
+    SalaryRow.objects.filter(pk=row.pk).update(amount=Decimal(stored))
     data, result = _export(company)
     salaries = [s.postid for s in read_records(data)[0] if isinstance(s, SalaryTransaction)]
     assert salaries == [ok_row.pk]
@@ -527,8 +535,65 @@ def test_personnel_writes_every_fortnox_field(company, tmp_path):
     )
     assert result.ok, [str(p) for p in result.problems]
     copy = Employee.objects.get(company=other, employee_number="1")
-    assert (copy.care_of, copy.tax_table, copy.position.title) == (
-        "c/o Andersson",
-        33,
-        "Utvecklare",
+    assert (copy.care_of, copy.tax_table) == ("c/o Andersson", 33)
+    assert (copy.position.code, copy.position.title) == ("UTV", "Utvecklare")
+
+
+def test_api_options_reach_the_jobs_in_the_users_language(api, company, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from integrations.models import JobLogLine
+    from integrations.services import job_execute
+    from projects.models import Project
+
+    settings.MEDIA_ROOT = tmp_path
+    one = employee(company, "1")
+    employee(company, "2")
+    _reg(company, one, dt.date(2024, 3, 6), "SJK", "8", project=project(company, "LÅNGT-PROJEKT"))
+    posts = (
+        '<tidtrans anstid="1"><tidkod>SJK</tidkod><datum>2024-03-04</datum><timmar>8</timmar>'
+        '<resenheter><resenhet dim="6" id="NYTT"/></resenheter></tidtrans>\n'
+        '<tidtrans anstid="2"><tidkod>SJK</tidkod><datum>2024-03-05</datum><timmar>8</timmar>'
+        "</tidtrans>\n"
     )
+    header = (
+        "<header><format>LÖNIN</format><version>2.0</version>"
+        "<foretagorgnr>5565594230</foretagorgnr></header>\n"
+    )
+    data = doc(f"<tidtransaktioner>\n{posts}</tidtransaktioner>\n", header=header)
+    response = api.post(
+        "/api/v1/paxml/imports/",
+        {
+            "company": company.pk,
+            "file": SimpleUploadedFile("t.pax", data),
+            "create_missing": True,
+            "confirm_organisation_number": True,
+            "source": "Tidsystemet",
+        },
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "succeeded", list(job.log_lines.values_list("item", "message"))
+    assert Project.objects.filter(company=company, code="NYTT").exists()
+    assert PaxmlFile.objects.get(job=job).source == "chosen:tidsystemet"
+    messages = list(JobLogLine.objects.filter(job=job).values_list("message", flat=True))
+    assert "Skapade projekt NYTT (rad 5)." in messages
+    assert any(m.startswith("importerad: tillagda 2") for m in messages), messages
+    response = api.post(
+        "/api/v1/paxml/exports/",
+        {"company": company.pk, "date_from": "2024-03-01", "date_to": "2024-03-31",
+         "personnel": True},
+        format="json",
+    )  # fmt: skip
+    job = job_execute(job_id=response.json()["id"])
+    assert job.status == "partly_failed", job.message
+    data = b"".join(api.get(f"/api/v1/jobs/{job.pk}/file/").streaming_content)
+    records = read_records(data)[0]
+    assert [(t.anstid, t.datum.day) for t in records if isinstance(t, TimeTransaction)] == [
+        ("1", 4),
+        ("2", 5),
+    ]
+    assert sorted(p.anstid for p in records if isinstance(p, Person)) == ["1", "2"]
+    error = JobLogLine.objects.get(job=job, level="error")
+    assert "LÅNGT-PROJEKT" in error.message and "1 2024-03-06" in error.message

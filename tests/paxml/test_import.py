@@ -246,6 +246,7 @@ def test_import_query_count_does_not_grow_with_the_transactions(company, replace
     counts = {}
     for n in (50, 500):
         TimeRegistration.objects.filter(company=company).delete()
+        PaxmlFile.objects.filter(company=company).delete()  # each round: a source's first file
 
         def posts(hours, n=n):
             return "".join(
@@ -583,10 +584,19 @@ def test_summary_speaks_one_language(company):
     employee(company, "1")
     bad = _file(_post(99, "2024-03-04"))
     with translation.override("sv"):
-        rejected = paxml_import_run(company=company, source=bad).summary()
+        refused = paxml_import_run(company=company, source=bad)
+        rejected = refused.summary()
+        problem = str(refused.problems[0])
+        invalid = paxml_import_run(
+            company=company, source=_file(_post(1, "2024-03-04", hours="8,5"))
+        ).problems[0]
+        invalid_text = str(invalid)
         dry = paxml_import_run(company=company, source=_file(_post(1, "2024-03-04")), dry_run=True)
         dry_text = dry.summary()
     assert rejected == "avvisad: inget att ändra; 1 problem"
+    assert problem == "rad 5, tidtrans, fält @anstid, anställd 99: okänt anställningsnummer"
+    assert invalid_text.startswith("rad 5, tidtrans/timmar, fält timmar, anställd 1: inte giltig")
+    assert "förväntade ett decimaltal med punkt, t.ex. 8.5, fick '8,5'" in invalid_text
     assert dry_text == "testkörning: att lägga till 1, tidregistreringar att spara 1"
 
 
@@ -606,3 +616,16 @@ def test_a_dry_run_says_what_it_would_create_and_logs_nothing_as_created(company
     real = paxml_import_run(company=company, source=data)
     assert real.notes == ["Created employee 5 (line 5)."]
     assert any("Employee 5 created" in r.getMessage() for r in caplog.records)
+
+
+def test_a_range_without_scheduled_hours_is_refused_not_lost(company):
+    emp = employee(company, "1")
+    week_schedule(emp)  # Monday to Friday
+    data = _file(
+        '<tidtrans anstid="1"><tidkod>SEM</tidkod><datumfrom>2024-03-09</datumfrom>'
+        "<datumtom>2024-03-10</datumtom><omfattning>100</omfattning></tidtrans>\n"
+    )
+    result = paxml_import_run(company=company, source=data)
+    assert not result.ok
+    assert [(p.line, p.field) for p in result.problems] == [(5, "omfattning")]
+    assert "no scheduled hours from 2024-03-09 to 2024-03-10" in result.problems[0].message
