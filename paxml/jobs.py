@@ -60,12 +60,9 @@ def _import(*, job, ctx) -> None:
         ctx.error(
             JobMessage("paxml.more_problems", count=result.problem_count - len(result.problems))
         )
-    if result.already_imported:
-        ctx.info(JobMessage("paxml.import.already"))
-    elif result.ok:
-        ctx.info(JobMessage("paxml.import.dry_run" if result.dry_run else "paxml.import.done"))
-    else:
-        ctx.info(JobMessage("paxml.import.rejected", count=result.problem_count))
+    # One line with the outcome and every count (added, replaced, removed, unchanged) and,
+    # where they differ, both organisation numbers.
+    ctx.info(result.summary())
 
 
 def _item(problem) -> str:
@@ -120,10 +117,7 @@ def _export(*, job, ctx) -> None:
                 out.read(),
                 holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
             )
-        if result.ok:
-            ctx.info(JobMessage("paxml.export.done"))
-        else:
-            ctx.info(JobMessage("paxml.export.not_done", count=len(result.problems)))
+        ctx.info(result.summary())
 
 
 register_job_messages(
@@ -131,16 +125,6 @@ register_job_messages(
         "paxml.section_not_imported": _("Section <%(section)s> read, not imported."),
         "paxml.more_problems": ngettext_lazy(
             "… and %(count)s more problem.", "… and %(count)s more problems.", "count"
-        ),
-        "paxml.import.already": _("This file was imported before: nothing changed."),
-        "paxml.import.dry_run": _("Checked only (dry run): nothing was saved."),
-        "paxml.import.done": _("Imported. The counts are in the summary."),
-        "paxml.import.rejected": ngettext_lazy(
-            "Not imported: %(count)s problem.", "Not imported: %(count)s problems.", "count"
-        ),
-        "paxml.export.done": _("Exported. The counts are in the summary."),
-        "paxml.export.not_done": ngettext_lazy(
-            "Not exported: %(count)s problem.", "Not exported: %(count)s problems.", "count"
         ),
     }
 )

@@ -304,9 +304,7 @@ class DimensionValueAdmin(CompanyScopedAdmin):
 
 def _warn_code_fit(request, company, code: str, kind: str) -> None:
     """The register's word when a code is longer than PAXml carries (issue: codes that fit)."""
-    from paxml.selectors import paxml_code_fit_warning
-
-    warning = paxml_code_fit_warning(company=company, code=code, kind=kind)
+    warning = selectors.code_fit_warning(company=company, code=code, kind=kind)
     if warning:
         messages.warning(request, warning)
 

@@ -1166,3 +1166,23 @@ def employee_schedule(*, employee, start: dt.date, days: int = 7) -> list:
         chain = [by_path[p] for p in project.ancestor_paths if p in by_path] + [project]
         a.project_comment = project_effective_staffing_comment(project=project, chain=chain)
     return assignments
+
+
+# resenhet/@id: what a PAXml file carries of a cost-centre or project code. The register
+# owns the warning (data flows one way: the register imports no PAXml code); the PAXml
+# export reads the same limit.
+PAXML_UNIT_ID_MAX = 10
+
+
+def code_fit_warning(*, company, code: str, kind: str) -> str:
+    """A warning when the company uses PAXml and ``code`` (a project or cost-centre code)
+    is longer than a PAXml file carries; empty when it fits or PAXml is not in use. The
+    export leaves out (and names) the rows that use such a code."""
+    if not getattr(getattr(company, "license", None), "paxml", False):
+        return ""
+    if len(code or "") <= PAXML_UNIT_ID_MAX:
+        return ""
+    return _(
+        "The %(kind)s code %(code)s is %(n)s characters; PAXml carries at most %(max)s, so "
+        "PAXml exports will leave out the rows that use it."
+    ) % {"kind": kind, "code": code, "n": len(code), "max": PAXML_UNIT_ID_MAX}

@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
 from employees.models import Employee, PayForm
+from projects.selectors import PAXML_UNIT_ID_MAX as UNIT_ID_MAX
 
 from .. import codes
 from ..models import PaxmlFile, SalaryCode
@@ -55,7 +56,6 @@ from ..records import (
     SalaryTransaction,
     TimeTransaction,
 )
-from ..selectors import UNIT_ID_MAX
 from ..validation import Problem
 from ..writer import PaxmlWriter
 from .importing import (

@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from companies.models import Company
+from employees import services as employee_services
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
 from flexbridge.errors import DomainError
 
@@ -407,9 +408,59 @@ class _Importer:
         }
 
     # persons -----------------------------------------------------------------------------
-    def apply_person(self, person: Person) -> None:
-        from employees import services as employee_services
+    def _person_end(self, person: Person, existing: Employee | None) -> None:
+        """A person with ``delete``: end the employment (today unless avgdatum says)."""
+        if existing is None:
+            self.problems.add(
+                line=person.line,
+                employee=person.employee,
+                field="@delete",
+                message=_("unknown employee number; nothing to end"),
+            )
+            return
+        end = person.values.get("avgdatum") or dt.date.today()
+        self._call(
+            person,
+            lambda: employee_services.employee_end_employment(
+                employee=existing, end_date=end, user=self.user
+            ),
+        )
+        self.count("employments_ended")
 
+    def _person_dated_values(self, person: Person, employee: Employee, dated: dict) -> None:
+        """Monthly salary, hourly wage and employment rate from their dates (or the
+        employment's start), each refused with its field when outside the bounds."""
+        start = employee.employment_start_date
+        for key, value in dated.items():
+            limit = {"manlon": MONTHLY_SALARY_MAX, "timlon": HOURLY_WAGE_MAX}.get(key)
+            if limit is not None and not (0 <= value.value <= limit):
+                self.problems.add(
+                    line=person.line,
+                    employee=person.employee,
+                    field=key,
+                    element="person",
+                    message=_("%(value)s is outside 0 – %(max)s")
+                    % {"value": value.value, "max": limit},
+                )
+                continue
+            valid_from = value.datum or start
+            setter = {
+                "manlon": (employee_services.monthly_salary_set, "amount"),
+                "timlon": (employee_services.hourly_wage_set, "amount"),
+                "sysgrad": (employee_services.employment_rate_set, "rate_percent"),
+            }[key]
+            self._call(
+                person,
+                lambda setter=setter, valid_from=valid_from, value=value: setter[0](
+                    employee=employee,
+                    valid_from=valid_from,
+                    user=self.user,
+                    **{setter[1]: value.value},
+                ),
+                field=key,
+            )
+
+    def apply_person(self, person: Person) -> None:
         number = person.anstid or self.by_pin.get(person.persnr, "")
         label = person.employee
         existing = (
@@ -418,22 +469,7 @@ class _Importer:
             else None
         )
         if person.delete:
-            if existing is None:
-                self.problems.add(
-                    line=person.line,
-                    employee=label,
-                    field="@delete",
-                    message=_("unknown employee number; nothing to end"),
-                )
-                return
-            end = person.values.get("avgdatum") or dt.date.today()
-            self._call(
-                person,
-                lambda: employee_services.employee_end_employment(
-                    employee=existing, end_date=end, user=self.user
-                ),
-            )
-            self.count("employments_ended")
+            self._person_end(person, existing)
             return
         try:
             data = self._person_fields(person)
@@ -505,35 +541,7 @@ class _Importer:
             ):
                 return
             self.count("employees_updated")
-        start = employee.employment_start_date
-        for key, value in dated.items():
-            limit = {"manlon": MONTHLY_SALARY_MAX, "timlon": HOURLY_WAGE_MAX}.get(key)
-            if limit is not None and not (0 <= value.value <= limit):
-                self.problems.add(
-                    line=person.line,
-                    employee=label,
-                    field=key,
-                    element="person",
-                    message=_("%(value)s is outside 0 – %(max)s")
-                    % {"value": value.value, "max": limit},
-                )
-                continue
-            valid_from = value.datum or start
-            setter = {
-                "manlon": (employee_services.monthly_salary_set, "amount"),
-                "timlon": (employee_services.hourly_wage_set, "amount"),
-                "sysgrad": (employee_services.employment_rate_set, "rate_percent"),
-            }[key]
-            self._call(
-                person,
-                lambda setter=setter, valid_from=valid_from, value=value: setter[0](
-                    employee=employee,
-                    valid_from=valid_from,
-                    user=self.user,
-                    **{setter[1]: value.value},
-                ),
-                field=key,
-            )
+        self._person_dated_values(person, employee, dated)
         employee.refresh_from_db()
         emp = _Emp(
             employee.pk,

@@ -3,8 +3,8 @@
 import pytest
 
 from companies.models import CompanyLicense
-from paxml.selectors import paxml_code_fit_warning
 from projects.models import Project
+from projects.selectors import code_fit_warning
 from tests.projects.factories import make_project
 from tests.projects.test_views import _inline_prefixes
 
@@ -12,12 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_warning_only_for_long_codes_of_paxml_companies(company):
-    assert paxml_code_fit_warning(company=company, code="P-123", kind="project") == ""
-    warning = paxml_code_fit_warning(company=company, code="PROJEKT-12345", kind="project")
+    assert code_fit_warning(company=company, code="P-123", kind="project") == ""
+    warning = code_fit_warning(company=company, code="PROJEKT-12345", kind="project")
     assert "PROJEKT-12345 is 13 characters; PAXml carries at most 10" in warning
     CompanyLicense.objects.filter(company=company).update(paxml=False)
     company.refresh_from_db()
-    assert paxml_code_fit_warning(company=company, code="PROJEKT-12345", kind="project") == ""
+    assert code_fit_warning(company=company, code="PROJEKT-12345", kind="project") == ""
 
 
 def test_project_admin_saves_and_warns(client, user, company):
