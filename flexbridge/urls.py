@@ -11,6 +11,8 @@ admin.site.site_header = _("flexbridge administration")
 admin.site.site_title = _("flexbridge")
 admin.site.index_title = _("Administration")
 
+handler500 = "flexbridge.views.server_error"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
