@@ -844,14 +844,18 @@ def preflight_report(
         elif settings.name_order not in ("undefined", company.name_order):
             name_problem.append(
                 _("Payroll uses %(p)s, HR uses %(h)s.")
-                % {"p": settings.name_order, "h": company.name_order}
+                % {
+                    "p": _name_order_label(settings.name_order),
+                    "h": company.get_name_order_display(),
+                }
             )
         items.append(
             _item(
                 "name_order",
                 _("Name order set and the same"),
                 FAIL if name_problem else PASS,
-                " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
+                " ".join(name_problem)
+                or _("Both use %(order)s.") % {"order": _name_order_label(settings.name_order)},
             )
         )
 
@@ -1538,3 +1542,8 @@ HANDLERS = {
     "hr_on": switchover_hr_on_run,
     "verify": switchover_verify_run,
 }
+
+
+def _name_order_label(code: str) -> str:
+    """A name order by its name ("First name, last name"), not its code."""
+    return str(dict(Company.NameOrder.choices).get(code, code))
