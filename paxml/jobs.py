@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from integrations.jobs_registry import register_job_kind
-from integrations.messages import JobMessage, register_job_messages
+from integrations.messages import JobMessage, register_job_messages, register_parameter_values
 
+from .codes import PROFILES
 from .services import paxml_export_run, paxml_import_run
 
 
@@ -111,6 +112,10 @@ register_job_messages(
             "Not exported: %(count)s problem.", "Not exported: %(count)s problems.", "count"
         ),
     }
+)
+
+register_parameter_values(
+    "profile", lambda code: PROFILES[code].label if code in PROFILES else code
 )
 
 register_job_kind(
