@@ -75,3 +75,12 @@ def test_job_list_filters_by_kind_name(web, company):
     page = web.get("/jobs/", {"kind": "selftest"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="selftest" selected>System self-test</option>' in page
     assert ">kivra_dispatch<" not in page
+
+
+def test_switchover_job_names_follow_the_reader(company):
+    job = JobFactory(company=company, kind="switchover_preflight")
+    with translation.override("en"):
+        assert job.get_kind_display() == "Switchover: 1. Preflight report"
+    with translation.override("sv"):
+        swedish = job.get_kind_display()
+    assert swedish.startswith("Byte av master") and "Preflight report" not in swedish
