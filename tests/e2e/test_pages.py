@@ -246,6 +246,23 @@ def test_screenshots_of_the_main_pages(page, company):
         page.goto(f"{page.base}{path}")
         shot(page, name)
         assert_for_people(visible_text(page) if page.locator("main").count() else "")
+    # Tables sort numbers as numbers: 2 before 10.
+    from tests.factories import JobFactory
+
+    for _n in range(11):
+        JobFactory(company=company)
+    page.goto(f"{page.base}/jobs/")
+    page.click("table.sortable thead th >> nth=0")
+    ids = page.locator("table.sortable tbody tr td:first-child").all_inner_texts()
+    assert ids == sorted(ids, key=int)
+    # The project tree's search keeps the matches and their parents.
+    page.goto(f"{page.base}/projects/")
+    page.fill("#ptree-search", "rek")
+    states = page.evaluate(
+        "() => [...document.querySelectorAll('.ptree li.pnode')]"
+        ".map(li => [li.querySelector('.code a').textContent, li.hidden])"
+    )
+    assert [code for code, hidden in states if not hidden] == ["BS", "BS.HR", "BS.HR.Rek"], states
     # The employee list fits the page at 1 400 px: no scrolling box inside it.
     page.goto(f"{page.base}/admin/employees/employee/")
     widths = page.evaluate(
