@@ -155,6 +155,14 @@ def test_queued_job_runs_on_start_and_two_jobs_run_side_by_side(embedded):
     assert all(job["progress_done"] == 15 for job in jobs)
     assert seen_running_together, "the two jobs did not run at the same time"
     assert seen_between, "no progress was visible while the jobs ran"
+    # Beat runs beside them with the schedules (payroll sync retries, nightly accountings).
+    log = embedded["log"]
+    log.flush()
+    log.seek(0)
+    text = log.read()
+    assert "beat: Starting..." in text
+    assert "integrations.payroll_accounting_nightly" in text  # the worker knows the task
+    assert "Jobs queued again: 1" in text
 
 
 def test_a_job_page_shows_the_bar_moving_to_done(embedded, browser_page):
