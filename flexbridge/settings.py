@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "flexbridge.middleware.ServiceRefusalMiddleware",
 ]
 
 ROOT_URLCONF = "flexbridge.urls"

@@ -141,3 +141,23 @@ def test_custom_404_and_500_pages(client, user, settings):
         page = server_error(request)
     assert page.status_code == 500
     assert "Något gick fel" in page.content.decode()
+
+
+def test_a_refusal_no_page_caught_is_a_page_error_not_a_500(client, user):
+    """The backstop: a ValidationError escaping a page reads as a 400 page with the reason,
+    in the reader's language and with the site's navigation (API errors keep their shape)."""
+    from django.core.exceptions import ValidationError
+
+    from flexbridge.middleware import ServiceRefusalMiddleware
+
+    client.force_login(user)
+    request = client.get("/", HTTP_ACCEPT_LANGUAGE="en").wsgi_request
+    middleware = ServiceRefusalMiddleware(lambda r: None)
+    refusal = ValidationError({"budget_hours": ["Sub projects have budgets."]})
+    response = middleware.process_exception(request, refusal)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Not possible" in html and "Sub projects have budgets." in html
+    assert '<nav class="mainnav"' in html
+    api_request = client.get("/api/v1/jobs/").wsgi_request
+    assert middleware.process_exception(api_request, refusal) is None
