@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "flexbridge.middleware.ServiceRefusalMiddleware",
+    "flexbridge.middleware.NotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "flexbridge.urls"

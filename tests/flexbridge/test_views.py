@@ -161,3 +161,14 @@ def test_a_refusal_no_page_caught_is_a_page_error_not_a_500(client, user):
     assert '<nav class="mainnav"' in html
     api_request = client.get("/api/v1/jobs/").wsgi_request
     assert middleware.process_exception(api_request, refusal) is None
+
+
+def test_not_found_is_the_sites_page_even_with_debug_on(client, user, settings):
+    settings.DEBUG = True
+    client.force_login(user)
+    for path in ("/no-such-page/", "/jobs/999999/"):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "Page not found" in html and "Django tried these URL patterns" not in html
+    assert client.get("/api/v1/jobs/999999/").status_code == 404
