@@ -12,9 +12,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Value
+from django.db.models.functions import LPad
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from companies.models import Company
 from companies.scoping import CompanyScopedAdminMixin, ServiceRefusalAdminMixin
 from companies.selectors import user_has_company_perm
 from flexbridge.errors import admin_error
@@ -234,11 +237,15 @@ class EmployeeForm(forms.ModelForm):
         return "".join(ch for ch in self.cleaned_data.get("clearing_number") or "" if ch.isdigit())
 
 
+# Employee numbers sort as numbers (2 before 10): zero-padded for ordering only.
+NUMBER_ORDER = LPad("employee_number", 20, Value("0"))
+
+
 @admin.register(Employee)
 class EmployeeAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHistoryAdmin):
     form = EmployeeForm
     list_display = [
-        "employee_number",
+        "number",
         "display_name",
         "masked_pin",
         "personnel_category",
@@ -248,7 +255,7 @@ class EmployeeAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHis
         "employment_end_date",
         "company",
     ]
-    list_display_links = ["employee_number", "display_name"]
+    list_display_links = ["number", "display_name"]
     list_filter = (
         ("company", admin.RelatedOnlyFieldListFilter),
         ("personnel_category", admin.RelatedOnlyFieldListFilter),
@@ -260,7 +267,18 @@ class EmployeeAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHis
     search_fields = ["employee_number", "first_name", "last_name"]
     search_help_text = _("Employee number, name, or the date part of the identity number.")
     inlines = [EmploymentRateInline, MonthlySalaryInline, HourlyWageInline]
-    ordering = ["company", "employee_number"]
+    ordering = ["company", NUMBER_ORDER.asc()]
+
+    def get_list_display(self, request):
+        """The company column only for someone who sees more than one company."""
+        columns = list(super().get_list_display(request))
+        if Company.objects.for_user(request.user).count() <= 1:
+            columns.remove("company")
+        return columns
+
+    @admin.display(description=_("employee number"), ordering=NUMBER_ORDER)
+    def number(self, obj: Employee) -> str:
+        return obj.employee_number
 
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), *_extra_employee_inlines]

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
 from companies.selectors import companies_for_user, tasks_open_for_user
 from integrations.selectors import jobs_recent_for_user
@@ -35,3 +36,11 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """The 500 page in the reader's language (Django's default has no request context)."""
+    try:
+        return HttpResponseServerError(loader.get_template("500.html").render({}, request))
+    except Exception:  # the page itself must never fail
+        return HttpResponseServerError("Server error / Serverfel", content_type="text/plain")

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -31,7 +32,7 @@ class JobLogLineInline(admin.TabularInline):
 def _labelled(rows) -> str:
     if not rows:
         return "–"
-    return format_html_join(format_html("<br>"), "{}: {}", rows)
+    return format_html_join(mark_safe("<br>"), "{}: {}", rows)
 
 
 class KindFilter(admin.SimpleListFilter):

@@ -1,3 +1,4 @@
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from .jobs_registry import register_job_kind
@@ -8,13 +9,18 @@ register_job_kind(
 )
 
 
+def _step_kind_label(step_label):
+    # Formatted when shown, in the reader's language (not once, at import).
+    return lazy(lambda: _("Switchover: %(step)s") % {"step": step_label}, str)()
+
+
 def _register_payroll_kinds() -> None:
     from . import payroll_sync, switchover
 
     for step, handler in switchover.HANDLERS.items():
         register_job_kind(
             f"switchover_{step}",
-            _("Switchover: %(step)s") % {"step": switchover.STEP_LABELS[step]},
+            _step_kind_label(switchover.STEP_LABELS[step]),
             handler=handler,
             permission=switchover.PERMISSION,
         )

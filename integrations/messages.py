@@ -28,6 +28,7 @@ from django.utils.translation import ngettext_lazy
 _MESSAGES: dict[str, Any] = {}
 _SUMMARY_LABELS: dict[str, Any] = {}
 _PARAMETER_LABELS: dict[str, Any] = {}
+_PARAMETER_VALUES: dict[str, Any] = {}
 
 
 class JobMessage:
@@ -59,6 +60,16 @@ def register_summary_labels(labels: Mapping[str, Any]) -> None:
 
 def register_parameter_labels(labels: Mapping[str, Any]) -> None:
     _PARAMETER_LABELS.update(labels)
+
+
+def register_parameter_values(key: str, describe) -> None:
+    """``describe(value) -> str``: how a selection value of ``key`` reads (a code's name)."""
+    _PARAMETER_VALUES[key] = describe
+
+
+def parameter_value(key: str, value) -> str | None:
+    describe = _PARAMETER_VALUES.get(key)
+    return str(describe(value)) if describe is not None else None
 
 
 def job_message_text(message_id: str, params: Mapping | None, fallback: str = "") -> str:

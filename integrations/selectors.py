@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy
 
 from companies.selectors import user_has_company_perm
 
-from .messages import HIDDEN_PARAMETERS, format_value, parameter_label, summary_label
+from .messages import (
+    HIDDEN_PARAMETERS,
+    format_value,
+    parameter_label,
+    parameter_value,
+    summary_label,
+)
 from .models import FILE_HOLDS_PERMISSIONS, FileHolds, Job, JobLogLine
 
 
@@ -86,6 +92,9 @@ def job_parameters_display(*, job: Job) -> list[tuple[str, str]]:
 
 
 def _parameter_value(job: Job, key: str, value) -> str:
+    registered = parameter_value(key, value)
+    if registered is not None:
+        return registered
     if key == "payroll_run" and value:
         run = apps.get_model("payslips", "PayrollRun").objects.filter(
             pk=value, company=job.company_id

@@ -82,7 +82,8 @@ class JobContext:
         self, message: str | JobMessage, *, level: str = JobLogLine.Level.INFO, item: str = ""
     ) -> None:
         """A log line. ``message``: plain text, or a :class:`JobMessage` (id + parameters)
-        that each reader sees in their own language; ``item`` likewise."""
+        that each reader sees in their own language; ``item`` is plain text (an employee
+        number, a line ...)."""
         if level == JobLogLine.Level.ERROR:
             self.errors += 1
         elif level == JobLogLine.Level.WARNING:

@@ -903,13 +903,17 @@ def check_name_order(pf: Preflight) -> dict:
     elif settings.name_order not in ("undefined", company.name_order):
         name_problem.append(
             _("Payroll uses %(p)s, HR uses %(h)s.")
-            % {"p": settings.name_order, "h": company.name_order}
+            % {
+                "p": _name_order_label(settings.name_order),
+                "h": company.get_name_order_display(),
+            }
         )
     return _item(
         "name_order",
         label,
         FAIL if name_problem else PASS,
-        " ".join(name_problem) or _("Both use %(order)s.") % {"order": settings.name_order},
+        " ".join(name_problem)
+        or _("Both use %(order)s.") % {"order": _name_order_label(settings.name_order)},
     )
 
 
@@ -1611,3 +1615,8 @@ HANDLERS = {
     "hr_on": switchover_hr_on_run,
     "verify": switchover_verify_run,
 }
+
+
+def _name_order_label(code: str) -> str:
+    """A name order by its name ("First name, last name"), not its code."""
+    return str(dict(Company.NameOrder.choices).get(code, code))

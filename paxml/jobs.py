@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from integrations.jobs_registry import register_job_kind
-from integrations.messages import JobMessage, register_job_messages
+from integrations.messages import JobMessage, register_job_messages, register_parameter_values
 from integrations.models import FileHolds
 
+from .codes import PROFILES
 from .services import paxml_export_run, paxml_import_run
 
 
@@ -127,6 +128,10 @@ register_job_messages(
             "… and %(count)s more problem.", "… and %(count)s more problems.", "count"
         ),
     }
+)
+
+register_parameter_values(
+    "profile", lambda code: PROFILES[code].label if code in PROFILES else code
 )
 
 register_job_kind(

@@ -196,6 +196,8 @@ def _page(request, form, companies):
             "form": form,
             "rows": [_row(job, employees) for job in jobs],
             "problems": [(c, p) for c, p in problems.items() if p],
+            # No company can send now: the button is off (the reasons are shown above).
+            "blocked": all(problems.values()),
             "today": datetime.date.today(),
         },
     )

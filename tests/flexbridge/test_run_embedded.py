@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_browser import browser_page
+
 pytestmark = pytest.mark.e2e
+_ = browser_page  # the fixture, for the browser test below
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,7 +112,7 @@ def embedded(tmp_path):
 
     try:
         _wait(up, timeout=120, interval=0.5)
-        yield {"call": call, "company": setup["company"], "log": log}
+        yield {"call": call, "company": setup["company"], "log": log, "base": base}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -152,3 +155,41 @@ def test_queued_job_runs_on_start_and_two_jobs_run_side_by_side(embedded):
     assert all(job["progress_done"] == 15 for job in jobs)
     assert seen_running_together, "the two jobs did not run at the same time"
     assert seen_between, "no progress was visible while the jobs ran"
+    # Beat runs beside them with the schedules (payroll sync retries, nightly accountings).
+    log = embedded["log"]
+    log.flush()
+    log.seek(0)
+    text = log.read()
+    assert "beat: Starting..." in text
+    assert "integrations.payroll_accounting_nightly" in text  # the worker knows the task
+    assert "Jobs queued again: 1" in text
+
+
+def test_a_job_page_shows_the_bar_moving_to_done(embedded, browser_page):
+    """In a real browser against the embedded run: the job page's bar moves while the
+    worker runs the job (no reload), then reaches 100 %."""
+    page = browser_page
+    base = embedded["base"]
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", "emb")
+    page.fill("input[name=password]", "a-long-test-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    job = embedded["call"](
+        "/api/v1/jobs/selftest/", {"company": embedded["company"], "items": 20, "delay": 0.25}
+    )
+    page.goto(f"{base}/jobs/{job['id']}/")
+    percent = ".job-progress .percent"
+    # Somewhere between start and end, without the page being reloaded ...
+    page.wait_for_function(
+        f"() => {{ const t = document.querySelector('{percent}').textContent;"
+        " const n = parseInt(t, 10); return n > 0 && n < 100; }",
+        timeout=60_000,
+    )
+    # ... and then done (the page reloads once to show the whole log).
+    page.wait_for_function(
+        f"() => document.querySelector('{percent}').textContent.trim() === '100 %'",
+        timeout=60_000,
+    )
+    page.locator("table.log tbody tr").nth(19).wait_for(timeout=30_000)
+    assert page.locator("table.log tbody tr").count() == 20

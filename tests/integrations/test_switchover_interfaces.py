@@ -125,3 +125,22 @@ def test_page_shows_checklist_in_colours(client, user, company, link, sandbox):
 def test_page_refuses_users_without_permission(client, company, make_user, link):
     client.force_login(make_user(company, role="viewer"))
     assert client.get(reverse("switchover:page")).status_code == 403
+
+
+def test_checklist_names_its_checks_in_the_readers_language(client, user, company, link):
+    from django.utils import translation
+
+    from integrations.services import job_execute
+
+    client.force_login(user)
+    url = reverse("switchover:page")
+    with translation.override("sv"):  # run by a Swedish worker
+        client.post(url, {"company": "acme", "action": "preflight"}, HTTP_ACCEPT_LANGUAGE="sv")
+        job = Job.objects.get(kind="switchover_preflight")
+        if not job.is_finished:
+            job_execute(job_id=job.pk)
+    english = client.get(url + "?company=acme", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Employment rates have start dates" in english
+    assert "Step finished: 1. Preflight report" in english
+    swedish = client.get(url + "?company=acme", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Employment rates have start dates" not in swedish

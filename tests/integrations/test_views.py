@@ -75,3 +75,43 @@ def test_job_list_filters_by_kind_name(web, company):
     page = web.get("/jobs/", {"kind": "selftest"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="selftest" selected>System self-test</option>' in page
     assert ">kivra_dispatch<" not in page
+
+
+def test_switchover_job_names_follow_the_reader(company):
+    job = JobFactory(company=company, kind="switchover_preflight")
+    with translation.override("en"):
+        assert job.get_kind_display() == "Switchover: 1. Preflight report"
+    with translation.override("sv"):
+        swedish = job.get_kind_display()
+    assert swedish.startswith("Byte av master") and "Preflight report" not in swedish
+
+
+class _Refused(Exception):
+    def __init__(self):
+        from integrations.messages import JobMessage
+
+        self.message = JobMessage("paxml.import.rejected", count=2)
+        super().__init__(str(self.message))
+
+
+def _refusing_handler(*, job, ctx):
+    raise _Refused
+
+
+def test_an_exception_carrying_a_message_id_reads_in_the_readers_language(company):
+    from integrations.jobs_registry import register_job_kind
+
+    register_job_kind(
+        "test_refused", "Refused", handler=_refusing_handler, permission="integrations.add_job"
+    )
+    job = JobFactory(company=company, kind="test_refused")
+    with translation.override("sv"):
+        services.job_execute(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.message_id == "paxml.import.rejected"
+    with translation.override("en"):
+        assert job.message_text == "Not imported: 2 problems."
+        assert job.log_lines.get().text == "Not imported: 2 problems."
+    with translation.override("sv"):
+        assert job.message_text == "Inte importerad: 2 problem."

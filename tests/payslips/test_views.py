@@ -121,6 +121,8 @@ def test_without_license_the_selection_says_why(browser, company, employees):
     assert response.status_code == 200
     assert "license does not include Kivra payslips" in response.content.decode()
     assert not Job.objects.exists()
+    # The page offers no button the service would refuse.
+    assert '<button type="submit" disabled' in browser.get(URL).content.decode()
 
 
 @pytest.mark.django_db

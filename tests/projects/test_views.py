@@ -268,3 +268,14 @@ def test_project_page_offers_no_sub_project_where_the_service_refuses_one(web, c
     # A leaf without registrations may get one.
     empty = make_project(company, "E", registrable=True)
     assert f"parent={empty.pk}" in web.get(f"/projects/{empty.pk}/").content.decode()
+
+
+def test_tree_groups_thousands_in_the_readers_language_and_neutral_bars(web, company):
+    make_project(company, "BIG", budget_hours=Decimal("1500"))
+    make_project(company, "NONE")
+    swedish = web.get("/projects/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "1\xa0500" in swedish
+    english = web.get("/projects/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1,500" in english
+    assert 'class="hbar neutral"' in english  # no budget: no green "all fine" bar
+    assert 'id="ptree-search"' in english and 'data-tree="open"' in english
