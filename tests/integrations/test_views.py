@@ -90,7 +90,7 @@ class _Refused(Exception):
     def __init__(self):
         from integrations.messages import JobMessage
 
-        self.message = JobMessage("paxml.import.rejected", count=2)
+        self.message = JobMessage("job.errors", count=2)
         super().__init__(str(self.message))
 
 
@@ -109,9 +109,9 @@ def test_an_exception_carrying_a_message_id_reads_in_the_readers_language(compan
         services.job_execute(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
-    assert job.message_id == "paxml.import.rejected"
+    assert job.message_id == "job.errors"
     with translation.override("en"):
-        assert job.message_text == "Not imported: 2 problems."
-        assert job.log_lines.get().text == "Not imported: 2 problems."
+        assert job.message_text == "2 errors."
+        assert job.log_lines.get().text == "2 errors."
     with translation.override("sv"):
-        assert job.message_text == "Inte importerad: 2 problem."
+        assert job.message_text == "2 fel."
