@@ -340,6 +340,67 @@ def payslip_render_pdf(*, payslip: Payslip) -> bytes:
     return content
 
 
+# Payslips rendered before their PDFs are stored together (one transaction).
+RENDER_BATCH = 50
+
+
+def payslip_render_plan(*, job: Job, ctx: JobContext) -> list[int]:
+    """Job kind ``payslip_render``, first step: the payslips whose PDFs to render, split by
+    the framework into chunks (``PAYSLIP_RENDER_CHUNK_SIZE``) that workers render in
+    parallel (:func:`payslip_render_chunk`).
+
+    ``job.parameters``: ``payroll_run`` (id) and/or ``payment_date`` (ISO date) with
+    ``status`` as for the dispatch.
+    """
+    params = job.parameters
+    queryset = Payslip.objects.filter(company=job.company)
+    if params.get("payroll_run"):
+        queryset = queryset.filter(payroll_run_id=int(params["payroll_run"]))
+    if params.get("payment_date"):
+        queryset = queryset.filter(
+            payroll_run__payment_date=datetime.date.fromisoformat(params["payment_date"])
+        )
+        if params.get("status", "any") in ("final", "preliminary"):
+            queryset = queryset.filter(payroll_run__status=params["status"])
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    ctx.set_total(len(ids))
+    if not ids:
+        ctx.warning(_("No payslips match the selection."))
+    return ids
+
+
+def payslip_render_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None:
+    """Render and store the PDFs of payslips ``items`` (ids), each once: a payslip that
+    has its PDF already (another worker, an earlier run) keeps it."""
+    for start in range(0, len(items), RENDER_BATCH):
+        ctx.check_cancelled()
+        payslips = list(
+            Payslip.objects.filter(company=job.company, pk__in=items[start : start + RENDER_BATCH])
+            .select_related("employee", "payroll_run", "company")
+            .prefetch_related("lines")
+            .defer("pdf")
+            .order_by("pk")
+        )
+        rendered = [
+            (payslip.pk, payslip_pdf_render(payslip))
+            for payslip in payslips
+            if not payslip.pdf_sha256
+        ]
+        stored = 0
+        now = timezone.now()
+        with transaction.atomic():
+            for pk, content in rendered:
+                stored += Payslip.objects.filter(pk=pk, pdf_sha256="").update(
+                    pdf=content, pdf_sha256=hashlib.sha256(content).hexdigest(), pdf_rendered_at=now
+                )
+        ctx.count("rendered", stored)
+        ctx.count("already_rendered", len(payslips) - stored)
+        ctx.advance(len(payslips))
+    ctx.info(
+        _("%(count)s payslip PDFs rendered and stored.") % {"count": ctx.summary.get("rendered", 0)}
+    )
+
+
 # --- the Kivra link --------------------------------------------------------------------------
 
 
@@ -784,8 +845,11 @@ def _print_body(payslip: Payslip) -> bytes:
     return json.dumps(address, sort_keys=True).encode()
 
 
-def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
-    """The handler of job kind ``kivra_dispatch``.
+def kivra_dispatch_plan(*, job: Job, ctx: JobContext) -> list[int]:
+    """Job kind ``kivra_dispatch``, first step: the payslips of the selection, in sending
+    order. The framework splits them into chunks (``KIVRA_DISPATCH_CHUNK_SIZE``) that any
+    worker sends with :func:`kivra_dispatch_chunk`; :func:`kivra_dispatch_finish` prints
+    the print batch once at the end.
 
     ``job.parameters``: ``payment_date`` (ISO date), ``status`` (``final`` default,
     ``preliminary`` or ``any``), ``employees`` (ids; all when empty).
@@ -795,20 +859,29 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
     problems = kivra_link_problems(company=company)
     if problems:
         raise RuntimeError(" ".join(problems))
-    link = KivraLink.objects.get(company=company)
-    payment_date = datetime.date.fromisoformat(params["payment_date"])
     ids = selectors.payslip_ids_for_dispatch(
         company=company,
-        payment_date=payment_date,
+        payment_date=datetime.date.fromisoformat(params["payment_date"]),
         status=params.get("status", "final"),
         employee_ids=params.get("employees") or None,
     )
-    # A restarted job runs this again from the top: count everything afresh.
-    ctx.done, ctx.summary = 0, {}
     ctx.set_total(len(ids))
     if not ids:
         ctx.warning(_("No payslips match the selection."))
-        return
+    return ids
+
+
+def kivra_dispatch_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None:
+    """Send one chunk of a dispatch (payslip ids ``items``), on whichever worker claimed
+    it. Run again from the top after a killed worker: finished payslips are counted, not
+    sent; claimed ones are resent with their stored bytes. Payslips that go to print are
+    handed to the finishing step in ``ctx.output["print"]`` (delivery ids)."""
+    company = job.company
+    problems = kivra_link_problems(company=company)
+    if problems:
+        raise RuntimeError(" ".join(problems))
+    link = KivraLink.objects.get(company=company)
+    ids = list(items)
     print_allowed = link.print_handling
     created = job.created_at
 
@@ -908,7 +981,33 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:
     finally:
         client.close()
     if print_items:
-        _print_batch(items=print_items, job=job, ctx=ctx)
+        ctx.output["print"] = [item.delivery.pk for item in print_items]
+
+
+def kivra_dispatch_finish(*, job: Job, ctx: JobContext, outputs: list[dict]) -> None:
+    """The dispatch's last step, run once: one print batch with every payslip the chunks
+    routed to print."""
+    delivery_ids = [pk for output in outputs for pk in output.get("print", [])]
+    if not delivery_ids:
+        return
+    deliveries = {
+        d.pk: d
+        for d in PayslipDelivery.objects.filter(pk__in=delivery_ids, company=job.company).defer(
+            "request_body"
+        )
+    }
+    payslips = {
+        p.pk: p
+        for p in selectors.payslips_for_dispatch(
+            company=job.company, ids=[d.payslip_id for d in deliveries.values()]
+        )
+    }
+    items = [
+        _Item(payslips[delivery.payslip_id], delivery, _label(payslips[delivery.payslip_id]))
+        for delivery in (deliveries[pk] for pk in delivery_ids if pk in deliveries)
+        if delivery.payslip_id in payslips
+    ]
+    _print_batch(items=items, job=job, ctx=ctx)
 
 
 def _plan(
