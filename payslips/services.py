@@ -41,6 +41,7 @@ from employees.models import Employee
 from integrations.clients.base import OutsideSystemError, RetryPolicy
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.models import Job
+from integrations.ratelimit import LocalWindowLimiter, window_limiter
 from integrations.services import JobCancelled, JobContext
 
 from . import selectors
@@ -765,23 +766,9 @@ def _update_finished(rows: list[tuple], now) -> None:
 # --- the dispatch ----------------------------------------------------------------------------
 
 
-class RecipientRateLimiter:
-    """At most ``limit`` sends per recipient in any ``window`` seconds (Kivra: 50 a minute)."""
-
-    def __init__(self, *, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._sent: dict[str, deque] = defaultdict(deque)
-
-    def reserve(self, key: str, now: float | None = None) -> float:
-        """0 and the slot is taken, or the seconds to wait before asking again."""
-        now = time.monotonic() if now is None else now
-        sent = self._sent[key]
-        while sent and sent[0] <= now - self.window:
-            sent.popleft()
-        if len(sent) >= self.limit:
-            return sent[0] + self.window - now
-        sent.append(now)
-        return 0.0
+# Kivra's limit per recipient; the dispatch takes a shared one (Redis) from
+# ``integrations.ratelimit.window_limiter``.
+RecipientRateLimiter = LocalWindowLimiter
 
 
 @dataclass
@@ -1143,7 +1130,9 @@ def _send_all(
     concurrency = max(
         1, int(job.parameters.get("concurrency") or 0) or _setting("KIVRA_DISPATCH_CONCURRENCY", 16)
     )
-    limiter = RecipientRateLimiter(
+    # Kivra counts per recipient whichever worker sends: the window is shared (Redis).
+    limiter = window_limiter(
+        namespace=f"kivra:{link.url}:{link.tenant_key}",
         limit=_setting("KIVRA_RECIPIENT_LIMIT", 50),
         window=_setting("KIVRA_RECIPIENT_WINDOW", 60.0),
     )
@@ -1176,20 +1165,24 @@ def _send_all(
             if senders.outstanding < concurrency + chunk and (pending or not exhausted):
                 # Plan a chunk (its new delivery rows in one transaction), claim it (bulk),
                 # log the ones another job has, hand the rest to the senders.
-                batch: list[_Item] = []
+                candidates: list[_Item] = []
                 with transaction.atomic():
-                    while len(batch) < chunk and (pending or not exhausted):
+                    while len(candidates) < chunk and (pending or not exhausted):
                         if pending:
-                            item = pending.popleft()
+                            candidates.append(pending.popleft())
                         else:
                             item = next(source, None)
                             if item is None:
                                 exhausted = True
                                 break
-                        delay = limiter.reserve(item.ssn, now)
-                        if delay > 0:
-                            heapq.heappush(deferred, (now + delay, next(order), item))
-                            continue
+                            candidates.append(item)
+                # One reservation for the chunk (one Redis call when shared).
+                batch: list[_Item] = []
+                waits = limiter.reserve_many([item.ssn for item in candidates])
+                for item, delay in zip(candidates, waits, strict=True):
+                    if delay > 0:
+                        heapq.heappush(deferred, (now + delay, next(order), item))
+                    else:
                         batch.append(item)
                 if batch:
                     bodies = payslip_deliveries_claim(
