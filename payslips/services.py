@@ -345,6 +345,30 @@ def payslip_render_pdf(*, payslip: Payslip) -> bytes:
 RENDER_BATCH = 50
 
 
+def _pdfs_store(rendered: list[tuple[int, bytes]]) -> int:
+    """Store rendered PDFs where none is stored yet (``pdf_sha256`` empty): one
+    parametrised UPDATE run by ``executemany`` in one transaction. Returns how many were
+    stored; the others had been rendered meanwhile and keep theirs."""
+    if not rendered:
+        return 0
+    meta = Payslip._meta
+    quote = connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("pdf", "pdf_sha256")}
+    rendered_at = meta.get_field("pdf_rendered_at")
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {column['pdf']} = %s, {column['pdf_sha256']} = %s, "  # noqa: S608 - names from _meta
+        f"{quote(rendered_at.column)} = %s WHERE {quote(meta.pk.column)} = %s "
+        f"AND {column['pdf_sha256']} = ''"
+    )
+    stamp = rendered_at.get_db_prep_save(timezone.now(), connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [(content, hashlib.sha256(content).hexdigest(), stamp, pk) for pk, content in rendered],
+        )
+        return max(cursor.rowcount, 0)
+
+
 def payslip_render_plan(*, job: Job, ctx: JobContext) -> list[int]:
     """Job kind ``payslip_render``, first step: the payslips whose PDFs to render, split by
     the framework into chunks (``PAYSLIP_RENDER_CHUNK_SIZE``) that workers render in
@@ -373,27 +397,24 @@ def payslip_render_plan(*, job: Job, ctx: JobContext) -> list[int]:
 def payslip_render_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None:
     """Render and store the PDFs of payslips ``items`` (ids), each once: a payslip that
     has its PDF already (another worker, an earlier run) keeps it."""
+    company = job.company
     for start in range(0, len(items), RENDER_BATCH):
         ctx.check_cancelled()
         payslips = list(
-            Payslip.objects.filter(company=job.company, pk__in=items[start : start + RENDER_BATCH])
-            .select_related("employee", "payroll_run", "company")
+            Payslip.objects.filter(company=company, pk__in=items[start : start + RENDER_BATCH])
+            .select_related("employee", "payroll_run")
             .prefetch_related("lines")
             .defer("pdf")
             .order_by("pk")
         )
+        for payslip in payslips:  # one company object, not one query per employee's name
+            payslip.company = payslip.employee.company = company
         rendered = [
             (payslip.pk, payslip_pdf_render(payslip))
             for payslip in payslips
             if not payslip.pdf_sha256
         ]
-        stored = 0
-        now = timezone.now()
-        with transaction.atomic():
-            for pk, content in rendered:
-                stored += Payslip.objects.filter(pk=pk, pdf_sha256="").update(
-                    pdf=content, pdf_sha256=hashlib.sha256(content).hexdigest(), pdf_rendered_at=now
-                )
+        stored = _pdfs_store(rendered)
         ctx.count("rendered", stored)
         ctx.count("already_rendered", len(payslips) - stored)
         ctx.advance(len(payslips))
