@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from companies.scoping import CompanyScopedAdmin
 
 from . import selectors, services
-from .models import Job, JobLogLine
+from .models import Job, JobChunk, JobLogLine
 
 
 class JobLogLineInline(admin.TabularInline):
@@ -24,6 +24,18 @@ class JobLogLineInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("pk")
+
+
+class JobChunkInline(admin.TabularInline):
+    """A fanned-out job's parts: which worker ran which, attempts, heartbeats (read-only)."""
+
+    model = JobChunk
+    fields = ["number", "status", "attempts", "worker", "heartbeat_at", "done", "errors", "message"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
 
 
 @admin.register(Job)
@@ -50,7 +62,7 @@ class JobAdmin(CompanyScopedAdmin):
         "log_download",
     ]
     fields = readonly_fields
-    inlines = [JobLogLineInline]
+    inlines = [JobChunkInline, JobLogLineInline]
     actions = ["cancel_jobs"]
 
     def has_add_permission(self, request):
