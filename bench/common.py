@@ -205,6 +205,23 @@ class Workers:
                 return process
         raise RuntimeError("celery worker did not start in time")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the live worker processes."""
+        import os
+
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self.processes:
+            if process.poll() is not None:
+                continue
+            try:
+                with open(f"/proc/{process.pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+            except OSError:
+                continue
+        return total
+
     def kill(self, process) -> None:
         import os
         import signal

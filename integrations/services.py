@@ -408,11 +408,19 @@ def _chunk_claim(*, job: Job, worker: str) -> JobChunk | None:
             JobChunk.objects.filter(pk=chunk.pk).update(status=JobChunk.Status.CANCELLED)
             return _chunk_claim(job=job, worker=worker) if chunk.number else None
         taken_over = chunk.status == JobChunk.Status.RUNNING
-        chunk.status = JobChunk.Status.RUNNING
-        chunk.attempts += 1
-        chunk.worker = worker[:200]
-        chunk.heartbeat_at = timezone.now()
-        chunk.save(update_fields=["status", "attempts", "worker", "heartbeat_at"])
+        # A compare-and-set as well as the row lock: where there is no SELECT ... FOR
+        # UPDATE (SQLite), two workers that read the same row cannot both claim it.
+        claimed = JobChunk.objects.filter(
+            pk=chunk.pk, status=chunk.status, attempts=chunk.attempts
+        ).update(
+            status=JobChunk.Status.RUNNING,
+            attempts=chunk.attempts + 1,
+            worker=worker[:200],
+            heartbeat_at=timezone.now(),
+        )
+    if not claimed:
+        return _chunk_claim(job=job, worker=worker)
+    chunk.refresh_from_db()
     chunk.taken_over = taken_over
     return chunk
 
