@@ -23,11 +23,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PAYSLIPS = 80
 WORKER_ENV = {
     "KIVRA_DISPATCH_CONCURRENCY": "2",
-    "KIVRA_DISPATCH_CHUNK_SIZE": "10",
+    "KIVRA_DISPATCH_CHUNK_SIZE": "20",
     "KIVRA_DISPATCH_PARALLEL": "4",
     "JOB_CHUNK_HEARTBEAT_SECONDS": "0.5",
     "JOB_CHUNK_STALE_SECONDS": "3",
     "JOB_CHUNK_POLL_SECONDS": "0.2",
+    "LANGUAGE_CODE": "en",  # the log lines asserted below
 }
 
 
@@ -37,7 +38,7 @@ def test_dispatch_over_two_workers_one_killed_mid_chunk(celery_workers):
         EmployeeFactory(company=company, kivra_send_payslips=True) for _ in range(PAYSLIPS)
     ]
     make_run(company, employees)
-    sandbox = KivraSandbox(users=[e.personal_identity_number for e in employees], latency_ms=100)
+    sandbox = KivraSandbox(users=[e.personal_identity_number for e in employees], latency_ms=200)
     worker_a = celery_workers("worker-a", env=WORKER_ENV)
     worker_b = celery_workers("worker-b", env=WORKER_ENV)
     with sandbox.serving() as url:
@@ -48,8 +49,10 @@ def test_dispatch_over_two_workers_one_killed_mid_chunk(celery_workers):
         a_name = f"{socket.gethostname()}:{worker_a.pid}"
 
         def a_is_mid_chunk():
+            # Well inside the chunk (2 senders, 200 ms a send: over half a second of it
+            # left), so that A cannot finish it between this look and the kill.
             return JobChunk.objects.filter(
-                job=job, worker=a_name, status="running", done__gte=2
+                job=job, worker=a_name, status="running", done__gte=2, done__lte=12
             ).first()
 
         chunk = wait_for(a_is_mid_chunk, timeout=120, interval=0.05)
