@@ -219,7 +219,9 @@ def _job_finish(*, job: Job, status: str, message: str) -> Job:
 # Chunks this process is running right now: a RUNNING chunk of this process's name that is
 # not here was interrupted (an exception that escaped, as a test's stand-in for SIGKILL).
 _RUNNING_HERE: set[int] = set()
-_RUNNING_LOCK = threading.Lock()
+# Held while a thread of this process claims a chunk and adds it to _RUNNING_HERE, so no
+# other thread (a thread-pool worker) sees it claimed by this process and not here.
+_RUNNING_LOCK = threading.RLock()
 
 
 def _worker_name() -> str:
@@ -367,11 +369,18 @@ def job_chunks_drain(*, job_id: int) -> Job:
 
 
 def _chunk_claim(*, job: Job, worker: str) -> JobChunk | None:
+    with _RUNNING_LOCK:
+        chunk = _chunk_claim_locked(job=job, worker=worker)
+        if chunk is not None:
+            _RUNNING_HERE.add(chunk.pk)
+        return chunk
+
+
+def _chunk_claim_locked(*, job: Job, worker: str) -> JobChunk | None:
     stale = timezone.now() - datetime.timedelta(
         seconds=float(getattr(settings, "JOB_CHUNK_STALE_SECONDS", 20.0))
     )
-    with _RUNNING_LOCK:
-        here = set(_RUNNING_HERE)
+    here = set(_RUNNING_HERE)
     orphaned = (
         Q(status=JobChunk.Status.RUNNING, heartbeat_at__lt=stale)
         | Q(status=JobChunk.Status.RUNNING, heartbeat_at__isnull=True)
@@ -406,7 +415,7 @@ def _chunk_claim(*, job: Job, worker: str) -> JobChunk | None:
                 job_id=job.pk, status__in=(JobChunk.Status.QUEUED, JobChunk.Status.WAITING)
             ).update(status=JobChunk.Status.CANCELLED)
             JobChunk.objects.filter(pk=chunk.pk).update(status=JobChunk.Status.CANCELLED)
-            return _chunk_claim(job=job, worker=worker) if chunk.number else None
+            return _chunk_claim_locked(job=job, worker=worker) if chunk.number else None
         taken_over = chunk.status == JobChunk.Status.RUNNING
         # A compare-and-set as well as the row lock: where there is no SELECT ... FOR
         # UPDATE (SQLite), two workers that read the same row cannot both claim it.
@@ -419,7 +428,7 @@ def _chunk_claim(*, job: Job, worker: str) -> JobChunk | None:
             heartbeat_at=timezone.now(),
         )
     if not claimed:
-        return _chunk_claim(job=job, worker=worker)
+        return _chunk_claim_locked(job=job, worker=worker)
     chunk.refresh_from_db()
     chunk.taken_over = taken_over
     return chunk
@@ -435,9 +444,7 @@ def _chunk_run(*, job: Job, chunk: JobChunk, fanout: FanOut) -> None:
             % {"number": chunk.number, "attempt": chunk.attempts}
         )
     status, message = JobChunk.Status.DONE, ""
-    with _RUNNING_LOCK:
-        _RUNNING_HERE.add(chunk.pk)
-    try:
+    try:  # claimed: in _RUNNING_HERE until it is over here
         try:
             if finishing:
                 if fanout.finish is not None:

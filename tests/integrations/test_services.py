@@ -198,7 +198,8 @@ register_job_kind(
 def fanout_calls():
     FANOUT_CALLS["chunks"].clear()
     FANOUT_CALLS["finish"].clear()
-    return FANOUT_CALLS
+    yield FANOUT_CALLS
+    services._RUNNING_HERE.clear()  # chunks the tests claimed by hand and never ran
 
 
 def fanout_job(company, **parameters):
@@ -333,3 +334,19 @@ def test_fanout_hands_chunks_to_other_workers_after_commit(
     assert sent == [job.pk, job.pk]  # parallel 3: this worker and two more
     job.refresh_from_db()
     assert job.progress_total == 10
+
+
+def test_fanout_chunk_of_another_thread_of_this_process_is_not_taken(company, fanout_calls):
+    """Thread-pool workers share the process's name: a chunk claimed by another thread is
+    left alone while it runs; once that thread is gone (an exception escaped), it is not."""
+    job = fanout_job(company, items=[1, 2])
+    services._job_fanout_plan(
+        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    )
+    me = services._worker_name()
+    first = services._chunk_claim(job=job, worker=me)
+    assert first.number == 1
+    assert services._chunk_claim(job=job, worker=me) is None
+    services._RUNNING_HERE.discard(first.pk)  # its thread died without finishing it
+    again = services._chunk_claim(job=job, worker=me)
+    assert (again.pk, again.attempts) == (first.pk, 2)
