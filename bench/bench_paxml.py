@@ -6,68 +6,31 @@
 * export: ``paxml_export_run`` vs. a server-side cursor over the same rows plus the lxml
   incremental writer.
 
-Each measured phase runs in a forked child process, which reports its wall time and its own
-peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss`` at the end: the high-water mark of that process,
-including the Django process it was forked from, whose RSS at the fork is printed as well). So
-every phase gets its own peak, ours and the baseline's alike, and nothing the previous phase
-allocated hides or inflates it. 1 000 000 transactions at full size (``BENCH_PAXML_COUNT``
-to change), 20 000 with ``--quick``.
+Each measured phase runs in a fresh interpreter (``bench.common.in_fresh_process``: an exec,
+not a fork), which reports its wall time and its own peak RSS (``ru_maxrss``): a forked
+child's high-water mark starts at the harness's RSS (400 MB after the other benchmarks), an
+exec'd one's at its own. The peak is printed with the process's share before the phase ran
+(interpreter, Django, imports) apart, so the phase's own memory is the difference. Every
+phase gets its own peak, ours and the baseline's alike. 1 000 000 transactions at full size
+(``BENCH_PAXML_COUNT`` to change), 20 000 with ``--quick``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import json
 import os
-import resource
 import tempfile
-import time
 from pathlib import Path
 
 from lxml import etree
 
-from bench.common import Figure, bench_company
+from bench.common import Figure, bench_company, in_fresh_process, load, rss_now_mb
+
+# Imported with this module, before a fresh process starts its clock (bench.child), as a
+# worker has them imported before it runs a job.
+from paxml.services import paxml_export_run, paxml_import_run
 
 EMPLOYEES = 500
-
-
-def _rss_now_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _in_child(func) -> tuple[float, float]:
-    """Run ``func`` in a forked child: (wall seconds, the child's peak RSS in MB)."""
-    from django.db import connections
-
-    connections.close_all()  # the child opens its own connection
-    gc.collect()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.close(read_end)
-        status = 0
-        try:
-            started = time.perf_counter()
-            func()
-            seconds = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            payload = {"seconds": seconds, "peak_mb": peak}
-        except BaseException as exc:
-            payload, status = {"error": repr(exc)}, 1
-        finally:
-            connections.close_all()
-        os.write(write_end, json.dumps(payload).encode())
-        os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as handle:
-        data = handle.read()
-    os.waitpid(pid, 0)
-    payload = json.loads(data or b'{"error": "child died"}')
-    if "error" in payload:
-        raise RuntimeError(payload["error"])
-    return payload["seconds"], payload["peak_mb"]
 
 
 def _company():
@@ -224,72 +187,94 @@ _EXPORT_SQL = (
 )
 
 
-def _load() -> str:
-    one, five, _fifteen = os.getloadavg()
-    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
+# --- the measured phases: module functions a fresh process runs (bench.child) -----------
+
+
+def phase_baseline_import(*, path: str, copy: bool) -> None:
+    _baseline_import(Path(path), _company(), copy=copy)
+
+
+def phase_import(*, path: str, count: int) -> None:
+    result = paxml_import_run(company=_company(), source=Path(path))
+    assert result.ok, [str(p) for p in result.problems[:5]]
+    assert result.counts.get("time_registrations") == count, result.counts
+
+
+def phase_baseline_export(*, out_path: str) -> None:
+    with open(out_path, "wb") as out:
+        _baseline_export(_company(), out)
+
+
+def phase_export(*, out_path: str, count: int) -> None:
+    with open(out_path, "wb") as out:
+        result = paxml_export_run(
+            company=_company(),
+            date_from=dt.date(2024, 1, 1),
+            date_to=dt.date(2024, 12, 31),
+            out=out,
+        )
+    assert result.ok and result.counts["time_transactions"] == count, result.counts
 
 
 def run(*, quick: bool) -> list[Figure]:
     from django.db import connection
-
-    from paxml.services import paxml_export_run, paxml_import_run
 
     count = 20_000 if quick else int(os.environ.get("BENCH_PAXML_COUNT", 1_000_000))
     company = _company()
     _employees(company)
     _clear(company)
     figures: list[Figure] = []
+    here = "bench.bench_paxml"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.pax"
         _generate(path, count)
         size_mb = path.stat().st_size / 1e6
         postgres = connection.vendor == "postgresql"
-        print(f"paxml: {count} tx, {size_mb:.0f} MB file, parent RSS {_rss_now_mb():.0f} MB")
+        print(f"paxml: {count} tx, {size_mb:.0f} MB file; harness RSS {rss_now_mb():.0f} MB")
 
-        def ours_import() -> None:
-            result = paxml_import_run(company=company, source=path)
-            assert result.ok, [str(p) for p in result.problems[:5]]
-            assert result.counts.get("time_registrations") == count, result.counts
-
-        print(f"  baseline import ({_load()})")
-        baseline_import, baseline_import_mb = _in_child(
-            lambda: _baseline_import(path, company, copy=postgres)
+        print(f"  baseline import ({load()})")
+        base_import = in_fresh_process(
+            f"{here}:phase_baseline_import", path=str(path), copy=postgres
         )
         _clear(company)
-        print(f"  import ({_load()})")
-        value, import_mb = _in_child(ours_import)
+        print(f"  import ({load()})")
+        ours_import = in_fresh_process(f"{here}:phase_import", path=str(path), count=count)
         label = "iterparse + COPY" if postgres else "iterparse only (SQLite)"
         figures.append(
             Figure(
-                f"import {count} tx ({size_mb:.0f} MB) vs {label}", value, baseline_import, "s", 2.0
+                f"import {count} tx ({size_mb:.0f} MB) vs {label}",
+                ours_import.seconds,
+                base_import.seconds,
+                "s",
+                2.0,
             )
         )
-
-        out_path = Path(tmp) / "out.pax"
-
-        def baseline_export() -> None:
-            with out_path.open("wb") as out:
-                _baseline_export(company, out)
-
-        def ours_export() -> None:
-            with out_path.open("wb") as out:
-                result = paxml_export_run(
-                    company=company,
-                    date_from=dt.date(2024, 1, 1),
-                    date_to=dt.date(2024, 12, 31),
-                    out=out,
-                )
-            assert result.ok and result.counts["time_transactions"] == count, result.counts
-
-        print(f"  baseline export ({_load()})")
-        baseline_export_s, baseline_export_mb = _in_child(baseline_export)
-        print(f"  export ({_load()})")
-        value, export_mb = _in_child(ours_export)
+        out_path = str(Path(tmp) / "out.pax")
+        print(f"  baseline export ({load()})")
+        base_export = in_fresh_process(f"{here}:phase_baseline_export", out_path=out_path)
+        print(f"  export ({load()})")
+        ours_export = in_fresh_process(f"{here}:phase_export", out_path=out_path, count=count)
         figures.append(
-            Figure(f"export {count} tx vs cursor + xmlfile", value, baseline_export_s, "s", 1.5)
+            Figure(
+                f"export {count} tx vs cursor + xmlfile",
+                ours_export.seconds,
+                base_export.seconds,
+                "s",
+                1.5,
+            )
         )
-        figures.append(Figure("import peak RSS (process)", import_mb, baseline_import_mb, "MB"))
-        figures.append(Figure("export peak RSS (process)", export_mb, baseline_export_mb, "MB"))
-        print(f"  done ({_load()})")
+        for name, ours, base in (
+            ("import", ours_import, base_import),
+            ("export", ours_export, base_export),
+        ):
+            figures.append(
+                Figure(f"{name} peak RSS (fresh process)", ours.peak_mb, base.peak_mb, "MB")
+            )
+            print(
+                f"  {name}: peak {ours.peak_mb:.0f} MB = {ours.start_mb:.0f} MB before the "
+                f"phase (interpreter + Django) + {ours.work_mb:.0f} MB its own; baseline "
+                f"{base.peak_mb:.0f} = {base.start_mb:.0f} + {base.work_mb:.0f} MB"
+            )
+        print(f"  done ({load()})")
     _clear(company)
     return figures

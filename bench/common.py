@@ -17,13 +17,15 @@ class Figure:
     baseline: float
     unit: str
     target: float | None = None
+    at_least: bool = False  # the target is a floor (a speed-up), not a ceiling
 
     @property
     def ratio(self) -> float:
         return self.value / self.baseline if self.baseline else float("inf")
 
     def line(self) -> str:
-        target = f"  (target ≤ {self.target})" if self.target is not None else ""
+        sign = "≥" if self.at_least else "≤"
+        target = f"  (target {sign} {self.target})" if self.target is not None else ""
         return (
             f"{self.name:<44} {self.value:>12.3f} {self.unit:<6} "
             f"baseline {self.baseline:>12.3f} {self.unit:<6} ratio {self.ratio:6.2f}{target}"
@@ -67,3 +69,189 @@ def bench_company(code: str, name: str, **licenses: bool):
             **licenses,
         )
     return company
+
+
+def rss_now_mb() -> float:
+    """This process's resident set now (MB)."""
+    import os
+
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mb: float  # the fresh process's high-water mark
+    start_mb: float  # its RSS with Django loaded, before the measured function
+
+    @property
+    def work_mb(self) -> float:
+        return self.peak_mb - self.start_mb
+
+
+def in_fresh_process(target: str, **kwargs) -> Measured:
+    """Run ``target`` (``"module:function"``, JSON keyword arguments) in a new interpreter
+    (``bench.child``: exec, not fork) on the benchmark database: its wall time and its own
+    peak RSS, which nothing the harness allocated before inflates."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from django.db import connections
+
+    connections.close_all()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        process = subprocess.run(
+            [sys.executable, "-m", "bench.child", target, json.dumps(kwargs), str(out)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=os.environ.copy(),
+            check=False,
+        )
+        payload = json.loads(out.read_text()) if out.exists() else {"error": "child died"}
+    if process.returncode or "error" in payload:
+        raise RuntimeError(f"{target}: {payload.get('error')} (exit {process.returncode})")
+    return Measured(payload["seconds"], payload["peak_mb"], payload["start_mb"])
+
+
+def load() -> str:
+    import os
+
+    one, five, _fifteen = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
+
+
+def bench_database_url() -> str:
+    """The benchmark database as a ``DATABASE_URL`` for worker processes (PostgreSQL)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class Workers:
+    """Real ``celery worker --pool=solo`` processes on the benchmark database and Redis,
+    DEBUG off as in production. ``start()`` returns once the worker is ready."""
+
+    def __init__(self, env: dict | None = None) -> None:
+        import tempfile
+
+        self.env = env or {}
+        self.processes: list = []
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def start(self):
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.conf import settings
+
+        log_path = Path(self.tmp.name) / f"worker-{len(self.processes)}.log"
+        log = open(log_path, "w+")  # noqa: SIM115 - closed in stop_all
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "flexbridge",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=bench{len(self.processes)}@%h",
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={
+                **os.environ,
+                "DATABASE_URL": bench_database_url(),
+                "REDIS_URL": settings.REDIS_URL,
+                "DEBUG": "false",
+                "SECRET_KEY": settings.SECRET_KEY,
+                "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+                "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+                **self.env,
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        process.log = log
+        self.processes.append(process)
+        from celery import current_app
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"celery worker exited:\n{log.read()[-3000:]}")
+            try:
+                replies = current_app.control.ping(
+                    destination=[f"bench{len(self.processes) - 1}@{_hostname()}"], timeout=0.5
+                )
+            except Exception:
+                replies = []
+            if replies:
+                return process
+        raise RuntimeError("celery worker did not start in time")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the live worker processes."""
+        import os
+
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self.processes:
+            if process.poll() is not None:
+                continue
+            try:
+                with open(f"/proc/{process.pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+            except OSError:
+                continue
+        return total
+
+    def kill(self, process) -> None:
+        import os
+        import signal
+
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        import subprocess
+
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            process.log.close()
+        self.processes = []
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_all()
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()

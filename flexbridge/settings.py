@@ -268,6 +268,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # How many log lines a job keeps; past this only the count grows.
 JOB_LOG_MAX_LINES = env.int("JOB_LOG_MAX_LINES", default=100_000)
+# Fanned-out jobs (integrations.services.job_chunks_drain): a chunk's worker writes a
+# heartbeat this often; a chunk without one for JOB_CHUNK_STALE_SECONDS (its worker died)
+# is taken over by another worker; a worker waiting for the last chunks looks this often.
+JOB_CHUNK_HEARTBEAT_SECONDS = env.float("JOB_CHUNK_HEARTBEAT_SECONDS", default=2.0)
+JOB_CHUNK_STALE_SECONDS = env.float("JOB_CHUNK_STALE_SECONDS", default=20.0)
+JOB_CHUNK_POLL_SECONDS = env.float("JOB_CHUNK_POLL_SECONDS", default=0.5)
 # PAXml: largest file read (upload or command line), and how many problems a job lists.
 PAXML_MAX_FILE_BYTES = env.int("PAXML_MAX_FILE_BYTES", default=512 * 1024 * 1024)
 PAXML_MAX_PROBLEMS = env.int("PAXML_MAX_PROBLEMS", default=500)
@@ -309,7 +315,14 @@ OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", 
 # Sandboxes of outside systems that `make run` starts beside the app: {name: port}.
 EMBEDDED_SANDBOXES = {"kivra": 8701, "visma": 8702, "payroll": 8703}
 
-# Kivra dispatch (payslips): parallel sends, and Kivra's limit per recipient.
+# Kivra dispatch (payslips): parallel sends per worker task, payslips per chunk, the most
+# worker tasks (Celery) on one dispatch, and Kivra's limit per recipient (shared by every
+# worker through Redis when REDIS_URL is set).
 KIVRA_DISPATCH_CONCURRENCY = env.int("KIVRA_DISPATCH_CONCURRENCY", default=16)
+KIVRA_DISPATCH_CHUNK_SIZE = env.int("KIVRA_DISPATCH_CHUNK_SIZE", default=2000)
+KIVRA_DISPATCH_PARALLEL = env.int("KIVRA_DISPATCH_PARALLEL", default=4)
+# Payslip PDF rendering ("Render payslip PDFs" and inside the dispatch): the same for it.
+PAYSLIP_RENDER_CHUNK_SIZE = env.int("PAYSLIP_RENDER_CHUNK_SIZE", default=500)
+PAYSLIP_RENDER_PARALLEL = env.int("PAYSLIP_RENDER_PARALLEL", default=4)
 KIVRA_RECIPIENT_LIMIT = 50  # contents per recipient ...
 KIVRA_RECIPIENT_WINDOW = 60.0  # ... per this many seconds

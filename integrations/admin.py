@@ -13,7 +13,7 @@ from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
 
 from . import selectors, services
 from .jobs_registry import job_kinds
-from .models import Job, JobLogLine
+from .models import Job, JobChunk, JobLogLine
 
 
 class JobLogLineInline(admin.TabularInline):
@@ -50,6 +50,18 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
+class JobChunkInline(admin.TabularInline):
+    """A fanned-out job's parts: which worker ran which, attempts, heartbeats (read-only)."""
+
+    model = JobChunk
+    fields = ["number", "status", "attempts", "worker", "heartbeat_at", "done", "errors", "message"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+
 @admin.register(Job)
 class JobAdmin(CompanyScopedAdmin):
     list_display = ["id", "kind_label", "company", "status", "progress", "started_by", "created_at"]
@@ -75,7 +87,7 @@ class JobAdmin(CompanyScopedAdmin):
         "log_download",
     ]
     fields = readonly_fields
-    inlines = [JobLogLineInline]
+    inlines = [JobChunkInline, JobLogLineInline]
     actions = ["cancel_jobs"]
 
     def has_add_permission(self, request):

@@ -145,6 +145,57 @@ class JobLogLine(models.Model):
         return job_message_text(self.message_id, self.message_params, self.message)
 
 
+class JobChunk(models.Model):
+    """One part of a fanned-out job (see ``services.job_chunks_drain``).
+
+    A job whose kind declares a fan-out splits its items into chunks when it starts; any
+    worker claims a queued chunk (or one whose worker stopped sending heartbeats), runs it
+    and writes its counters here, and the job's progress, summary and outcome are the sum
+    of its chunks: the user sees one job. Chunk 0 is the job's own part: what planning
+    counted and the finishing step that runs once every other chunk is over.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")  # chunk 0 until every other chunk is over
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OVER = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField(_("number"))
+    items = models.JSONField(_("items"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    errors = models.PositiveIntegerField(_("errors"), default=0)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    output = models.JSONField(_("output"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    objects = CompanyScopedQuerySet.as_manager()
+    company_path = "job__company"
+
+    class Meta:
+        verbose_name = _("job chunk")
+        verbose_name_plural = _("job chunks")
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="jobchunk_once_per_number")
+        ]
+        indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.number} {self.status}"
+
+
 # --- the payroll system: program link, switchover, sync outbox ---------------------------------
 
 

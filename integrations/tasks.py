@@ -8,6 +8,12 @@ def run_job(job_id: int) -> None:
     services.job_execute(job_id=job_id)
 
 
+@shared_task(name="integrations.run_job_chunks", acks_late=True, reject_on_worker_lost=True)
+def run_job_chunks(job_id: int) -> None:
+    """Another worker's hands on a fanned-out job: runs its chunks until none is left."""
+    services.job_chunks_drain(job_id=job_id)
+
+
 @shared_task(name="integrations.payroll_sync_retry")
 def payroll_sync_retry() -> int:
     """Beat: pick up outbox rows whose retry is due (and any a lost task left behind)."""

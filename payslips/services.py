@@ -42,6 +42,7 @@ from integrations.clients.config import client_options
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.models import FileHolds, Job
 from integrations.outbound import OutboundPolicy, private_addresses_allowed
+from integrations.ratelimit import LocalWindowLimiter, window_limiter
 from integrations.services import JobCancelled, JobContext
 
 from . import selectors
@@ -351,6 +352,88 @@ def payslip_render_pdf(*, payslip: Payslip) -> bytes:
         return bytes(payslip.pdf)
     payslip.pdf, payslip.pdf_sha256 = content, digest
     return content
+
+
+# Payslips rendered before their PDFs are stored together (one transaction).
+RENDER_BATCH = 50
+
+
+def _pdfs_store(rendered: list[tuple[int, bytes]]) -> int:
+    """Store rendered PDFs where none is stored yet (``pdf_sha256`` empty): one
+    parametrised UPDATE run by ``executemany`` in one transaction. Returns how many were
+    stored; the others had been rendered meanwhile and keep theirs."""
+    if not rendered:
+        return 0
+    meta = Payslip._meta
+    quote = connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("pdf", "pdf_sha256")}
+    rendered_at = meta.get_field("pdf_rendered_at")
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {column['pdf']} = %s, {column['pdf_sha256']} = %s, "  # noqa: S608 - names from _meta
+        f"{quote(rendered_at.column)} = %s WHERE {quote(meta.pk.column)} = %s "
+        f"AND {column['pdf_sha256']} = ''"
+    )
+    stamp = rendered_at.get_db_prep_save(timezone.now(), connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [(content, hashlib.sha256(content).hexdigest(), stamp, pk) for pk, content in rendered],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def payslip_render_plan(*, job: Job, ctx: JobContext) -> list[int]:
+    """Job kind ``payslip_render``, first step: the payslips whose PDFs to render, split by
+    the framework into chunks (``PAYSLIP_RENDER_CHUNK_SIZE``) that workers render in
+    parallel (:func:`payslip_render_chunk`).
+
+    ``job.parameters``: ``payroll_run`` (id) and/or ``payment_date`` (ISO date) with
+    ``status`` as for the dispatch.
+    """
+    params = job.parameters
+    queryset = Payslip.objects.filter(company=job.company)
+    if params.get("payroll_run"):
+        queryset = queryset.filter(payroll_run_id=int(params["payroll_run"]))
+    if params.get("payment_date"):
+        queryset = queryset.filter(
+            payroll_run__payment_date=datetime.date.fromisoformat(params["payment_date"])
+        )
+        if params.get("status", "any") in ("final", "preliminary"):
+            queryset = queryset.filter(payroll_run__status=params["status"])
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    ctx.set_total(len(ids))
+    if not ids:
+        ctx.warning(_("No payslips match the selection."))
+    return ids
+
+
+def payslip_render_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None:
+    """Render and store the PDFs of payslips ``items`` (ids), each once: a payslip that
+    has its PDF already (another worker, an earlier run) keeps it."""
+    company = job.company
+    for start in range(0, len(items), RENDER_BATCH):
+        ctx.check_cancelled()
+        payslips = list(
+            Payslip.objects.filter(company=company, pk__in=items[start : start + RENDER_BATCH])
+            .select_related("employee", "payroll_run")
+            .prefetch_related("lines")
+            .defer("pdf")
+            .order_by("pk")
+        )
+        for payslip in payslips:  # one company object, not one query per employee's name
+            payslip.company = payslip.employee.company = company
+        rendered = [
+            (payslip.pk, payslip_pdf_render(payslip))
+            for payslip in payslips
+            if not payslip.pdf_sha256
+        ]
+        stored = _pdfs_store(rendered)
+        ctx.count("rendered", stored)
+        ctx.count("already_rendered", len(payslips) - stored)
+        ctx.advance(len(payslips))
+    ctx.info(
+        _("%(count)s payslip PDFs rendered and stored.") % {"count": ctx.summary.get("rendered", 0)}
+    )
 
 
 # --- the Kivra link --------------------------------------------------------------------------
@@ -717,23 +800,9 @@ def _update_finished(rows: list[tuple], now) -> None:
 # --- the dispatch ----------------------------------------------------------------------------
 
 
-class RecipientRateLimiter:
-    """At most ``limit`` sends per recipient in any ``window`` seconds (Kivra: 50 a minute)."""
-
-    def __init__(self, *, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._sent: dict[str, deque] = defaultdict(deque)
-
-    def reserve(self, key: str, now: float | None = None) -> float:
-        """0 and the slot is taken, or the seconds to wait before asking again."""
-        now = time.monotonic() if now is None else now
-        sent = self._sent[key]
-        while sent and sent[0] <= now - self.window:
-            sent.popleft()
-        if len(sent) >= self.limit:
-            return sent[0] + self.window - now
-        sent.append(now)
-        return 0.0
+# Kivra's limit per recipient; the dispatch takes a shared one (Redis) from
+# ``integrations.ratelimit.window_limiter``.
+RecipientRateLimiter = LocalWindowLimiter
 
 
 @dataclass
@@ -797,8 +866,11 @@ def _print_body(payslip: Payslip) -> bytes:
     return json.dumps(address, sort_keys=True).encode()
 
 
-def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:  # noqa: C901
-    """The handler of job kind ``kivra_dispatch``.
+def kivra_dispatch_plan(*, job: Job, ctx: JobContext) -> list[int]:
+    """Job kind ``kivra_dispatch``, first step: the payslips of the selection, in sending
+    order. The framework splits them into chunks (``KIVRA_DISPATCH_CHUNK_SIZE``) that any
+    worker sends with :func:`kivra_dispatch_chunk`; :func:`kivra_dispatch_finish` prints
+    the print batch once at the end.
 
     ``job.parameters``: ``payment_date`` (ISO date), ``status`` (``final`` default,
     ``preliminary`` or ``any``), ``employees`` (ids; all when empty).
@@ -808,20 +880,29 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:  # noqa: C901
     problems = kivra_link_problems(company=company)
     if problems:
         raise RuntimeError(" ".join(problems))
-    link = KivraLink.objects.get(company=company)
-    payment_date = datetime.date.fromisoformat(params["payment_date"])
     ids = selectors.payslip_ids_for_dispatch(
         company=company,
-        payment_date=payment_date,
+        payment_date=datetime.date.fromisoformat(params["payment_date"]),
         status=params.get("status", "final"),
         employee_ids=params.get("employees") or None,
     )
-    # A restarted job runs this again from the top: count everything afresh.
-    ctx.done, ctx.summary = 0, {}
     ctx.set_total(len(ids))
     if not ids:
         ctx.warning(_("No payslips match the selection."))
-        return
+    return ids
+
+
+def kivra_dispatch_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None:  # noqa: C901
+    """Send one chunk of a dispatch (payslip ids ``items``), on whichever worker claimed
+    it. Run again from the top after a killed worker: finished payslips are counted, not
+    sent; claimed ones are resent with their stored bytes. Payslips that go to print are
+    handed to the finishing step in ``ctx.output["print"]`` (delivery ids)."""
+    company = job.company
+    problems = kivra_link_problems(company=company)
+    if problems:
+        raise RuntimeError(" ".join(problems))
+    link = KivraLink.objects.get(company=company)
+    ids = list(items)
     print_allowed = link.print_handling
     created = job.created_at
 
@@ -924,7 +1005,33 @@ def kivra_dispatch_run(*, job: Job, ctx: JobContext) -> None:  # noqa: C901
     finally:
         client.close()
     if print_items:
-        _print_batch(items=print_items, job=job, ctx=ctx)
+        ctx.output["print"] = [item.delivery.pk for item in print_items]
+
+
+def kivra_dispatch_finish(*, job: Job, ctx: JobContext, outputs: list[dict]) -> None:
+    """The dispatch's last step, run once: one print batch with every payslip the chunks
+    routed to print."""
+    delivery_ids = [pk for output in outputs for pk in output.get("print", [])]
+    if not delivery_ids:
+        return
+    deliveries = {
+        d.pk: d
+        for d in PayslipDelivery.objects.filter(pk__in=delivery_ids, company=job.company).defer(
+            "request_body"
+        )
+    }
+    payslips = {
+        p.pk: p
+        for p in selectors.payslips_for_dispatch(
+            company=job.company, ids=[d.payslip_id for d in deliveries.values()]
+        )
+    }
+    items = [
+        _Item(payslips[delivery.payslip_id], delivery, _label(payslips[delivery.payslip_id]))
+        for delivery in (deliveries[pk] for pk in delivery_ids if pk in deliveries)
+        if delivery.payslip_id in payslips
+    ]
+    _print_batch(items=items, job=job, ctx=ctx)
 
 
 def _plan(
@@ -1076,7 +1183,9 @@ def _send_all(  # noqa: C901
     concurrency = max(
         1, int(job.parameters.get("concurrency") or 0) or _setting("KIVRA_DISPATCH_CONCURRENCY", 16)
     )
-    limiter = RecipientRateLimiter(
+    # Kivra counts per recipient whichever worker sends: the window is shared (Redis).
+    limiter = window_limiter(
+        namespace=f"kivra:{link.url}:{link.tenant_key}",
         limit=_setting("KIVRA_RECIPIENT_LIMIT", 50),
         window=_setting("KIVRA_RECIPIENT_WINDOW", 60.0),
     )
@@ -1109,20 +1218,24 @@ def _send_all(  # noqa: C901
             if senders.outstanding < concurrency + chunk and (pending or not exhausted):
                 # Plan a chunk (its new delivery rows in one transaction), claim it (bulk),
                 # log the ones another job has, hand the rest to the senders.
-                batch: list[_Item] = []
+                candidates: list[_Item] = []
                 with transaction.atomic():
-                    while len(batch) < chunk and (pending or not exhausted):
+                    while len(candidates) < chunk and (pending or not exhausted):
                         if pending:
-                            item = pending.popleft()
+                            candidates.append(pending.popleft())
                         else:
                             item = next(source, None)
                             if item is None:
                                 exhausted = True
                                 break
-                        delay = limiter.reserve(item.ssn, now)
-                        if delay > 0:
-                            heapq.heappush(deferred, (now + delay, next(order), item))
-                            continue
+                            candidates.append(item)
+                # One reservation for the chunk (one Redis call when shared).
+                batch: list[_Item] = []
+                waits = limiter.reserve_many([item.ssn for item in candidates])
+                for item, delay in zip(candidates, waits, strict=True):
+                    if delay > 0:
+                        heapq.heappush(deferred, (now + delay, next(order), item))
+                    else:
                         batch.append(item)
                 if batch:
                     bodies = payslip_deliveries_claim(

@@ -245,7 +245,13 @@ class BaseClient:
                     f"could not connect ({exc.__class__.__name__})", system=self.system
                 )
                 response = None
-            except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError) as exc:
+            except (
+                httpx.ReadTimeout,
+                httpx.WriteTimeout,
+                httpx.RemoteProtocolError,
+                httpx.ReadError,  # connection reset while waiting: the request may have run
+                httpx.WriteError,
+            ) as exc:
                 error = (TransientError if idempotent else AnswerLost)(
                     f"no answer ({exc.__class__.__name__})", system=self.system
                 )

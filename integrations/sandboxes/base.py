@@ -95,6 +95,12 @@ class Faults:
 STOP_POLL_INTERVAL = 0.01
 
 
+class _Server(ThreadingHTTPServer):
+    # http.server's backlog of 5 resets connections when a few dozen senders connect at
+    # once (two workers × 16): production systems accept them.
+    request_queue_size = 128
+
+
 class Sandbox:
     """Base class; subclasses set ``name`` and implement ``seed()`` and routes."""
 
@@ -255,7 +261,7 @@ class Sandbox:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _Server((host, port), Handler)
         server.daemon_threads = True
         return server
 

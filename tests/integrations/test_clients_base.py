@@ -129,3 +129,27 @@ def test_sandbox_state_lists_accepted_requests(sandbox, served):
     state = client.request("GET", "/_sandbox/state").json()
     assert state["store"] == {"items": ["x"]}
     assert state["requests"] == [{"method": "POST", "path": "/items", "status": 201}]
+
+
+def test_connection_reset_is_a_lost_answer_on_post_and_retried_on_get():
+    """A reset connection (``ECONNRESET`` while waiting) may have run the request: a POST
+    raises AnswerLost (not an unhandled httpx error), a GET is asked again."""
+    calls = []
+
+    def reset_once(request):
+        calls.append(request.method)
+        if len(calls) in (1, 2):
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        return httpx.Response(200, json={"items": []})
+
+    client = EchoClient(
+        "http://echo.invalid",
+        transport=httpx.MockTransport(reset_once),
+        retry=RetryPolicy(max_attempts=3, backoff_base=0.01),
+        sleep=lambda _seconds: None,
+    )
+    with pytest.raises(AnswerLost):
+        client.request("POST", "/items", json={"name": "maybe"})
+    assert client.request("GET", "/items").status_code == 200
+    assert calls == ["POST", "GET", "GET"]
+    client.close()

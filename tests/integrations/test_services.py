@@ -1,11 +1,14 @@
 """The job runner: outcome, progress, log, cancel, resume, after-commit enqueue."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from integrations import services
-from integrations.jobs_registry import register_job_kind
-from integrations.models import Job, JobLogLine
+from integrations.jobs_registry import FanOut, register_job_kind
+from integrations.models import Job, JobChunk, JobLogLine
 from tests.factories import JobFactory
 
 
@@ -139,3 +142,211 @@ def test_log_is_capped(company, settings):
     job = services.job_execute(job_id=job.pk)
     assert job.log_lines.count() == 3
     assert job.summary["log_lines_dropped"] == 2
+
+
+# --- fan-out: one job, many chunks ------------------------------------------------------------
+
+FANOUT_CALLS: dict[str, list] = {"chunks": [], "finish": []}
+
+
+def _fanout_plan(*, job, ctx):
+    ctx.set_total(len(job.parameters["items"]))
+    ctx.info("Planned.")
+    return job.parameters["items"]
+
+
+def _fanout_chunk(*, job, ctx, items):
+    FANOUT_CALLS["chunks"].append(list(items))
+    for item in items:
+        ctx.check_cancelled()
+        if item in job.parameters.get("boom", []):
+            raise RuntimeError(f"chunk with {item} broke for 19800101-1234")
+        if item in job.parameters.get("cancel_at", []):
+            Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+            ctx._last_cancel_check = 0
+        if item in job.parameters.get("fail", []):
+            ctx.error("Failed.", item=f"item {item}")
+            ctx.count("failed")
+        else:
+            ctx.info("Done.", item=f"item {item}")
+            ctx.count("ok")
+        ctx.advance()
+    ctx.output["seen"] = list(items)
+
+
+def _fanout_finish(*, job, ctx, outputs):
+    FANOUT_CALLS["finish"].append(outputs)
+    ctx.info("Finished.")
+    ctx.count("finished")
+
+
+register_job_kind(
+    "test_fanout",
+    "Fan-out",
+    permission="integrations.add_job",
+    fanout=FanOut(
+        plan=_fanout_plan,
+        run_chunk=_fanout_chunk,
+        finish=_fanout_finish,
+        chunk_size=("TEST_FANOUT_CHUNK", 3),
+        parallel=("TEST_FANOUT_PARALLEL", 4),
+    ),
+)
+
+
+@pytest.fixture
+def fanout_calls():
+    FANOUT_CALLS["chunks"].clear()
+    FANOUT_CALLS["finish"].clear()
+    yield FANOUT_CALLS
+    services._RUNNING_HERE.clear()  # chunks the tests claimed by hand and never ran
+
+
+def fanout_job(company, **parameters):
+    return JobFactory(
+        company=company, kind="test_fanout", parameters={"items": list(range(1, 11)), **parameters}
+    )
+
+
+def test_fanout_job_runs_its_chunks_and_shows_one_job(company, fanout_calls):
+    job = services.job_execute(job_id=fanout_job(company).pk)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert fanout_calls["chunks"] == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]
+    assert fanout_calls["finish"] == [
+        [{"seen": [1, 2, 3]}, {"seen": [4, 5, 6]}, {"seen": [7, 8, 9]}, {"seen": [10]}]
+    ]
+    assert (job.progress_done, job.progress_total, job.progress_percent) == (10, 10, 100)
+    assert job.summary == {"ok": 10, "finished": 1}
+    messages = list(job.log_lines.values_list("message", flat=True))
+    assert messages[0] == "Planned." and messages[-1] == "Finished."
+    assert sorted(job.log_lines.filter(message="Done.").values_list("item", flat=True)) == sorted(
+        f"item {n}" for n in range(1, 11)
+    )
+    assert list(job.chunks.values_list("number", "status")) == [
+        (n, JobChunk.Status.DONE) for n in range(5)
+    ]
+    # Run again (a redelivered task): nothing runs twice.
+    assert services.job_execute(job_id=job.pk).attempts == 1
+    assert len(fanout_calls["chunks"]) == 4
+
+
+def test_fanout_chunk_size_from_parameters_and_setting(company, fanout_calls, settings):
+    settings.TEST_FANOUT_CHUNK = 5
+    services.job_execute(job_id=fanout_job(company).pk)
+    services.job_execute(job_id=fanout_job(company, chunk_size=4).pk)
+    assert [len(c) for c in fanout_calls["chunks"]] == [5, 5, 4, 4, 2]
+
+
+def test_fanout_errors_in_chunks_give_partly_failed(company, fanout_calls):
+    job = services.job_execute(job_id=fanout_job(company, fail=[2, 8]).pk)
+    assert job.status == Job.Status.PARTLY_FAILED
+    assert job.message == "2 errors."
+    assert job.summary == {"ok": 8, "failed": 2, "finished": 1}
+
+
+def test_fanout_exception_in_a_chunk_fails_the_job_and_the_others_still_run(company, fanout_calls):
+    job = services.job_execute(job_id=fanout_job(company, boom=[5]).pk)
+    assert job.status == Job.Status.FAILED
+    assert job.message == "chunk with 5 broke for 19800101-****"
+    assert job.summary == {"ok": 8, "finished": 1}  # 4 of chunk 2 never ran, the rest did
+    assert job.chunks.get(number=2).status == JobChunk.Status.FAILED
+
+
+def test_fanout_cancel_stops_the_chunk_and_the_ones_not_started(company, fanout_calls):
+    job = services.job_execute(job_id=fanout_job(company, cancel_at=[5]).pk)
+    assert job.status == Job.Status.CANCELLED
+    assert fanout_calls["chunks"] == [[1, 2, 3], [4, 5, 6]]
+    assert fanout_calls["finish"] == []
+    assert job.summary == {"ok": 5}
+    assert set(job.chunks.values_list("status", flat=True)) == {JobChunk.Status.DONE, "cancelled"}
+    assert job.log_lines.filter(message="Cancelled on request.").count() == 1
+
+
+def test_fanout_without_items_finishes_at_once(company, fanout_calls):
+    job = services.job_execute(job_id=fanout_job(company, items=[]).pk)
+    assert job.status == Job.Status.SUCCEEDED
+    assert fanout_calls["finish"] == [[]]
+
+
+def test_fanout_chunk_of_a_dead_worker_is_taken_over_a_live_ones_is_not(
+    company, fanout_calls, settings
+):
+    settings.JOB_CHUNK_POLL_SECONDS = 0.01
+    job = fanout_job(company, items=[1, 2, 3, 4])
+    services._job_fanout_plan(
+        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    )
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+    now = timezone.now()
+    # Chunk 1 is being run by a live worker elsewhere; chunk 2's worker died long ago.
+    JobChunk.objects.filter(job=job, number=1).update(
+        status="running", worker="elsewhere:1", heartbeat_at=now, attempts=1
+    )
+    JobChunk.objects.filter(job=job, number=2).update(
+        status="running",
+        worker="elsewhere:2",
+        heartbeat_at=now - datetime.timedelta(seconds=settings.JOB_CHUNK_STALE_SECONDS + 1),
+        attempts=1,
+    )
+    claimed = services._chunk_claim(job=job, worker="me:1")
+    assert (claimed.number, claimed.attempts, claimed.worker) == (2, 2, "me:1")
+    # Chunk 1 is alive, chunk 2 now too (claimed just now): nothing for a third worker.
+    assert services._chunk_claim(job=job, worker="third:1") is None
+    # The live one's worker finishes it; then the dead one's is run here and the job ends.
+    JobChunk.objects.filter(job=job, number=1).update(status="done", done=3, summary={"ok": 3})
+    JobChunk.objects.filter(job=job, number=2).update(
+        heartbeat_at=now - datetime.timedelta(hours=1)
+    )
+    job = services.job_chunks_drain(job_id=job.pk)
+    assert job.status == Job.Status.SUCCEEDED
+    assert fanout_calls["chunks"] == [[4]]
+    assert job.summary == {"ok": 4, "finished": 1}
+    assert job.log_lines.filter(message__contains="Part 2 taken over").count() == 1
+
+
+def test_fanout_worker_whose_chunk_was_taken_over_stops(company, fanout_calls):
+    job = fanout_job(company, items=[1, 2])
+    services._job_fanout_plan(
+        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    )
+    chunk = services._chunk_claim(job=job, worker="slow:1")
+    ctx = services.ChunkContext(job, chunk)
+    JobChunk.objects.filter(pk=chunk.pk).update(attempts=2, worker="other:1")  # taken over
+    with pytest.raises(services.ChunkLost):
+        ctx.advance()
+    assert JobChunk.objects.get(pk=chunk.pk).done == 0
+
+
+def test_fanout_hands_chunks_to_other_workers_after_commit(
+    company, fanout_calls, django_capture_on_commit_callbacks, monkeypatch
+):
+    from flexbridge.celery import app
+    from integrations import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.run_job_chunks, "delay", lambda job_id: sent.append(job_id))
+    app.conf.task_always_eager = False  # as with a broker (conftest puts it back)
+    job = fanout_job(company, parallel=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        services._job_fanout_plan(
+            job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+        )
+    assert sent == [job.pk, job.pk]  # parallel 3: this worker and two more
+    job.refresh_from_db()
+    assert job.progress_total == 10
+
+
+def test_fanout_chunk_of_another_thread_of_this_process_is_not_taken(company, fanout_calls):
+    """Thread-pool workers share the process's name: a chunk claimed by another thread is
+    left alone while it runs; once that thread is gone (an exception escaped), it is not."""
+    job = fanout_job(company, items=[1, 2])
+    services._job_fanout_plan(
+        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    )
+    me = services._worker_name()
+    first = services._chunk_claim(job=job, worker=me)
+    assert first.number == 1
+    assert services._chunk_claim(job=job, worker=me) is None
+    services._RUNNING_HERE.discard(first.pk)  # its thread died without finishing it
+    again = services._chunk_claim(job=job, worker=me)
+    assert (again.pk, again.attempts) == (first.pk, 2)

@@ -451,3 +451,72 @@ def test_without_duplicate_control_a_killed_worker_sends_nothing_twice(
     assert job.summary.get("unconfirmed", 0) >= 1
     assert len(sandbox.received) == sandbox.content_requests <= 6
     assert_no_duplicates(sandbox)
+
+
+def test_a_dispatch_in_chunks_is_one_job_with_one_print_batch(company, employees, sandbox, link):
+    link.print_handling = True
+    link.save()
+    Employee.objects.filter(pk__in=[employees[4].pk, employees[5].pk]).update(
+        kivra_allow_print=True
+    )
+    make_run(company, employees)
+    job = dispatch(company, chunk_size=2)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.chunks.count() == 4  # three of two payslips, and the job's own
+    assert job.summary == {"sent": 4, "printed": 2}
+    assert (job.progress_done, job.progress_total) == (6, 6)
+    assert job.result_file.open("rb").read().startswith(b"%PDF")
+    assert statuses() == {"sent": 4, "printed": 2}
+    assert_no_duplicates(sandbox)
+    assert len(sandbox.received) == 4
+
+
+def test_a_chunk_whose_worker_died_is_finished_by_another_worker(
+    company, employees, sandbox, link, monkeypatch, settings
+):
+    """Worker A dies in the middle of a chunk (answers sent, not recorded); worker B takes
+    the chunk over once A's heartbeat is stale and finishes it: every payslip delivered
+    once, the job one job."""
+    from django.utils import timezone
+
+    from integrations.models import JobChunk
+    from integrations.services import _chunk_claim, job_chunks_drain
+
+    settings.JOB_CHUNK_POLL_SECONDS = 0.01
+    make_run(company, employees)
+    real_batch = services.payslip_deliveries_finish
+    calls = {"n": 0}
+
+    def dying_batch(*, results):
+        calls["n"] += len(results)
+        if calls["n"] > 3:
+            raise WorkerKilled
+        return real_batch(results=results)
+
+    monkeypatch.setattr(services, "payslip_deliveries_finish", dying_batch)
+    job = job_create(
+        company=company,
+        kind="kivra_dispatch",
+        parameters={"payment_date": "2026-01-25", "chunk_size": 3},
+    )
+    with pytest.raises(WorkerKilled):
+        job_execute(job_id=job.pk)
+    monkeypatch.setattr(services, "payslip_deliveries_finish", real_batch)
+    dead = JobChunk.objects.get(job=job, status="running")
+    assert statuses()["sending"] >= 1  # sent (maybe accepted) but never recorded
+    # A was another machine: its chunk is taken over only once its heartbeat is old.
+    JobChunk.objects.filter(pk=dead.pk).update(worker="worker-a:1")
+    claimed = _chunk_claim(job=job, worker="worker-b:1")
+    assert claimed is None or claimed.pk != dead.pk
+    if claimed is not None:  # the other chunk, never started: give it back
+        JobChunk.objects.filter(pk=claimed.pk).update(status="queued", attempts=0)
+    JobChunk.objects.filter(pk=dead.pk).update(
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    job = job_chunks_drain(job_id=job.pk)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.summary == {"sent": 4, "retained": 2}
+    assert statuses() == {"sent": 4, "retained": 2}
+    assert_no_duplicates(sandbox)
+    assert len(sandbox.received) == 6
+    assert job.log_lines.filter(message__contains="taken over").count() == 1
