@@ -193,7 +193,7 @@ def test_bank_accounts(registers):
 def test_name_order(registers):
     assert sw.check_name_order(preflight(registers))["status"] == "pass"
     item = sw.check_name_order(preflight(registers, name_order="last_first"))
-    assert item["status"] == "fail" and "Payroll uses last_first" in item["message"]
+    assert item["status"] == "fail" and "Payroll uses Last name, first name" in item["message"]
     item = sw.check_name_order(preflight(registers, name_order="undefined"))
     assert item["status"] == "fail"
     assert sw.check_name_order(preflight(registers, StubFile()))["not_checkable"]

@@ -472,7 +472,7 @@ def test_a_dispatch_in_chunks_is_one_job_with_one_print_batch(company, employees
 
 
 def test_a_chunk_whose_worker_died_is_finished_by_another_worker(
-    company, employees, sandbox, link, monkeypatch, settings
+    company, employees, sandbox, production_like, monkeypatch, settings
 ):
     """Worker A dies in the middle of a chunk (answers sent, not recorded); worker B takes
     the chunk over once A's heartbeat is stale and finishes it: every payslip delivered
