@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin
+from flexbridge.admin_secrets import SecretsWriteOnlyAdminMixin
 
 from . import selectors, services
 from .models import Job, JobLogLine
@@ -157,8 +158,9 @@ class PayrollLinkForm(forms.ModelForm):
 
 
 @admin.register(PayrollLink)
-class PayrollLinkAdmin(CompanyScopedAdmin):
+class PayrollLinkAdmin(SecretsWriteOnlyAdminMixin, CompanyScopedAdmin):
     form = PayrollLinkForm
+    secret_fields = ("api_token",)
     list_display = ["company", "variant", "base_url", "master", "transfer_employment_data"]
     readonly_fields = [
         "master",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin
+from flexbridge.admin_secrets import SecretsWriteOnlyAdminMixin
 
 from . import services
 from .models import KivraLink, PayrollRun, Payslip, PayslipDelivery, PayslipLine
@@ -165,6 +166,7 @@ class KivraLinkForm(forms.ModelForm):
             "environment",
             "has_test_account",
             "base_url",
+            "is_sandbox",
             "retroactive_delivery_days",
             "send_payslips",
             "print_handling",
@@ -197,8 +199,9 @@ class ApplyToEmployeesForm(forms.Form):
 
 
 @admin.register(KivraLink)
-class KivraLinkAdmin(CompanyScopedAdmin):
+class KivraLinkAdmin(SecretsWriteOnlyAdminMixin, CompanyScopedAdmin):
     form = KivraLinkForm
+    secret_fields = ("client_secret",)
     list_display = [
         "company",
         "tenant_key",

@@ -184,6 +184,8 @@ def _link_form(link, **changes) -> dict:
         data["send_payslips"] = "on"
     if link.print_handling:
         data["print_handling"] = "on"
+    if link.is_sandbox:
+        data["is_sandbox"] = "on"
     for key, value in changes.items():
         if value is False:
             data.pop(key, None)
