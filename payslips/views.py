@@ -23,7 +23,15 @@ from . import services
 from .forms import STATUS_CHOICES, KivraDispatchForm, dispatch_companies
 
 SESSION_KEY = "payslips_kivra_jobs"
-COUNTER_KEYS = ("sent", "retained", "printed", "failed", "skipped", "already_sent")
+COUNTER_KEYS = (
+    "sent",
+    "retained",
+    "kivra_printing",
+    "printed",
+    "failed",
+    "skipped",
+    "already_sent",
+)
 
 
 def _counter_label(key: str) -> str:
@@ -31,6 +39,8 @@ def _counter_label(key: str) -> str:
         "sent": _("Sent"),
         "retained": _("Retained"),
         "printed": _("Printed"),
+        "kivra_printing": _("To Kivra for printing"),
+        "unconfirmed": _("Not confirmed by Kivra"),
         "failed": _("Failed"),
         "skipped": _("Not via Kivra"),
         "already_sent": _("Already sent"),
@@ -58,6 +68,8 @@ def _row(job: Job, employees: dict[int, Employee]) -> dict:
     summary = job.summary or {}
     ok = job.status == Job.Status.SUCCEEDED
     counts = [(_counter_label(k), summary.get(k, 0)) for k in ("sent", "retained", "printed")]
+    if summary.get("kivra_printing"):
+        counts.append((_counter_label("kivra_printing"), summary["kivra_printing"]))
     counts.append((_counter_label("failed"), summary.get("failed", 0)))
     counts += [(_counter_label(k), v) for k, v in summary.items() if k not in COUNTER_KEYS]
     counts += [
@@ -159,6 +171,9 @@ def kivra_dispatch(request):
     ids = {i for job in jobs for i in (job.parameters or {}).get("employees") or []}
     employees = {e.pk: e for e in Employee.objects.filter(pk__in=ids)}
     problems = {c: services.kivra_link_problems(company=c) for c in companies}
+    print_modes = [
+        (company, services.kivra_print_handling_text(company=company)) for company in companies
+    ]
     return render(
         request,
         "payslips/kivra_dispatch.html",
@@ -166,6 +181,7 @@ def kivra_dispatch(request):
             "form": form,
             "rows": [_row(job, employees) for job in jobs],
             "problems": [(c, p) for c, p in problems.items() if p],
+            "print_modes": [(c, text) for c, text in print_modes if text],
             "today": datetime.date.today(),
         },
     )

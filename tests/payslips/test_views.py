@@ -262,3 +262,14 @@ def test_admin_is_scoped_to_the_users_companies(company, other_company, make_use
     assert client.get(f"/admin/payslips/payrollrun/{run.pk}/change/").status_code in (302, 403, 404)
     payslip = run.payslips.get()
     assert client.get(f"/admin/payslips/payslip/{payslip.pk}/pdf/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_dispatch_page_says_which_print_handling_applies(browser, company):
+    link = KivraLinkFactory(company=company, print_handling=False)
+    page = browser.get(URL).content.decode()
+    assert "No Kivra print add-on" in page and "print batch" in page
+    link.print_handling = True
+    link.save()
+    page = browser.get(URL).content.decode()
+    assert "Kivra&#x27;s print add-on is on" in page or "Kivra's print add-on is on" in page
