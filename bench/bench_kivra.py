@@ -199,6 +199,7 @@ def run(*, quick: bool) -> list[Figure]:
                     "client_id": DEMO_CLIENT_ID,
                     "client_secret": DEMO_CLIENT_SECRET,
                     "base_url": url,
+                    "is_sandbox": True,
                     "send_payslips": True,
                     "employer_street_address": "Storgatan 1",
                     "employer_postal_code": "111 22",

@@ -189,7 +189,7 @@ class KivraSandbox(Sandbox):
             self.contract_errors.append(
                 {"method": request.method, "path": request.path, "errors": errors}
             )
-        if any("mimetype not found" in error for error in errors):
+        if any(error.startswith("content type ") for error in errors):
             return kivra_error("41500", "; ".join(errors[:3]))
         return kivra_error("40000", "; ".join(errors[:5]))
 
