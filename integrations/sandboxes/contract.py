@@ -153,8 +153,12 @@ def _describe(error: Exception) -> list[str]:
     cause = error.__cause__
     schema_errors = getattr(cause, "schema_errors", None)
     if schema_errors:
+        parameter = getattr(error, "name", None)
         for schema_error in schema_errors:
-            lines.append(_schema_message(schema_error))
+            message = _schema_message(schema_error)
+            if parameter:
+                message = f"{error}: {message.removeprefix('(body): ')}"
+            lines.append(message)
     elif cause is not None:
         lines.append(f"{error}: {cause}")
     else:
@@ -189,12 +193,7 @@ class Contract:
         self.server = document.get("servers", [{}])[0].get("url", "https://api.example.com")
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self.registry = Registry().with_resource(_URI, resource)
-        self.parameters = V31RequestParametersValidator(
-            self.api.spec,
-            base_url=self.server,
-            spec_validator_cls=None,
-            extra_format_validators=dict(EXTRA_FORMATS),
-        )
+        self._parameters: dict[str, V31RequestParametersValidator] = {}
         self._validators: dict[tuple[str, str, str], OAS31Validator] = {}
         self._operations: list[tuple[re.Pattern, str]] = [
             (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"), template)
@@ -259,7 +258,7 @@ class Contract:
         errors: list[str] = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for error in self.parameters.iter_errors(request):
+            for error in self._parameters_validator(template).iter_errors(request):
                 errors.extend(_describe(error))
         errors.extend(self._body_errors(method, template, content_type, body))
         return list(dict.fromkeys(errors))
@@ -284,6 +283,23 @@ class Contract:
             return [f"the body is not valid JSON: {exc}"]
         validator = self._validator(template, method.lower(), mime)
         return [_schema_message(error) for error in validator.iter_errors(value)]
+
+    def _parameters_validator(self, template: str) -> V31RequestParametersValidator:
+        """openapi-core's parameter validator over a document holding only this path (the
+        path was already matched): finding the path among all of Kivra's would cost more
+        than the validation."""
+        if template not in self._parameters:
+            single = {**self.document, "paths": {template: self.document["paths"][template]}}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                spec = OpenAPI.from_dict(single, config=Config(spec_validator_cls=None)).spec
+            self._parameters[template] = V31RequestParametersValidator(
+                spec,
+                base_url=self.server,
+                spec_validator_cls=None,
+                extra_format_validators=dict(EXTRA_FORMATS),
+            )
+        return self._parameters[template]
 
     def _validator(self, template: str, method: str, mime: str) -> OAS31Validator:
         key = (template, method, mime)

@@ -425,6 +425,7 @@ def test_deprecated_letter_salary_is_refused(test_environment):
 
 def test_print_marker_is_recorded_and_needs_the_add_on(test_environment):
     sandbox, kivra = test_environment
+    sandbox.options["print_integration"] = False
     with pytest.raises(KivraError) as caught:
         kivra.content_send(body_for(NON_USER), for_print=True)
     assert caught.value.code == "40110"
