@@ -34,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import Employee
@@ -52,10 +52,10 @@ from .pdf import payslip_pdf_render, print_batch_render
 CENT = Decimal("0.01")
 Status = PayslipDelivery.Status
 Channel = PayslipDelivery.Channel
-UNCONFIRMED = _lazy(
+UNCONFIRMED = gettext_lazy(
     "Kivra did not confirm the payslip (%(error)s); the next dispatch resends the same bytes."
 )
-UNCONFIRMED_NO_DUPLICATE_CONTROL = _lazy(
+UNCONFIRMED_NO_DUPLICATE_CONTROL = gettext_lazy(
     "Kivra did not confirm the payslip (%(error)s). This link has no duplicate control at "
     "Kivra (test environment or sandbox), so it is not sent again: check the recipient's "
     "mailbox in Kivra."
