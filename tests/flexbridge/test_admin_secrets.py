@@ -70,3 +70,11 @@ def test_admin_can_replace_or_keep_but_never_read_the_secret(company, make_user,
     response = admin.post(url, {**form, "token_url": "https://169.254.169.254/token"})
     assert response.status_code == 200
     assert "must be a public one" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_never_returns_a_secret(api):
+    schema = api.get("/api/v1/schema/", {"format": "json"})
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "client_secret" not in text and "api_token" not in text
