@@ -137,6 +137,7 @@ class PayrollLinkForm(forms.ModelForm):
             "company",
             "variant",
             "base_url",
+            "is_sandbox",
             "api_token",
             "integration_username",
             "transfer_employment_data",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from .clients.base import RetryPolicy
 from .clients.payroll import EmployeePage, PayrollClient, PayrollEmployee
 from .models import PayrollLink
+from .outbound import OutboundPolicy, private_addresses_allowed
 
 
 class PayrollLinkMissing(Exception):
@@ -31,6 +32,7 @@ def payroll_client_for(*, link: PayrollLink) -> PayrollClient:
     return PayrollClient(
         link.base_url,
         token=link.api_token,
+        outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
         timeout=httpx.Timeout(getattr(settings, "PAYROLL_CLIENT_TIMEOUT", 30.0), connect=5.0),
         retry=RetryPolicy(
             max_attempts=getattr(settings, "PAYROLL_CLIENT_MAX_ATTEMPTS", 5),
