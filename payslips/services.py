@@ -5,10 +5,13 @@ The dispatch is exactly-once by construction:
 * one :class:`~payslips.models.PayslipDelivery` per payslip and channel (a unique
   constraint), created with the exact request bytes before anything is sent;
 * its status moves only here, under ``select_for_update``: READY → SENDING (claimed by a
-  job) → SENT / RETAINED / PRINTED / FAILED;
+  job) → SENT / RETAINED / KIVRA_PRINTING / RETAIN_REFUSED / PRINTED / FAILED;
 * a SENDING row whose answer never arrived (lost answer, killed worker, retries ran out) is
-  sent again with the *same stored bytes*; Kivra's duplicate control delivers an identical
-  payload only once;
+  sent again with the *same stored bytes* only on a link that relies on Kivra's production
+  duplicate control (an identical payload is delivered once); on a test-environment or
+  sandbox link it is never sent again and is reported as unconfirmed;
+* a retained content Kivra refuses (422) ends RETAIN_REFUSED and goes to print handling:
+  Kivra's print add-on (channel ``kivra_print``) or the local print batch (``print``);
 * a payslip with a finished delivery is never sent again, whichever job asks.
 """
 

@@ -155,3 +155,21 @@ def test_payroll_link_to_an_internal_address_is_refused(company):
         client.request("GET", "/employees")
     link.is_sandbox = True
     link.full_clean()
+
+
+def test_the_suites_contract_hook_catches_a_request_that_breaks_the_document():
+    from tests.conftest import official_document_violations
+
+    def request(body: bytes, user_agent="flexbridge/1"):
+        return httpx.Request(
+            "POST",
+            "https://api.finance.visma.net/v2/journaltransaction",
+            content=body,
+            headers={"Content-Type": "application/json", "User-Agent": user_agent},
+        )
+
+    bad = b'{"transactionDate": {"value": "2026-11-25T00:00:00"}}'
+    good = b'{"transactionDate": {"value": "2026-11-25T00:00:00+01:00"}}'
+    assert any("is not a 'date-time'" in v for v in official_document_violations(request(bad)))
+    assert official_document_violations(request(good)) == []
+    assert official_document_violations(request(bad, user_agent="curl")) == []
