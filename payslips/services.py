@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,7 @@ UNCONFIRMED = gettext_lazy(
 UNCONFIRMED_NO_DUPLICATE_CONTROL = gettext_lazy(
     "Kivra did not confirm the payslip (%(error)s). This link has no duplicate control at "
     "Kivra (test environment or sandbox), so it is not sent again: check the recipient's "
-    "mailbox in Kivra."
+    "mailbox in Kivra, then resolve the delivery in the admin (found, or send again)."
 )
 
 
@@ -578,6 +578,36 @@ def payslip_delivery_note_unconfirmed(*, delivery_id: int, error: OutsideSystemE
         correlation_id=error.correlation_id or "",
         updated_at=timezone.now(),
     )
+
+
+def payslip_delivery_resolve_unconfirmed(
+    *, delivery: PayslipDelivery, user, delivered: bool
+) -> PayslipDelivery:
+    """An unconfirmed Kivra delivery (sent, no answer, no duplicate control to resend on)
+    after someone looked in Kivra: ``delivered`` → SENT; not there → READY, so the next
+    dispatch sends the stored bytes once more. Who decided is kept in the error text."""
+    from companies.selectors import user_has_company_perm
+
+    if not user_has_company_perm(
+        user=user, perm="companies.run_kivra_dispatch", company=delivery.company
+    ):
+        raise PermissionDenied(_("You may not send payslips to Kivra."))
+    with transaction.atomic():
+        locked = PayslipDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.channel not in SENT_CHANNELS or locked.status != Status.SENDING:
+            raise ValidationError(
+                _("Only a Kivra delivery that was not confirmed can be resolved.")
+            )
+        note = (
+            _("Confirmed delivered in Kivra by %(user)s.")
+            if delivered
+            else _("Not found in Kivra by %(user)s: sent again by the next dispatch.")
+        ) % {"user": user}
+        locked.status = Status.SENT if delivered else Status.READY
+        locked.error_message = note
+        locked.finished_at = timezone.now() if delivered else None
+        locked.save(update_fields=["status", "error_message", "finished_at", "updated_at"])
+    return locked
 
 
 def payslip_deliveries_claim(*, delivery_ids: list[int], job: Job) -> dict[int, bytes]:

@@ -503,3 +503,35 @@ def test_without_duplicate_control_a_killed_worker_sends_nothing_twice(
     assert job.summary.get("unconfirmed", 0) >= 1
     assert len(sandbox.received) == sandbox.content_requests <= 6
     assert_no_duplicates(sandbox)
+
+
+def test_an_unconfirmed_payslip_is_resolved_by_someone_who_looked_in_kivra(
+    company, employees, sandbox, link, user
+):
+    make_run(company, employees[:2])
+    sandbox.options["fail_content_next"] = 2  # refused before Kivra did anything
+    first = dispatch(company)
+    assert first.summary == {"failed": 2} and sandbox.received == []
+    found, missing = PayslipDelivery.objects.order_by("pk")
+    services.payslip_delivery_resolve_unconfirmed(delivery=found, user=user, delivered=True)
+    services.payslip_delivery_resolve_unconfirmed(delivery=missing, user=user, delivered=False)
+    found.refresh_from_db()
+    assert found.status == "sent" and str(user) in found.error_message
+    again = dispatch(company)
+    assert again.summary == {"already_sent": 1, "sent": 1}
+    assert [r["ssn"] for r in sandbox.received] == [
+        missing.payslip.employee.personal_identity_number
+    ]
+    with pytest.raises(ValidationError):
+        services.payslip_delivery_resolve_unconfirmed(delivery=found, user=user, delivered=False)
+
+
+def test_resolving_needs_the_dispatch_permission(company, employees, sandbox, link, make_user):
+    make_run(company, employees[:1])
+    sandbox.options["fail_content_next"] = 1
+    dispatch(company)
+    delivery = PayslipDelivery.objects.get()
+    with pytest.raises(PermissionDenied):
+        services.payslip_delivery_resolve_unconfirmed(
+            delivery=delivery, user=make_user(company, role="viewer"), delivered=True
+        )
