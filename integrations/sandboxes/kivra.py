@@ -189,6 +189,7 @@ class KivraSandbox(Sandbox):
             self.contract_errors.append(
                 {"method": request.method, "path": request.path, "errors": errors}
             )
+            del self.contract_errors[:-100]  # the latest 100 show what broke
         if any(error.startswith("content type ") for error in errors):
             return kivra_error("41500", "; ".join(errors[:3]))
         return kivra_error("40000", "; ".join(errors[:5]))
