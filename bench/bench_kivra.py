@@ -138,7 +138,9 @@ def _sandbox_process(*, users: list[str]) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as options:
-        json.dump({"users": users}, options)
+        # Kivra production's duplicate control, which the link relies on: a killed worker's
+        # in-flight payslips are resent with their stored bytes and delivered once.
+        json.dump({"users": users, "duplicate_control": True}, options)
     command = [
         sys.executable,
         "manage.py",
@@ -236,6 +238,9 @@ def _link(company, url: str) -> None:
             "client_id": DEMO_CLIENT_ID,
             "client_secret": DEMO_CLIENT_SECRET,
             "base_url": url,
+            # production-like: relies on duplicate control (the sandbox has it on here)
+            "environment": KivraLink.Environment.PRODUCTION,
+            "is_sandbox": False,
             "send_payslips": True,
             "employer_street_address": "Storgatan 1",
             "employer_postal_code": "111 22",
@@ -282,7 +287,9 @@ def run(*, quick: bool) -> list[Figure]:
     # Quick data sets are small: smaller chunks so that they still fan out.
     dispatch_chunk = 250 if quick else None
     render_chunk = 100 if quick else None
-    env = {"KIVRA_DISPATCH_CONCURRENCY": str(SENDERS)}
+    # the sandbox listens on 127.0.0.1, which a link that is not a sandbox link may not reach
+    # unless the setting allows it
+    env = {"KIVRA_DISPATCH_CONCURRENCY": str(SENDERS), "OUTBOUND_ALLOW_PRIVATE_ADDRESSES": "true"}
 
     sample = list(
         Payslip.objects.filter(company=company)

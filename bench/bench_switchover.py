@@ -53,7 +53,8 @@ def run(*, quick: bool) -> list[Figure]:
     with sandbox.serving() as url:
         match_hr_registers(company, sandbox)
         PayrollLink.objects.update_or_create(
-            company=company, defaults={"base_url": url, "api_token": "sandbox-token"}
+            company=company,
+            defaults={"base_url": url, "api_token": "sandbox-token", "is_sandbox": True},
         )
         switchover = Switchover.objects.create(company=company, state="test_export")
         job = Job.objects.create(

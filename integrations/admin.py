@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
+from flexbridge.admin_secrets import SecretsWriteOnlyAdminMixin
 
 from . import selectors, services
 from .jobs_registry import job_kinds
@@ -207,6 +208,7 @@ class PayrollLinkForm(forms.ModelForm):
             "company",
             "variant",
             "base_url",
+            "is_sandbox",
             "api_token",
             "integration_username",
             "transfer_employment_data",
@@ -228,8 +230,9 @@ class PayrollLinkForm(forms.ModelForm):
 
 
 @admin.register(PayrollLink)
-class PayrollLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
+class PayrollLinkAdmin(ProgramLinkAdminMixin, SecretsWriteOnlyAdminMixin, CompanyScopedAdmin):
     form = PayrollLinkForm
+    secret_fields = ("api_token",)
     list_display = ["company", "variant", "base_url", "master", "transfer_employment_data"]
     readonly_fields = [
         "master",

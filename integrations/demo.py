@@ -20,7 +20,8 @@ SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the local sandbox's fixed demo t
 
 def seed(*, company, admin, stdout) -> None:
     _link, created = PayrollLink.objects.get_or_create(
-        company=company, defaults={"base_url": SANDBOX_URL, "api_token": SANDBOX_TOKEN}
+        company=company,
+        defaults={"base_url": SANDBOX_URL, "api_token": SANDBOX_TOKEN, "is_sandbox": True},
     )
     if company.name_order == "undefined":
         company.name_order = "first_last"

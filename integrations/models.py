@@ -7,6 +7,7 @@ reports progress and log lines as it goes. The UI, the admin and ``/api/v1/jobs/
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -228,6 +229,11 @@ class PayrollLink(CompanyOwned):
     )
     base_url = models.URLField(_("base URL"), blank=True)
     api_token = EncryptedTextField(_("API token"), blank=True)
+    is_sandbox = models.BooleanField(
+        _("sandbox link"),
+        default=False,
+        help_text=_("A link to a local sandbox or test system: its addresses may be private ones."),
+    )
     master = models.CharField(
         _("master of personal data"),
         max_length=16,
@@ -284,6 +290,13 @@ class PayrollLink(CompanyOwned):
     @property
     def hr_is_master(self) -> bool:
         return self.master == MasterSystem.HR
+
+    def clean(self) -> None:
+        from .outbound import private_addresses_allowed, url_problems
+
+        problems = url_problems(self.base_url, allow_private=private_addresses_allowed(link=self))
+        if problems:
+            raise ValidationError({"base_url": problems})
 
 
 class Switchover(CompanyOwned):

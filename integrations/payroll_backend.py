@@ -23,6 +23,7 @@ from paxml.writer import PaxmlWriter
 from .clients.config import client_options
 from .clients.payroll import EmployeePage, PayrollClient, PayrollEmployee
 from .models import PayrollLink
+from .outbound import OutboundPolicy, private_addresses_allowed
 
 
 class PayrollLinkMissing(DomainError):
@@ -43,6 +44,7 @@ def payroll_client_for(*, link: PayrollLink) -> PayrollClient:
         link.base_url,
         token=link.api_token,
         **client_options("payroll"),
+        outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
     )
 
 

@@ -20,6 +20,7 @@ EDITABLE = frozenset(
     {
         "variant",
         "base_url",
+        "is_sandbox",
         "api_token",
         "transfer_employment_data",
         "selection",

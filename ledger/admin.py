@@ -3,6 +3,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.scoping import CompanyScopedAdmin, ProgramLinkAdminMixin
+from flexbridge.admin_secrets import SecretsWriteOnlyAdminMixin
 from flexbridge.errors import REFUSALS, admin_error
 
 from . import services
@@ -36,7 +37,8 @@ class LedgerSettingsAdmin(CompanyScopedAdmin):
 
 
 @admin.register(VismaLink)
-class VismaLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
+class VismaLinkAdmin(ProgramLinkAdminMixin, SecretsWriteOnlyAdminMixin, CompanyScopedAdmin):
+    secret_fields = ("client_secret",)
     list_display = ["company", "tenant_id", "target_company_name", "base_url", "is_active"]
     fields = [
         "company",
@@ -48,6 +50,8 @@ class VismaLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
         "token_url",
         "cost_center_segment",
         "project_segment",
+        "is_sandbox",
+        "release_after_post",
         "is_active",
     ]
 

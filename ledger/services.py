@@ -27,7 +27,14 @@ from payslips.models import PayslipLine
 
 from . import selectors
 from .models import Account, LedgerSettings, LedgerTransfer, SalaryTypeAccounting, VismaLink
-from .sie import DIM_COST_CENTER, DIM_EMPLOYEE, DIM_PROJECT, SieDocument, sie_write
+from .sie import (
+    DIM_COST_CENTER,
+    DIM_EMPLOYEE,
+    DIM_PROJECT,
+    SieDocument,
+    SieTextError,
+    sie_write,
+)
 from .vouchers import (
     CENT,
     ZERO,
@@ -571,27 +578,52 @@ def sie_export_build(
     payroll_run_id: int | None = None,
     payment_date: datetime.date | None = None,
 ) -> tuple[str, bytes, list[Voucher]]:
-    """(file name, SIE 4I bytes, vouchers) for a selection; raises :class:`VoucherError`."""
+    """(file name, SIE 4I bytes, vouchers) for a selection; raises :class:`VoucherError`,
+    or :class:`~ledger.sie.SieTextError` for a text SIE's code page cannot hold."""
+    name, data, vouchers, _document = _sie_export(
+        company=company, payroll_run_id=payroll_run_id, payment_date=payment_date
+    )
+    return name, data, vouchers
+
+
+def _sie_export(*, company, payroll_run_id=None, payment_date=None):
     vouchers = voucher_build(
         company=company, payroll_run_id=payroll_run_id, payment_date=payment_date
     )
-    data = sie_write(sie_document_build(company=company, vouchers=vouchers))
+    document = sie_document_build(company=company, vouchers=vouchers)
+    data = sie_write(document)
     day = vouchers[0].date.strftime("%Y%m%d")
     suffix = f"R{payroll_run_id}" if payroll_run_id else day
-    return f"{company.code}-lon-{suffix}.SI", data, vouchers
+    return f"{company.code}-lon-{suffix}.SI", data, vouchers, document
+
+
+def sie_unnamed_objects(document: SieDocument) -> list[tuple[int, str]]:
+    """Objects used in a ``#TRANS`` whose name is unknown (written ``#OBJEKT 6 "P-100" ""``)."""
+    used = {o for v in document.vouchers for t in v.transactions for o in t.objects}
+    return sorted(o for o in used if not document.objects.get(o))
 
 
 def sie_export_run(*, job, ctx) -> None:
     """Job ``sie_export``: build the vouchers and keep the SIE file on the job."""
     ctx.set_total(1)
     try:
-        name, data, vouchers = sie_export_build(company=job.company, **_selection(job.parameters))
-    except VoucherError as exc:
-        for problem in exc.problems:
+        name, data, vouchers, document = _sie_export(
+            company=job.company, **_selection(job.parameters)
+        )
+    except (VoucherError, SieTextError) as exc:
+        for problem in getattr(exc, "problems", None) or [str(exc)]:
             ctx.error(problem)
         ctx.count("failed")
         ctx.advance()
         return
+    for dim, code in sie_unnamed_objects(document):
+        ctx.warning(
+            _(
+                "Object %(code)s of dimension %(dim)s is used in the file but has no name in "
+                "the registers: it is written with an empty name."
+            )
+            % {"code": code, "dim": dim}
+        )
     for voucher in vouchers:
         ctx.info(
             _(

@@ -95,9 +95,58 @@ class SieDocument:
 # --- writing ----------------------------------------------------------------------------------
 
 
+# Characters CP437 cannot hold, written as their nearest ASCII instead of '?'. Anything else
+# it cannot hold is refused (SieTextError), never written lossy.
+TRANSLITERATION = str.maketrans(
+    {
+        "\u2013": "-",  # – en dash (the product's own voucher texts)
+        "\u2014": "-",  # — em dash
+        "\u2212": "-",  # − minus sign
+        "\u2010": "-",  # ‐ hyphen
+        "\u2011": "-",  # ‑ non-breaking hyphen
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u201a": "'",  # ‚
+        "\u2026": "...",  # …
+        "\u00a0": " ",  # no-break space
+        "\u202f": " ",  # narrow no-break space
+        "\u2009": " ",  # thin space
+        "\u20ac": "EUR",  # €
+    }
+)
+
+
+class SieTextError(SieError):
+    """A text holds a character CP437 cannot hold and that has no transliteration."""
+
+
+def sie_text(value: str) -> str:
+    """``value`` as CP437 can hold it: transliterated where the rule says so; refused
+    otherwise."""
+    text = value.translate(TRANSLITERATION)
+    try:
+        text.encode(ENCODING)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return text
+    for char in text:
+        try:
+            char.encode(ENCODING)
+        except UnicodeEncodeError:
+            raise SieTextError(
+                f"{value!r}: the character {char!r} (U+{ord(char):04X}) cannot be written in "
+                "SIE's code page 437"
+            ) from None
+    return text
+
+
 def _quote(value: str) -> str:
     """Always quoted: names and texts hold spaces, Å/Ä/Ö and sometimes quotes."""
-    cleaned = value.replace("\r", " ").replace("\n", " ").replace("\\", "/")
+    cleaned = sie_text(value).replace("\r", " ").replace("\n", " ").replace("\\", "/")
     return '"' + cleaned.replace('"', '\\"') + '"'
 
 
@@ -163,7 +212,8 @@ def sie_write(document: SieDocument) -> bytes:
                 row += f" {_quantity(trans.quantity)}"
             lines.append(row)
         lines.append("}")
-    return ("\r\n".join(lines) + "\r\n").encode(ENCODING, errors="replace")
+    # Every text went through sie_text (in _quote): strict encoding, never a '?'.
+    return ("\r\n".join(lines) + "\r\n").encode(ENCODING)
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.scoping import CompanyScopedAdmin, CompanyScopedAdminMixin, ProgramLinkAdminMixin
+from flexbridge.admin_secrets import SecretsWriteOnlyAdminMixin
 from flexbridge.errors import admin_error
 
 from . import services
@@ -166,6 +167,7 @@ class KivraLinkForm(forms.ModelForm):
             "environment",
             "has_test_account",
             "base_url",
+            "is_sandbox",
             "retroactive_delivery_days",
             "send_payslips",
             "print_handling",
@@ -198,8 +200,9 @@ class ApplyToEmployeesForm(forms.Form):
 
 
 @admin.register(KivraLink)
-class KivraLinkAdmin(ProgramLinkAdminMixin, CompanyScopedAdmin):
+class KivraLinkAdmin(ProgramLinkAdminMixin, SecretsWriteOnlyAdminMixin, CompanyScopedAdmin):
     form = KivraLinkForm
+    secret_fields = ("client_secret",)
     list_display = [
         "company",
         "tenant_key",
@@ -318,6 +321,27 @@ class PayslipDeliveryAdmin(CompanyScopedAdmin):
     list_select_related = ["payslip__employee", "payslip__payroll_run", "job"]
     search_fields = ["payslip__employee__employee_number", "kivra_objkey", "correlation_id"]
     exclude = ["request_body"]
+    actions = ["confirm_delivered", "send_again"]
+
+    def _resolve(self, request, queryset, *, delivered: bool) -> None:
+        for delivery in queryset:
+            try:
+                resolved = services.payslip_delivery_resolve_unconfirmed(
+                    delivery=delivery, user=request.user, delivered=delivered
+                )
+            except (PermissionDenied, ValidationError) as exc:
+                text = " ".join(getattr(exc, "messages", [str(exc)]))
+                messages.error(request, f"{delivery}: {text}")
+            else:
+                messages.success(request, f"{resolved}: {resolved.get_status_display()}")
+
+    @admin.action(description=_("Not confirmed by Kivra: found in Kivra (mark as sent)"))
+    def confirm_delivered(self, request, queryset):
+        self._resolve(request, queryset, delivered=True)
+
+    @admin.action(description=_("Not confirmed by Kivra: not in Kivra (send again)"))
+    def send_again(self, request, queryset):
+        self._resolve(request, queryset, delivered=False)
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("request_body")

@@ -402,14 +402,20 @@ class KivraLink(CompanyOwned):
 class PayslipDelivery(CompanyOwned):
     """The outbox row of one payslip on one channel (Kivra or print).
 
-    ``READY → SENDING → SENT | RETAINED | PRINTED | FAILED``. ``request_body`` holds the
-    exact bytes sent; a resend after a lost answer or a killed worker sends them again, and
-    Kivra's duplicate control delivers an identical payload only once. The unique
-    constraint on (payslip, channel) is what stops a second delivery.
+    ``READY → SENDING → SENT | RETAINED | KIVRA_PRINTING | RETAIN_REFUSED | PRINTED |
+    FAILED``. ``request_body`` holds the exact bytes sent; a resend after a lost answer or
+    a killed worker sends them again where Kivra's duplicate control delivers an identical
+    payload only once (production), and never elsewhere. The unique constraint on (payslip,
+    channel) is what stops a second delivery. ``RETAIN_REFUSED`` is final for the Kivra
+    channel: the payslip goes on to print handling (``KIVRA_PRINT`` with Kivra's add-on,
+    else ``PRINT``) and is never rebuilt for Kivra.
     """
 
     class Channel(models.TextChoices):
         KIVRA = "kivra", _("Kivra")
+        # Kivra's print add-on: sent to Kivra, marked for print; Kivra posts it.
+        KIVRA_PRINT = "kivra_print", _("Kivra print handling")
+        # A local print batch: the employer posts it (links without Kivra's add-on).
         PRINT = "print", _("Print")
 
     class Status(models.TextChoices):
@@ -418,16 +424,19 @@ class PayslipDelivery(CompanyOwned):
         SENT = "sent", _("Sent")
         RETAINED = "retained", _("Retained by Kivra")
         PRINTED = "printed", _("In a print batch")
+        KIVRA_PRINTING = "kivra_printing", _("Sent to Kivra for printing")
+        # Final for the Kivra channel: Kivra would not keep it as retained content (422).
+        RETAIN_REFUSED = "retain_refused", _("Refused as retained content by Kivra")
         FAILED = "failed", _("Failed")
 
-    DONE = (Status.SENT, Status.RETAINED, Status.PRINTED)
+    DONE = (Status.SENT, Status.RETAINED, Status.PRINTED, Status.KIVRA_PRINTING)
 
     payslip = models.ForeignKey(
         Payslip, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("payslip")
     )
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.READY, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.READY, db_index=True
     )
     request_body = models.BinaryField(_("request"), editable=False)
     request_sha256 = models.CharField(_("request sha256"), max_length=64, editable=False)

@@ -5,10 +5,13 @@ The dispatch is exactly-once by construction:
 * one :class:`~payslips.models.PayslipDelivery` per payslip and channel (a unique
   constraint), created with the exact request bytes before anything is sent;
 * its status moves only here, under ``select_for_update``: READY → SENDING (claimed by a
-  job) → SENT / RETAINED / PRINTED / FAILED;
+  job) → SENT / RETAINED / KIVRA_PRINTING / RETAIN_REFUSED / PRINTED / FAILED;
 * a SENDING row whose answer never arrived (lost answer, killed worker, retries ran out) is
-  sent again with the *same stored bytes*; Kivra's duplicate control delivers an identical
-  payload only once;
+  sent again with the *same stored bytes* only on a link that relies on Kivra's production
+  duplicate control (an identical payload is delivered once); on a test-environment or
+  sandbox link it is never sent again and is reported as unconfirmed;
+* a retained content Kivra refuses (422) ends RETAIN_REFUSED and goes to print handling:
+  Kivra's print add-on (channel ``kivra_print``) or the local print batch (``print``);
 * a payslip with a finished delivery is never sent again, whichever job asks.
 """
 
@@ -29,11 +32,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import Employee
@@ -53,13 +56,13 @@ from .pdf import payslip_pdf_render, print_batch_render
 CENT = Decimal("0.01")
 Status = PayslipDelivery.Status
 Channel = PayslipDelivery.Channel
-UNCONFIRMED = _lazy(
+UNCONFIRMED = gettext_lazy(
     "Kivra did not confirm the payslip (%(error)s); the next dispatch resends the same bytes."
 )
-UNCONFIRMED_NO_DUPLICATE_CONTROL = _lazy(
+UNCONFIRMED_NO_DUPLICATE_CONTROL = gettext_lazy(
     "Kivra did not confirm the payslip (%(error)s). This link has no duplicate control at "
     "Kivra (test environment or sandbox), so it is not sent again: check the recipient's "
-    "mailbox in Kivra."
+    "mailbox in Kivra, then resolve the delivery in the admin (found, or send again)."
 )
 
 
@@ -68,7 +71,14 @@ class KivraUnconfirmed(Exception):
     control: sending it again could deliver it twice, so it is not sent again."""
 
 
-DONE_COUNTERS = {Status.SENT: "sent", Status.RETAINED: "retained", Status.PRINTED: "printed"}
+# Channels whose deliveries are sent to Kivra (READY → SENDING → final).
+SENT_CHANNELS = (Channel.KIVRA, Channel.KIVRA_PRINT)
+DONE_COUNTERS = {
+    Status.SENT: "sent",
+    Status.RETAINED: "retained",
+    Status.PRINTED: "printed",
+    Status.KIVRA_PRINTING: "kivra_printing",
+}
 # A SENDING row claimed by another job that has not moved for this long is taken over.
 STALE_CLAIM = datetime.timedelta(minutes=10)
 # Payslips planned together: their new delivery rows are written with one INSERT.
@@ -481,6 +491,22 @@ def kivra_link_problems(*, company: Company) -> list[str]:
     return problems
 
 
+def kivra_print_handling_text(*, company: Company) -> str:
+    """What happens to a payslip Kivra cannot deliver, for the dispatch page."""
+    link = KivraLink.objects.filter(company=company).first()
+    if link is None:
+        return ""
+    if link.print_handling:
+        return _(
+            "Kivra's print add-on is on: Kivra posts the payslips of employees without a Kivra "
+            "mailbox who allow print handling. No local print batch."
+        )
+    return _(
+        "No Kivra print add-on: a payslip Kivra can neither deliver nor keep goes into a print "
+        "batch (a PDF on the job) for you to post."
+    )
+
+
 def kivra_client_for(*, link: KivraLink) -> KivraClient:
     return KivraClient(
         link.url,
@@ -602,7 +628,7 @@ def payslip_delivery_finish(
     with transaction.atomic():
         delivery = PayslipDelivery.objects.select_for_update().get(pk=delivery_id)
         # Kivra: READY → SENDING → final. Print: READY → PRINTED/FAILED (no call to make).
-        allowed = Status.SENDING if delivery.channel == Channel.KIVRA else Status.READY
+        allowed = Status.SENDING if delivery.channel in SENT_CHANNELS else Status.READY
         if delivery.status != allowed:
             return False
         delivery.status = status
@@ -633,6 +659,36 @@ def payslip_delivery_note_unconfirmed(*, delivery_id: int, error: OutsideSystemE
         correlation_id=error.correlation_id or "",
         updated_at=timezone.now(),
     )
+
+
+def payslip_delivery_resolve_unconfirmed(
+    *, delivery: PayslipDelivery, user, delivered: bool
+) -> PayslipDelivery:
+    """An unconfirmed Kivra delivery (sent, no answer, no duplicate control to resend on)
+    after someone looked in Kivra: ``delivered`` → SENT; not there → READY, so the next
+    dispatch sends the stored bytes once more. Who decided is kept in the error text."""
+    from companies.selectors import user_has_company_perm
+
+    if not user_has_company_perm(
+        user=user, perm="companies.run_kivra_dispatch", company=delivery.company
+    ):
+        raise PermissionDenied(_("You may not send payslips to Kivra."))
+    with transaction.atomic():
+        locked = PayslipDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.channel not in SENT_CHANNELS or locked.status != Status.SENDING:
+            raise ValidationError(
+                _("Only a Kivra delivery that was not confirmed can be resolved.")
+            )
+        note = (
+            _("Confirmed delivered in Kivra by %(user)s.")
+            if delivered
+            else _("Not found in Kivra by %(user)s: sent again by the next dispatch.")
+        ) % {"user": user}
+        locked.status = Status.SENT if delivered else Status.READY
+        locked.error_message = note
+        locked.finished_at = timezone.now() if delivered else None
+        locked.save(update_fields=["status", "error_message", "finished_at", "updated_at"])
+    return locked
 
 
 def payslip_deliveries_claim(*, delivery_ids: list[int], job: Job) -> dict[int, bytes]:
@@ -748,7 +804,7 @@ def payslip_deliveries_finish(*, results: list[dict]) -> set[int]:
             locked = cursor.fetchall()
         moved = []
         for pk, channel, status in locked:
-            allowed = Status.SENDING if channel == Channel.KIVRA else Status.READY
+            allowed = Status.SENDING if channel in SENT_CHANNELS else Status.READY
             if status != allowed:
                 continue
             result = by_id[pk]
@@ -840,10 +896,12 @@ def _pin_problem(employee: Employee) -> str | None:
 
 
 def _kivra_body(*, payslip: Payslip, link: KivraLink, retain: bool, created) -> bytes:
+    """The content's bytes, built once. ``generated_at`` is now: when the content was
+    generated (Kivra sorts by it; its duplicate control ignores it)."""
     return KivraClient.content_build(
         ssn=payslip.employee.personal_identity_number,
         subject=payslip_subject(payslip),
-        generated_at=payslip.payroll_run.payment_date.isoformat(),
+        generated_at=timezone.localtime().isoformat(timespec="seconds"),
         salaryslip=payslip_salaryslip(payslip=payslip, link=link, created=payslip.created_at),
         pdf=payslip_render_pdf(payslip=payslip),
         pdf_name=f"lonespecifikation-{payslip.payroll_run.payment_date}.pdf",
@@ -991,6 +1049,11 @@ def kivra_dispatch_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None
             except KivraUnconfirmed as exc:
                 _log_unconfirmed_not_resent(ctx=ctx, label=label, error=str(exc))
                 return None
+            except KivraNotDeliverable as exc:
+                ctx.error(str(exc), item=label)
+                ctx.count("failed")
+                ctx.advance()
+                return None
 
         rerouted = _send_all(
             items=planned(),
@@ -1058,7 +1121,21 @@ def _plan(
                 delivery=printed, body=_print_body(payslip), retain=False
             ) or PayslipDelivery.objects.get(pk=printed.pk)
         return _Item(payslip, printed, label)
+    if Channel.KIVRA_PRINT in deliveries:
+        kivra_print = deliveries[Channel.KIVRA_PRINT]
+        if kivra_print.status == Status.FAILED:  # refused by Kivra: nothing was posted
+            kivra_print = payslip_delivery_rebuild(
+                delivery=kivra_print,
+                body=_kivra_body(payslip=payslip, link=link, retain=False, created=created),
+                retain=False,
+            ) or PayslipDelivery.objects.get(pk=kivra_print.pk)
+        return _Item(payslip, kivra_print, label)
     existing = deliveries.get(Channel.KIVRA)
+    if existing is not None and existing.status == Status.RETAIN_REFUSED:
+        # Final for Kivra: never rebuilt or sent to Kivra as retained content again.
+        return _print_handling_item(
+            payslip=payslip, link=link, job=job, label=label, created=created
+        )
     if (
         existing is not None
         and existing.status == Status.SENDING
@@ -1074,10 +1151,9 @@ def _plan(
         existing is not None and existing.error_code == "40105"
     )
     if non_user and print_allowed and payslip.employee.kivra_allow_print:
-        delivery = payslip_delivery_create(
-            payslip=payslip, channel=Channel.PRINT, body=_print_body(payslip), job=job
+        return _print_handling_item(
+            payslip=payslip, link=link, job=job, label=label, created=created
         )
-        return _Item(payslip, delivery, label)
     body = _kivra_body(payslip=payslip, link=link, retain=non_user, created=created)
     if existing is None and new_rows is not None:
         new_rows.append((payslip, body, non_user))
@@ -1098,6 +1174,34 @@ def _claimed_by_other_live_job(delivery: PayslipDelivery, job: Job) -> bool:
         and delivery.updated_at > timezone.now() - STALE_CLAIM
         and Job.objects.filter(pk=delivery.job_id, status=Job.Status.RUNNING).exists()
     )
+
+
+class KivraNotDeliverable(Exception):
+    """Neither Kivra nor print handling can take the payslip (the message says why)."""
+
+
+def _print_handling_item(*, payslip: Payslip, link: KivraLink, job: Job, label: str, created):
+    """Print handling as the link says: with Kivra's print add-on (``print_handling``) and
+    the employee allowing it, the payslip goes to Kivra marked for print (Kivra posts it);
+    a link without the add-on puts it into the local print batch for the employer to post.
+    With the add-on but not allowed for the employee there is no print route."""
+    if link.print_handling and not payslip.employee.kivra_allow_print:
+        raise KivraNotDeliverable(
+            _(
+                "Kivra could not deliver or keep it and the employee does not allow Kivra's "
+                "print handling: not delivered, hand it over another way."
+            )
+        )
+    if link.print_handling:
+        body = _kivra_body(payslip=payslip, link=link, retain=False, created=created)
+        delivery = payslip_delivery_create(
+            payslip=payslip, channel=Channel.KIVRA_PRINT, body=body, job=job
+        )
+    else:
+        delivery = payslip_delivery_create(
+            payslip=payslip, channel=Channel.PRINT, body=_print_body(payslip), job=job
+        )
+    return _Item(payslip, delivery, label)
 
 
 class _Senders:
@@ -1121,7 +1225,8 @@ class _Senders:
         while (task := self.work.get()) is not None:
             item, body = task
             try:
-                self.answers.put((item, self.client.content_send(body), None))
+                for_print = item.delivery.channel == Channel.KIVRA_PRINT
+                self.answers.put((item, self.client.content_send(body, for_print=for_print), None))
             except Exception as error:  # the dispatching thread logs or raises it
                 self.answers.put((item, None, error))
 
@@ -1292,6 +1397,54 @@ def _send_all(  # noqa: C901
     return to_print
 
 
+def _no_longer_reachable(
+    *,
+    item: _Item,
+    error: KivraError,
+    ctx: JobContext,
+    link: KivraLink,
+    print_allowed: bool,
+    created,
+    job: Job,
+) -> _Item | None:
+    """Kivra answered 40105 (the recipient is no longer a Kivra user): the row fails, and
+    the payslip is planned again as for a non-user (retained or print), unless it already
+    was a retain request."""
+    payslip_delivery_finish(
+        delivery_id=item.delivery.pk,
+        status=Status.FAILED,
+        correlation_id=error.correlation_id or "",
+        error_code="40105",
+        error_message=str(error)[:2000],
+    )
+    item.delivery.refresh_from_db()
+    if item.delivery.retain:  # already a retain request: nothing else to try
+        ctx.error(str(error), item=item.label)
+        ctx.count("failed")
+        ctx.advance()
+        return None
+    ctx.warning(
+        _("No longer reachable in Kivra (40105): sent as for a non-user."),
+        item=item.label,
+    )
+    try:
+        return _plan(
+            payslip=item.payslip,
+            deliveries={Channel.KIVRA: item.delivery},
+            users=set(),
+            link=link,
+            print_allowed=print_allowed,
+            created=created,
+            job=job,
+            label=item.label,
+        )
+    except KivraContentInvalid as exc:
+        ctx.error(str(exc), item=item.label)
+        ctx.count("failed")
+        ctx.advance()
+        return None
+
+
 def _record_result(
     *,
     item: _Item,
@@ -1319,39 +1472,17 @@ def _record_result(
             raise error
     except KivraError as error:
         if error.code == "40105":
-            payslip_delivery_finish(
-                delivery_id=delivery_id,
-                status=Status.FAILED,
-                correlation_id=error.correlation_id or "",
-                error_code="40105",
-                error_message=str(error)[:2000],
+            return _no_longer_reachable(
+                item=item,
+                error=error,
+                ctx=ctx,
+                link=link,
+                print_allowed=print_allowed,
+                created=created,
+                job=job,
             )
-            item.delivery.refresh_from_db()
-            if item.delivery.retain:  # already a retain request: nothing else to try
-                ctx.error(str(error), item=item.label)
-                ctx.count("failed")
-                ctx.advance()
-                return None
-            ctx.warning(
-                _("No longer reachable in Kivra (40105): sent as for a non-user."),
-                item=item.label,
-            )
-            try:
-                return _plan(
-                    payslip=item.payslip,
-                    deliveries={Channel.KIVRA: item.delivery},
-                    users=set(),
-                    link=link,
-                    print_allowed=print_allowed,
-                    created=created,
-                    job=job,
-                    label=item.label,
-                )
-            except KivraContentInvalid as exc:
-                ctx.error(str(exc), item=item.label)
-                ctx.count("failed")
-                ctx.advance()
-                return None
+        if error.status == 422 and item.delivery.channel == Channel.KIVRA and item.delivery.retain:
+            return _retain_refused(item=item, error=error, ctx=ctx, link=link, job=job)
         finish(
             status=Status.FAILED,
             correlation_id=error.correlation_id or "",
@@ -1365,6 +1496,16 @@ def _record_result(
             item=item, error=error, ctx=ctx, resend_safe=link.relies_on_duplicate_control
         )
     else:
+        if item.delivery.channel == Channel.KIVRA_PRINT:
+            finish(
+                status=Status.KIVRA_PRINTING,
+                objkey=result.objkey,
+                correlation_id=result.correlation_id,
+            )
+            ctx.info(_("Sent to Kivra for printing (Kivra's print handling)."), item=item.label)
+            ctx.count("kivra_printing")
+            ctx.advance()
+            return None
         status = Status.RETAINED if result.retained else Status.SENT
         finish(status=status, objkey=result.objkey, correlation_id=result.correlation_id)
         if result.retained:
@@ -1379,6 +1520,49 @@ def _record_result(
             ctx.count("sent")
     ctx.advance()
     return None
+
+
+def _retain_refused(*, item: _Item, error: KivraError, ctx: JobContext, link: KivraLink, job: Job):
+    """Kivra would not keep the payslip as retained content (422): the Kivra delivery ends
+    RETAIN_REFUSED, final — never rebuilt or resent to Kivra — and the payslip goes to print
+    handling as the link says. Returns the print item."""
+    payslip_delivery_finish(
+        delivery_id=item.delivery.pk,
+        status=Status.RETAIN_REFUSED,
+        correlation_id=error.correlation_id or "",
+        error_code=error.code or "",
+        error_message=str(error)[:2000],
+    )
+    item.delivery.refresh_from_db()
+    try:
+        rerouted = _print_handling_item(
+            payslip=item.payslip, link=link, job=job, label=item.label, created=None
+        )
+    except KivraNotDeliverable as exc:
+        ctx.error(
+            _("Kivra refused to keep it as retained content (%(error)s). %(why)s")
+            % {"error": error, "why": exc},
+            item=item.label,
+        )
+        ctx.count("failed")
+        ctx.advance()
+        return None
+    ctx.warning(
+        (
+            _(
+                "Kivra refused to keep it as retained content (%(error)s); not sent to Kivra "
+                "again. It goes to Kivra's print handling."
+            )
+            if rerouted.delivery.channel == Channel.KIVRA_PRINT
+            else _(
+                "Kivra refused to keep it as retained content (%(error)s); not sent to Kivra "
+                "again. It goes into the print batch for posting."
+            )
+        )
+        % {"error": error},
+        item=item.label,
+    )
+    return rerouted
 
 
 def _log_unconfirmed_not_resent(*, ctx: JobContext, label: str, error: str) -> None:

@@ -24,7 +24,15 @@ from .forms import STATUS_CHOICES, KivraDispatchForm, dispatch_companies
 
 SESSION_KEY = "payslips_kivra_jobs"
 SELECTION_KEY = "payslips_kivra_selection"
-COUNTER_KEYS = ("sent", "retained", "printed", "failed", "skipped", "already_sent")
+COUNTER_KEYS = (
+    "sent",
+    "retained",
+    "kivra_printing",
+    "printed",
+    "failed",
+    "skipped",
+    "already_sent",
+)
 
 
 def _counter_label(key: str) -> str:
@@ -32,6 +40,8 @@ def _counter_label(key: str) -> str:
         "sent": _("Sent"),
         "retained": _("Retained"),
         "printed": _("Printed"),
+        "kivra_printing": _("To Kivra for printing"),
+        "unconfirmed": _("Not confirmed by Kivra"),
         "failed": _("Failed"),
         "skipped": _("Not via Kivra"),
         "already_sent": _("Already sent"),
@@ -59,6 +69,8 @@ def _row(job: Job, employees: dict[int, Employee]) -> dict:
     summary = job.summary or {}
     ok = job.status == Job.Status.SUCCEEDED
     counts = [(_counter_label(k), summary.get(k, 0)) for k in ("sent", "retained", "printed")]
+    if summary.get("kivra_printing"):
+        counts.append((_counter_label("kivra_printing"), summary["kivra_printing"]))
     counts.append((_counter_label("failed"), summary.get("failed", 0)))
     counts += [(_counter_label(k), v) for k, v in summary.items() if k not in COUNTER_KEYS]
     counts += [
@@ -189,6 +201,9 @@ def _page(request, form, companies):
     ids = {i for job in jobs for i in (job.parameters or {}).get("employees") or []}
     employees = {e.pk: e for e in Employee.objects.filter(pk__in=ids)}
     problems = {c: services.kivra_link_problems(company=c) for c in companies}
+    print_modes = [
+        (company, services.kivra_print_handling_text(company=company)) for company in companies
+    ]
     return render(
         request,
         "payslips/kivra_dispatch.html",
@@ -198,6 +213,7 @@ def _page(request, form, companies):
             "problems": [(c, p) for c, p in problems.items() if p],
             # No company can send now: the button is off (the reasons are shown above).
             "blocked": all(problems.values()),
+            "print_modes": [(c, text) for c, text in print_modes if text],
             "today": datetime.date.today(),
         },
     )

@@ -96,3 +96,52 @@ def _english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+def official_document_violations(http_request) -> list[str]:
+    """How a request our clients send breaks Visma.Net's or Kivra's official OpenAPI
+    document (empty: it conforms, or it is not one of their operations)."""
+    from integrations.sandboxes.contract import kivra_contract, visma_contract
+
+    if not http_request.headers.get("user-agent", "").startswith("flexbridge/"):
+        return []
+    path = http_request.url.path
+    for contract in (visma_contract(), kivra_contract()):
+        if contract.covers(http_request.method, path):
+            query: dict[str, list[str]] = {}
+            for key, value in http_request.url.params.multi_items():
+                query.setdefault(key, []).append(value)
+            errors = contract.check_request(
+                method=http_request.method,
+                path=path,
+                query=query,
+                headers=dict(http_request.headers),
+                body=http_request.read(),
+            )
+            return [f"{http_request.method} {path}: {e}" for e in errors]
+    return []
+
+
+@pytest.fixture(autouse=True)
+def _client_requests_follow_the_official_documents(request, monkeypatch):
+    """Every request our clients send to Visma.Net's or Kivra's operations is checked against
+    the vendor's official OpenAPI document (integrations/sandboxes/contract.py), whatever
+    server answers it; a test fails when one breaks it. Tests that break the documents on
+    purpose carry ``@pytest.mark.contract_violations_expected``."""
+    import httpx
+
+    if request.node.get_closest_marker("contract_violations_expected"):
+        yield
+        return
+    violations: list[str] = []
+    real_send = httpx.Client.send
+
+    def checked_send(self, http_request, *args, **kwargs):
+        violations.extend(official_document_violations(http_request))
+        return real_send(self, http_request, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", checked_send)
+    yield
+    assert not violations, "client requests break the vendor's document:\n" + "\n".join(
+        violations[:10]
+    )

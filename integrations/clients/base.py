@@ -22,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,17 @@ from integrations.outbound import OutboundPolicy, OutboundRefused
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# A vendor's error message is quoted in job logs at most this long.
+EXCERPT_LENGTH = 200
+_TAGS = re.compile(r"<[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def excerpt(text: object, limit: int = EXCERPT_LENGTH) -> str:
+    """A short, single-line, tag-free excerpt of a remote text for logs: never a whole body."""
+    value = _CONTROL.sub(" ", _TAGS.sub(" ", str(text)))
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 class OutsideSystemError(Exception):
@@ -50,11 +62,12 @@ class OutsideSystemError(Exception):
         correlation_id: str | None = None,
         body: Any = None,
     ) -> None:
-        self.message = message
+        # Job logs show str(error): only a short excerpt of what the remote side said.
+        self.message = excerpt(message)
         self.system = system
         self.status = status
-        self.code = code
-        self.correlation_id = correlation_id
+        self.code = excerpt(code, 40) if code else code
+        self.correlation_id = excerpt(correlation_id, 80) if correlation_id else correlation_id
         self.body = body
         super().__init__(str(self))
 
@@ -190,9 +203,9 @@ class BaseClient:
             body = response.json()
         except ValueError:
             body = response.text[:500]
-        message = body if isinstance(body, str) and body else response.reason_phrase
-        if isinstance(body, dict):
-            message = str(body.get("message") or body.get("error") or body)
+        message = response.reason_phrase or f"HTTP {response.status_code}"
+        if isinstance(body, dict) and (body.get("message") or body.get("error")):
+            message = str(body.get("message") or body.get("error"))
         return OutsideSystemError(
             message,
             system=self.system,

@@ -230,7 +230,7 @@ class KivraClient(BaseClient):
             message = f"{short}: {long}" if short and long else (short or long)
         else:
             code = response.headers.get("x-error-code") or None
-            message = str(body) if body else response.reason_phrase
+            message = response.reason_phrase or f"HTTP {response.status_code}"
         return KivraError(
             message,
             system=self.system,

@@ -138,19 +138,18 @@ class VismaClient(BaseClient):
         code = None
         message = response.reason_phrase or f"HTTP {response.status_code}"
         if isinstance(body, dict):
+            # Only Visma's own message fields; never the whole remote body.
             message = str(
                 body.get("ExceptionMessage")
                 or body.get("message")
                 or body.get("Message")
                 or body.get("error_description")
                 or body.get("error")
-                or body
+                or message
             )
             code = body.get("ExceptionFaultCode") or (
                 body.get("error") if "error_description" in body else None
             )
-        elif isinstance(body, str) and body:
-            message = body
         return OutsideSystemError(
             message,
             system=self.system,

@@ -273,6 +273,7 @@ class VismaSandbox(Sandbox):
                 self.contract_errors.append(
                     {"method": request.method, "path": request.path, "errors": errors}
                 )
+                del self.contract_errors[:-100]  # the latest 100 show what broke
         return errors
 
     def _rate_limited(self, response: Response) -> Response:

@@ -31,7 +31,9 @@ def served(sandbox, fast_client):
 @pytest.fixture
 def link(company, served, sandbox):
     match_hr_registers(company, sandbox)
-    return PayrollLink.objects.create(company=company, base_url=served, api_token="sandbox-token")
+    return PayrollLink.objects.create(
+        company=company, base_url=served, api_token="sandbox-token", is_sandbox=True
+    )
 
 
 @pytest.fixture

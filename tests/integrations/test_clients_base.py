@@ -153,3 +153,38 @@ def test_connection_reset_is_a_lost_answer_on_post_and_retried_on_get():
     assert client.request("GET", "/items").status_code == 200
     assert calls == ["POST", "GET", "GET"]
     client.close()
+
+
+class LeakySandbox(Sandbox):
+    """Answers like an internal service a rogue link could point at."""
+
+    name = "leaky"
+
+    @route("POST", "/html")
+    def html(self, request):
+        page = "<html><body>" + "internal stack trace line\n" * 500 + "</body></html>"
+        return Response(500, raw=page.encode(), headers={"Content-Type": "text/html"})
+
+    @route("POST", "/json")
+    def json_body(self, request):
+        return Response(400, {"instance_metadata": {"AccessKeyId": "AKIA-LEAK"}, "x": "y" * 900})
+
+    @route("POST", "/long")
+    def long_message(self, request):
+        return Response(400, {"message": "bad\n\x00request " + "z" * 1000})
+
+
+def test_errors_quote_only_a_short_sanitised_excerpt():
+    with LeakySandbox().serving() as url:
+        client = EchoClient(url, retry=RetryPolicy(max_attempts=1), sleep=lambda _s: None)
+        with pytest.raises(AnswerLost) as html:
+            client.request("POST", "/html")
+        assert "stack trace" not in str(html.value) and "<" not in str(html.value)
+        with pytest.raises(OutsideSystemError) as leak:
+            client.request("POST", "/json")
+        assert "AKIA-LEAK" not in str(leak.value) and "Bad Request" in str(leak.value)
+        with pytest.raises(OutsideSystemError) as long:
+            client.request("POST", "/long")
+        message = long.value.message
+        assert message.startswith("bad request zzz") and len(message) <= 200
+        assert "\x00" not in str(long.value) and "\n" not in str(long.value)

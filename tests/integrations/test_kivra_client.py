@@ -180,6 +180,7 @@ def test_build_validates_salaryslip_before_sending():
         body_for("12345")
 
 
+@pytest.mark.contract_violations_expected
 @pytest.mark.parametrize(
     ("mutate", "code"),
     [
@@ -203,6 +204,7 @@ def test_sandbox_rejects_invalid_content_in_kivras_words(sandbox, client, mutate
     assert sandbox.received == []
 
 
+@pytest.mark.contract_violations_expected
 def test_malformed_json_and_oversize(sandbox, client):
     with pytest.raises(KivraError) as caught:
         client.content_send(b"{not json")
@@ -393,6 +395,7 @@ def _post(kivra, content: bytes, content_type="application/json"):
     )
 
 
+@pytest.mark.contract_violations_expected
 def test_sandbox_checks_the_official_document_not_the_clients_schema(test_environment):
     sandbox, kivra = test_environment
     wrong_type = _post(kivra, body_for(USER), "text/plain")
@@ -422,6 +425,7 @@ def test_deprecated_letter_salary_is_refused(test_environment):
 
 def test_print_marker_is_recorded_and_needs_the_add_on(test_environment):
     sandbox, kivra = test_environment
+    sandbox.options["print_integration"] = False
     with pytest.raises(KivraError) as caught:
         kivra.content_send(body_for(NON_USER), for_print=True)
     assert caught.value.code == "40110"

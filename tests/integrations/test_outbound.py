@@ -139,3 +139,37 @@ def test_httpx_still_uses_the_checked_backend():
     transport = OutboundPolicy(allow_private=False).transport()
     assert type(transport._pool._network_backend).__name__ == "PublicOnlyBackend"
     assert isinstance(transport, httpx.HTTPTransport)
+
+
+@pytest.mark.django_db
+def test_payroll_link_to_an_internal_address_is_refused(company):
+    from integrations.models import PayrollLink
+    from integrations.payroll_backend import payroll_client_for
+
+    link = PayrollLink(company=company, base_url="http://10.0.0.7:8080", api_token="t")
+    with pytest.raises(ValidationError) as info:
+        link.full_clean()
+    assert "base_url" in info.value.message_dict
+    client = payroll_client_for(link=link)
+    with pytest.raises(AddressRefused):
+        client.request("GET", "/employees")
+    link.is_sandbox = True
+    link.full_clean()
+
+
+def test_the_suites_contract_hook_catches_a_request_that_breaks_the_document():
+    from tests.conftest import official_document_violations
+
+    def request(body: bytes, user_agent="flexbridge/1"):
+        return httpx.Request(
+            "POST",
+            "https://api.finance.visma.net/v2/journaltransaction",
+            content=body,
+            headers={"Content-Type": "application/json", "User-Agent": user_agent},
+        )
+
+    bad = b'{"transactionDate": {"value": "2026-11-25T00:00:00"}}'
+    good = b'{"transactionDate": {"value": "2026-11-25T00:00:00+01:00"}}'
+    assert any("is not a 'date-time'" in v for v in official_document_violations(request(bad)))
+    assert official_document_violations(request(good)) == []
+    assert official_document_violations(request(bad, user_agent="curl")) == []

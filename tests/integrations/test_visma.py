@@ -186,6 +186,7 @@ def _raw_post(client, payload: bytes, content_type="application/json"):
     )
 
 
+@pytest.mark.contract_violations_expected
 @pytest.mark.parametrize(
     "old,new,error",
     [
@@ -209,6 +210,7 @@ def test_sandbox_refuses_what_the_official_document_or_visma_refuses(
     assert sandbox.batches == []
 
 
+@pytest.mark.contract_violations_expected
 def test_sandbox_refuses_a_wrong_content_type(sandbox, client):
     response = _raw_post(client, body(), "text/plain")
     assert response.status_code == 400

@@ -9,7 +9,15 @@ import pytest
 from django.core.management import call_command
 
 from integrations.services import job_execute, job_start
-from ledger.sie import SieDocument, SieError, SieTransaction, SieVoucher, sie_read, sie_write
+from ledger.sie import (
+    SieDocument,
+    SieError,
+    SieTextError,
+    SieTransaction,
+    SieVoucher,
+    sie_read,
+    sie_write,
+)
 
 from .factories import make_payslip, make_run
 
@@ -167,3 +175,56 @@ def test_sie_export_job_keeps_the_file_and_logs_failures(company, user):
     assert job.status == "failed"
     assert not job.result_file
     assert "leave 50.00 SEK" in job.log_lines.get(level="error").message
+
+
+@pytest.mark.parametrize(
+    "text,written",
+    [
+        ("Lönekörning 2026-11-25 – Lön 2026-11", "Lönekörning 2026-11-25 - Lön 2026-11"),
+        ("“Friskvård” — ‘bidrag’", "\\\"Friskvård\\\" - 'bidrag'"),
+        ("Lön\u00a0nov…", "Lön nov..."),
+        ("Åäö ÅÄÖ é ü", "Åäö ÅÄÖ é ü"),
+    ],
+)
+def test_texts_cp437_cannot_hold_are_transliterated_not_question_marks(text, written):
+    doc = SieDocument(
+        company_name="X",
+        vouchers=[
+            SieVoucher(
+                date=datetime.date(2026, 11, 25),
+                text=text,
+                transactions=[SieTransaction("7210", D("1")), SieTransaction("1930", D("-1"))],
+            )
+        ],
+    )
+    data = sie_write(doc)
+    assert f'#VER "" "" 20261125 "{written}"'.encode("cp437") in data
+    assert b"?" not in data
+
+
+def test_writer_refuses_a_character_it_cannot_hold():
+    doc = SieDocument(company_name="Kaffe ☕ AB")
+    with pytest.raises(SieTextError, match="U\\+2615"):
+        sie_write(doc)
+
+
+@pytest.mark.django_db
+def test_export_job_warns_about_an_object_without_a_name(company, user):
+    run = make_run(company=company)
+    make_payslip(
+        run=run,
+        lines=[("MÅNLÖN", "30000.00", "1", {"1": "100", "6": "P-100"})],
+        tax="9000.00",
+        contributions="9426.00",
+        net_pay="20999.60",
+    )
+    job = job_start(
+        user=user, company=company, kind="sie_export", parameters={"payroll_run": run.pk}
+    )
+    job = job_execute(job_id=job.pk)
+    assert job.status == "succeeded", job.message
+    warnings = list(job.log_lines.filter(level="warning").values_list("message", flat=True))
+    assert len(warnings) == 2  # neither cost centre 100 nor project P-100 has a name
+    assert any("P-100" in w and "dimension 6" in w for w in warnings)
+    assert any("Object 100 of dimension 1" in w for w in warnings)
+    assert b'#OBJEKT 6 "P-100" ""' in job.result_file.read()

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from employees.models import Employee
 from integrations.models import Job
@@ -127,22 +128,80 @@ def test_status_selection(company, employees, sandbox, link):
     assert len(sandbox.received) == 4
 
 
-def test_print_handling_for_non_users(company, employees, sandbox, link):
+def test_print_handling_for_non_users_goes_to_kivras_print_add_on(
+    company, employees, sandbox, link
+):
+    """With Kivra's print add-on on the link and allowed for the employee, a non-user's
+    payslip goes to Kivra marked for print (Kivra posts it): its own state, no local batch."""
     link.print_handling = True
     link.save()
+    sandbox.options["print_integration"] = True
     Employee.objects.filter(pk=employees[4].pk).update(kivra_allow_print=True)
     make_run(company, employees)
     job = dispatch(company)
-    assert job.summary == {"sent": 4, "retained": 1, "printed": 1}
-    assert job.result_file.name.endswith(".pdf")
-    assert job.result_file.open("rb").read().startswith(b"%PDF")
-    printed = PayslipDelivery.objects.get(channel="print")
-    assert printed.status == "printed" and printed.payslip.employee == employees[4]
-    assert employees[4].personal_identity_number not in {r["ssn"] for r in sandbox.received}
-    # Again: the printed payslip is not printed twice.
+    assert job.summary == {"sent": 4, "retained": 1, "kivra_printing": 1}
+    assert not job.result_file
+    printed = PayslipDelivery.objects.get(channel="kivra_print")
+    assert printed.status == "kivra_printing" and printed.payslip.employee == employees[4]
+    [entry] = [r for r in sandbox.received if r["print_marked"]]
+    assert entry["ssn"] == employees[4].personal_identity_number and entry["printed"]
+    assert "Sent to Kivra for printing" in " ".join(job.log_lines.values_list("message", flat=True))
+    # Again: nothing is sent twice.
+    requests = sandbox.content_requests
     again = dispatch(company)
     assert again.summary == {"already_sent": 6}
-    assert not again.result_file
+    assert sandbox.content_requests == requests
+
+
+@pytest.mark.parametrize("add_on", [False, True])
+def test_retained_content_refused_by_kivra_goes_to_print_handling_once(
+    company, employees, sandbox, link, add_on
+):
+    """Kivra refuses retained content (42221): the Kivra delivery ends RETAIN_REFUSED, the
+    payslip goes to print handling per the link, and no later dispatch rebuilds or resends
+    it to Kivra."""
+    sandbox.options.update(retain_refused=True, print_integration=add_on)
+    link.print_handling = add_on
+    link.save()
+    # employees[4] allows Kivra's print handling, employees[5] does not.
+    Employee.objects.filter(pk=employees[4].pk).update(kivra_allow_print=True)
+    make_run(company, employees)
+    job = dispatch(company)
+    refused = PayslipDelivery.objects.filter(channel="kivra", status="retain_refused")
+    messages = " ".join(job.log_lines.values_list("message", flat=True))
+    assert "refused to keep it as retained content" in messages
+    if add_on:
+        # With the add-on, the allowed one goes to Kivra's print handling at once (never
+        # retained); the other one is retained, refused, and has no print route.
+        assert refused.count() == 1
+        assert job.summary == {"sent": 4, "kivra_printing": 1, "failed": 1}
+        assert [r["ssn"] for r in sandbox.received if r["printed"]] == [
+            employees[4].personal_identity_number
+        ]
+        assert "does not allow Kivra's print handling" in messages
+    else:
+        assert refused.count() == 2
+        assert job.summary == {"sent": 4, "printed": 2}
+        assert job.result_file.open("rb").read().startswith(b"%PDF")
+        assert "print batch for posting" in messages
+    assert set(refused.values_list("error_code", flat=True)) == {"42221"}
+    requests = sandbox.content_requests
+    again = dispatch(company)
+    assert sandbox.content_requests == requests  # nothing rebuilt or resent to Kivra
+    if add_on:
+        assert again.summary == {"already_sent": 5, "failed": 1}
+    else:
+        assert again.summary == {"already_sent": 6}
+
+
+def test_generated_at_is_when_the_content_was_generated(company, employees, sandbox, link):
+    before = timezone.now().replace(microsecond=0)
+    make_run(company, employees[:1])
+    dispatch(company)
+    [entry] = sandbox.received
+    generated = datetime.datetime.fromisoformat(entry["generated_at"])
+    assert generated.tzinfo is not None and generated >= before
+    assert entry["generated_at"][:10] != PAYDAY.isoformat()
 
 
 def test_recipient_unavailable_between_match_and_send(company, employees, users, link):
@@ -162,14 +221,15 @@ def test_unavailable_with_print_goes_to_print(company, employees, users, link):
     link.print_handling = True
     link.save()
     Employee.objects.filter(pk=employees[0].pk).update(kivra_allow_print=True)
-    sandbox = KivraSandbox(users=users, unavailable=[users[0]])
+    sandbox = KivraSandbox(users=users, unavailable=[users[0]], print_integration=True)
     with sandbox.serving() as url:
         link.base_url = url
         link.save()
         make_run(company, employees)
         job = dispatch(company)
-    assert job.summary == {"sent": 3, "retained": 2, "printed": 1}
-    assert users[0] not in {r["ssn"] for r in sandbox.received}
+    assert job.summary == {"sent": 3, "retained": 2, "kivra_printing": 1}
+    [entry] = [r for r in sandbox.received if r["ssn"] == users[0]]
+    assert entry["printed"]
 
 
 def test_missing_and_invalid_personal_identity_numbers(company, employees, sandbox, link):
@@ -520,3 +580,35 @@ def test_a_chunk_whose_worker_died_is_finished_by_another_worker(
     assert_no_duplicates(sandbox)
     assert len(sandbox.received) == 6
     assert job.log_lines.filter(message__contains="taken over").count() == 1
+
+
+def test_an_unconfirmed_payslip_is_resolved_by_someone_who_looked_in_kivra(
+    company, employees, sandbox, link, user
+):
+    make_run(company, employees[:2])
+    sandbox.options["fail_content_next"] = 2  # refused before Kivra did anything
+    first = dispatch(company)
+    assert first.summary == {"failed": 2} and sandbox.received == []
+    found, missing = PayslipDelivery.objects.order_by("pk")
+    services.payslip_delivery_resolve_unconfirmed(delivery=found, user=user, delivered=True)
+    services.payslip_delivery_resolve_unconfirmed(delivery=missing, user=user, delivered=False)
+    found.refresh_from_db()
+    assert found.status == "sent" and str(user) in found.error_message
+    again = dispatch(company)
+    assert again.summary == {"already_sent": 1, "sent": 1}
+    assert [r["ssn"] for r in sandbox.received] == [
+        missing.payslip.employee.personal_identity_number
+    ]
+    with pytest.raises(ValidationError):
+        services.payslip_delivery_resolve_unconfirmed(delivery=found, user=user, delivered=False)
+
+
+def test_resolving_needs_the_dispatch_permission(company, employees, sandbox, link, make_user):
+    make_run(company, employees[:1])
+    sandbox.options["fail_content_next"] = 1
+    dispatch(company)
+    delivery = PayslipDelivery.objects.get()
+    with pytest.raises(PermissionDenied):
+        services.payslip_delivery_resolve_unconfirmed(
+            delivery=delivery, user=make_user(company, role="viewer"), delivered=True
+        )

@@ -32,7 +32,9 @@ def sandbox():
 @pytest.fixture
 def link(company, sandbox):
     with sandbox.serving() as url:
-        yield PayrollLink.objects.create(company=company, base_url=url, api_token="sandbox-token")
+        yield PayrollLink.objects.create(
+            company=company, base_url=url, api_token="sandbox-token", is_sandbox=True
+        )
 
 
 @pytest.fixture

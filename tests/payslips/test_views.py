@@ -186,6 +186,8 @@ def _link_form(link, **changes) -> dict:
         data["send_payslips"] = "on"
     if link.print_handling:
         data["print_handling"] = "on"
+    if link.is_sandbox:
+        data["is_sandbox"] = "on"
     for key, value in changes.items():
         if value is False:
             data.pop(key, None)
@@ -334,3 +336,14 @@ def test_the_form_keeps_the_selection_after_a_dispatch(browser, company, employe
     text = response.content.decode()
     assert '<option value="2026-01-25" selected>' in text
     assert '<option value="preliminary" selected>' in text
+
+
+@pytest.mark.django_db
+def test_dispatch_page_says_which_print_handling_applies(browser, company):
+    link = KivraLinkFactory(company=company, print_handling=False)
+    page = browser.get(URL).content.decode()
+    assert "No Kivra print add-on" in page and "print batch" in page
+    link.print_handling = True
+    link.save()
+    page = browser.get(URL).content.decode()
+    assert "Kivra&#x27;s print add-on is on" in page or "Kivra's print add-on is on" in page
