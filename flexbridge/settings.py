@@ -245,6 +245,16 @@ X_FRAME_OPTIONS = "DENY"
 # --- Uploads and jobs ---------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest upload (all files of one request together), enforced while the body streams in
+# (flexbridge.uploads): over it the request is refused (413) and nothing is stored. Each
+# kind of file has its own, smaller limit on top (PAXML_MAX_FILE_BYTES,
+# PROJECT_ATTACHMENT_MAX_BYTES).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "flexbridge.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # How many log lines a job keeps; past this only the count grows.
 JOB_LOG_MAX_LINES = env.int("JOB_LOG_MAX_LINES", default=100_000)
 # PAXml: largest file read (upload or command line), and how many problems a job lists.
@@ -263,7 +273,14 @@ LOGGING = {
     "filters": {"mask_pin": {"()": "flexbridge.logging.MaskPersonalIdentityNumbers"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pin"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Access logs (runserver's and gunicorn's) carry query strings such as ?search=:
+        # through the masking handler, never their own unmasked one.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Sandboxes of outside systems that `make run` starts beside the app: {name: port}.

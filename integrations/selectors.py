@@ -8,6 +8,7 @@ import io
 from django.http import FileResponse
 
 from companies.selectors import user_has_company_perm
+from flexbridge.csvsafe import csv_cell
 
 from .models import FILE_HOLDS_PERMISSIONS, FileHolds, Job, JobLogLine
 
@@ -51,10 +52,18 @@ def job_log_lines(*, job: Job):
 
 
 def job_log_csv(*, job: Job) -> bytes:
-    """The job's log as a CSV file (UTF-8 with BOM so spreadsheet programs read å, ä, ö)."""
+    """The job's log as a CSV file (UTF-8 with BOM so spreadsheet programs read å, ä, ö);
+    text cells that a spreadsheet would run as a formula start with an apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(["time", "level", "item", "message"])
     for line in job_log_lines(job=job).iterator(chunk_size=2000):
-        writer.writerow([line.created_at.isoformat(), line.level, line.item, line.message])
+        writer.writerow(
+            [
+                line.created_at.isoformat(),
+                line.level,
+                csv_cell(line.item),
+                csv_cell(line.message),
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from integrations.models import Job
-from integrations.services import job_start
+from integrations.services import job_start, job_start_check
 
 from .. import codes
 
@@ -28,21 +28,27 @@ def paxml_import_start(
     """Store the uploaded file and start a ``paxml_import`` job on it."""
     _licensed(company)
     codes.profile_get(profile)
+    # Permission first: a refused upload is never stored.
+    job_start_check(user=user, company=company, kind="paxml_import")
     limit = getattr(settings, "PAXML_MAX_FILE_BYTES", 512 * 1024 * 1024)
     if upload.size > limit:
         raise ValidationError({"file": _("The file is larger than %(n)s bytes.") % {"n": limit}})
     path = default_storage.save(f"paxml/uploads/{uuid.uuid4().hex}.pax", upload)
-    return job_start(
-        user=user,
-        company=company,
-        kind="paxml_import",
-        parameters={
-            "path": path,
-            "name": (upload.name or "")[:255],
-            "dry_run": bool(dry_run),
-            "profile": profile,
-        },
-    )
+    try:
+        return job_start(
+            user=user,
+            company=company,
+            kind="paxml_import",
+            parameters={
+                "path": path,
+                "name": (upload.name or "")[:255],
+                "dry_run": bool(dry_run),
+                "profile": profile,
+            },
+        )
+    except BaseException:
+        default_storage.delete(path)
+        raise
 
 
 def paxml_export_start(
