@@ -177,7 +177,9 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Without a broker the tasks run in-process, right when they are enqueued (after commit).
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# (CELERY_TASK_ALWAYS_EAGER=false without a broker: jobs stay queued in memory; the fuzz gate
+# uses that to exercise the API without running the jobs it starts.)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 # A worker killed mid-job gives the task back to the queue; job services resume by item.
 CELERY_TASK_ACKS_LATE = True
