@@ -196,7 +196,9 @@ class CompanyScopedViewSetMixin:
     """For DRF viewsets over company-owned models.
 
     The queryset is scoped to the user's companies; a create is allowed only in a company
-    where the user's role grants the add permission.
+    where the user's role grants the add permission, and every create and update passes
+    :class:`CompanyWriteScope` (the row and its foreign keys in one company where the user
+    may write the model, else 404).
     """
 
     permission_classes = [permissions.IsAuthenticated, CompanyRolePermissions]

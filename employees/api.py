@@ -499,8 +499,19 @@ class EmployeeViewSet(
         )
         return Response(serializer_class(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=EmploymentRateSerializer, responses=EmploymentRateSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="employment-rates")
+    @extend_schema(methods=["GET"], responses=EmploymentRateSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=EmploymentRateSerializer,
+        responses={201: EmploymentRateSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="employment-rates",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def employment_rates(self, request, pk=None):
         """The dated employment rates; POST sets one from ``valid_from``."""
         return self._dated(
@@ -511,8 +522,17 @@ class EmployeeViewSet(
             related="employment_rates",
         )
 
-    @extend_schema(request=MonthlySalarySerializer, responses=MonthlySalarySerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="monthly-salaries")
+    @extend_schema(methods=["GET"], responses=MonthlySalarySerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=MonthlySalarySerializer, responses={201: MonthlySalarySerializer}
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="monthly-salaries",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def monthly_salaries(self, request, pk=None):
         return self._dated(
             request,
@@ -522,8 +542,17 @@ class EmployeeViewSet(
             related="monthly_salaries",
         )
 
-    @extend_schema(request=HourlyWageSerializer, responses=HourlyWageSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="hourly-wages")
+    @extend_schema(methods=["GET"], responses=HourlyWageSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=HourlyWageSerializer, responses={201: HourlyWageSerializer}
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="hourly-wages",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def hourly_wages(self, request, pk=None):
         return self._dated(
             request,

@@ -7,7 +7,8 @@ lines and messages can be scrubbed too.
 
 import re
 
-_PIN_RE = re.compile(r"(?<!\d)((?:19|20)?\d{6})[-+]?(\d{4})(?!\d)")
+# The separator may be URL-encoded (``%2D``, ``%2B``) in query strings of access logs.
+_PIN_RE = re.compile(r"(?<!\d)((?:19|20)?\d{6})(?:[-+]|%2[DdBb])?(\d{4})(?!\d)")
 
 
 def mask_personal_identity_number(value: str | None) -> str:

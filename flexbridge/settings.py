@@ -197,8 +197,11 @@ else:
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Without a broker (tests, management commands) tasks run in-process, right when they are
-# enqueued (after commit).
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and not EMBEDDED_WORKER
+# enqueued (after commit). (CELERY_TASK_ALWAYS_EAGER=false without a broker: jobs stay queued
+# in memory; the fuzz gate uses that to exercise the API without running the jobs it starts.)
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL and not EMBEDDED_WORKER
+)
 CELERY_TASK_EAGER_PROPAGATES = False
 # A worker killed mid-job gives the task back to the queue; job services resume by item.
 CELERY_TASK_ACKS_LATE = True
@@ -266,6 +269,16 @@ X_FRAME_OPTIONS = "DENY"
 # --- Uploads and jobs ---------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Largest upload (all files of one request together), enforced while the body streams in
+# (flexbridge.uploads): over it the request is refused (413) and nothing is stored. Each
+# kind of file has its own, smaller limit on top (PAXML_MAX_FILE_BYTES,
+# PROJECT_ATTACHMENT_MAX_BYTES).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=512 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "flexbridge.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # How many log lines a job keeps; past this only the count grows.
 JOB_LOG_MAX_LINES = env.int("JOB_LOG_MAX_LINES", default=100_000)
 # Fanned-out jobs (integrations.services.job_chunks_drain): a chunk's worker writes a
@@ -305,7 +318,14 @@ LOGGING = {
     "filters": {"mask_pin": {"()": "flexbridge.logging.MaskPersonalIdentityNumbers"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pin"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Access logs (runserver's and gunicorn's) carry query strings such as ?search=:
+        # through the masking handler, never their own unmasked one.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Program links may reach loopback/private/link-local addresses only when marked as sandbox

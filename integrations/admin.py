@@ -132,9 +132,19 @@ class JobAdmin(CompanyScopedAdmin):
 
     @admin.action(description=_("Cancel the selected jobs"))
     def cancel_jobs(self, request, queryset):
+        refused = []
         for job in queryset:
-            services.job_cancel(job=job, user=request.user)
-        messages.success(request, _("Cancel requested."))
+            try:
+                services.job_cancel(job=job, user=request.user)
+            except PermissionDenied:
+                refused.append(str(job))
+        if refused:
+            messages.error(
+                request,
+                _("Your role may not cancel: %(jobs)s.") % {"jobs": ", ".join(refused)},
+            )
+        if len(refused) < len(queryset):
+            messages.success(request, _("Cancel requested."))
 
     def get_urls(self):
         custom = [

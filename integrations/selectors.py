@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from companies.selectors import user_has_company_perm
+from flexbridge.csvsafe import csv_cell
 
 from .messages import (
     HIDDEN_PARAMETERS,
@@ -64,13 +65,21 @@ def job_log_lines(*, job: Job):
 
 def job_log_csv(*, job: Job) -> bytes:
     """The job's log as a CSV file (UTF-8 with BOM so spreadsheet programs read å, ä, ö):
-    local times as the pages show them, levels and messages in the reader's language."""
+    local times as the pages show them, levels and messages in the reader's language; text
+    cells that a spreadsheet would run as a formula start with an apostrophe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow([_("Time"), _("Level"), _("Item"), _("Message")])
     for line in job_log_lines(job=job).iterator(chunk_size=2000):
         local = timezone.localtime(line.created_at).replace(microsecond=0, tzinfo=None)
-        writer.writerow([local.isoformat(sep=" "), line.get_level_display(), line.item, line.text])
+        writer.writerow(
+            [
+                local.isoformat(sep=" "),
+                line.get_level_display(),
+                csv_cell(line.item),
+                csv_cell(line.text),
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

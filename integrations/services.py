@@ -163,14 +163,20 @@ def job_create(
     return job
 
 
-def job_start(*, user, company: Company, kind: str, parameters: dict | None = None) -> Job:
-    """Start a job on behalf of a user, who needs the kind's permission in that company."""
+def job_start_check(*, user, company: Company, kind: str) -> None:
+    """Raise PermissionDenied unless ``user`` may start ``kind`` jobs in ``company`` (call
+    it before storing anything a job will read, e.g. an upload)."""
     registered = job_kind(kind)
     if not user_has_company_perm(user=user, perm=registered.permission, company=company):
         raise PermissionDenied(
             _("You may not start '%(job)s' in %(company)s.")
             % {"job": registered.label, "company": company.name}
         )
+
+
+def job_start(*, user, company: Company, kind: str, parameters: dict | None = None) -> Job:
+    """Start a job on behalf of a user, who needs the kind's permission in that company."""
+    job_start_check(user=user, company=company, kind=kind)
     return job_create(company=company, kind=kind, started_by=user, parameters=parameters)
 
 

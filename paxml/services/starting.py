@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from integrations.models import Job
-from integrations.services import job_start
+from integrations.services import job_start, job_start_check
 
 from .. import codes
 
@@ -38,25 +38,31 @@ def paxml_import_start(
     ``paxml_import_run``; the job reports in the language active now)."""
     _licensed(company)
     codes.profile_get(profile)
+    # Permission first: a refused upload is never stored.
+    job_start_check(user=user, company=company, kind="paxml_import")
     limit = settings.PAXML_MAX_FILE_BYTES
     if upload.size > limit:
         raise ValidationError({"file": _("The file is larger than %(n)s bytes.") % {"n": limit}})
     path = default_storage.save(f"paxml/uploads/{uuid.uuid4().hex}.pax", upload)
-    return job_start(
-        user=user,
-        company=company,
-        kind="paxml_import",
-        parameters={
-            "path": path,
-            "name": (upload.name or "")[:255],
-            "dry_run": bool(dry_run),
-            "profile": profile,
-            "create_missing": bool(create_missing),
-            "confirm_organisation_number": bool(confirm_organisation_number),
-            "source_name": (source_name or "").strip()[:200],
-            "language": translation.get_language() or settings.LANGUAGE_CODE,
-        },
-    )
+    try:
+        return job_start(
+            user=user,
+            company=company,
+            kind="paxml_import",
+            parameters={
+                "path": path,
+                "name": (upload.name or "")[:255],
+                "dry_run": bool(dry_run),
+                "profile": profile,
+                "create_missing": bool(create_missing),
+                "confirm_organisation_number": bool(confirm_organisation_number),
+                "source_name": (source_name or "").strip()[:200],
+                "language": translation.get_language() or settings.LANGUAGE_CODE,
+            },
+        )
+    except BaseException:
+        default_storage.delete(path)
+        raise
 
 
 def paxml_export_start(

@@ -88,3 +88,19 @@ def test_viewer_may_not_change_project_events(api_client, company, make_user):
     api_client.force_authenticate(make_user(company, role="viewer"))
     response = api_client.patch(f"/api/v1/project-events/{row.pk}/", {"name": "x"}, format="json")
     assert response.status_code == 403
+
+
+def test_admin_cancel_action_follows_the_role(client, company, make_user):
+    allowed = JobFactory(company=company, kind="payroll_sync", parameters={})
+    refused = JobFactory(company=company, kind="kivra_dispatch", parameters={})
+    client.force_login(make_user(company, role="hr_admin"))
+    response = client.post(
+        reverse("admin:integrations_job_changelist"),
+        {"action": "cancel_jobs", "_selected_action": [allowed.pk, refused.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    allowed.refresh_from_db()
+    refused.refresh_from_db()
+    assert (allowed.status, refused.status) == (Job.Status.CANCELLED, Job.Status.QUEUED)
+    assert "may not cancel" in response.content.decode()
