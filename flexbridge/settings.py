@@ -329,7 +329,7 @@ LOGGING = {
 }
 
 # Program links may reach loopback/private/link-local addresses only when marked as sandbox
-# links; this lifts the rule for every link (integrations/outbound.py). Off in production.
+# links; this lifts the rule for every link (integrations/clients/outbound.py). Off in production.
 OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # Sandboxes of outside systems that `make run` starts beside the app: {name: port}.

@@ -15,6 +15,8 @@ from simple_history.models import HistoricalRecords
 from companies.models import CompanyOwned, CompanyScopedQuerySet
 from flexbridge.fields import EncryptedTextField
 
+from .clients.outbound import private_addresses_allowed, url_problems
+
 
 class FileHolds(models.TextChoices):
     """What personal data a job's file holds; each tag needs its own capability to
@@ -292,8 +294,6 @@ class PayrollLink(CompanyOwned):
         return self.master == MasterSystem.HR
 
     def clean(self) -> None:
-        from .outbound import private_addresses_allowed, url_problems
-
         problems = url_problems(self.base_url, allow_private=private_addresses_allowed(link=self))
         if problems:
             raise ValidationError({"base_url": problems})

@@ -21,9 +21,9 @@ from paxml.records import DatedValue, Header, Person
 from paxml.writer import PaxmlWriter
 
 from .clients.config import client_options
+from .clients.outbound import OutboundPolicy, private_addresses_allowed
 from .clients.payroll import EmployeePage, PayrollClient, PayrollEmployee
 from .models import PayrollLink
-from .outbound import OutboundPolicy, private_addresses_allowed
 
 
 class PayrollLinkMissing(DomainError):

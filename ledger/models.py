@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from companies.models import CompanyOwned
 from flexbridge.fields import EncryptedTextField
+from integrations.clients.outbound import private_addresses_allowed, url_problems
 
 account_number_validator = RegexValidator(
     r"^[0-9]{4,10}$", _("An account number has 4 to 10 digits (BAS: 4).")
@@ -153,8 +154,6 @@ class VismaLink(CompanyOwned):
         return f"Visma.Net {self.target_company_name or self.tenant_id}"
 
     def clean(self) -> None:
-        from integrations.outbound import private_addresses_allowed, url_problems
-
         allow = private_addresses_allowed(link=self)
         errors = {
             name: problems

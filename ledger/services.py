@@ -20,9 +20,9 @@ from companies.selectors import user_has_company_perm
 from flexbridge.errors import DomainError
 from integrations.clients.base import AnswerLost, OutsideSystemError, TransientError
 from integrations.clients.config import client_options
+from integrations.clients.outbound import OutboundPolicy, private_addresses_allowed
 from integrations.clients.visma import VismaClient, VismaRefused
 from integrations.models import FileHolds
-from integrations.outbound import OutboundPolicy, private_addresses_allowed
 from payslips.models import PayslipLine
 
 from . import selectors

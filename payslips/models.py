@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from companies.models import CompanyOwned, CompanyScopedQuerySet
 from flexbridge.fields import EncryptedTextField
+from integrations.clients.outbound import private_addresses_allowed, url_problems
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -374,8 +375,6 @@ class KivraLink(CompanyOwned):
         return f"Kivra {self.tenant_key} ({self.get_environment_display()})"
 
     def clean(self) -> None:
-        from integrations.outbound import private_addresses_allowed, url_problems
-
         if self.environment == self.Environment.TEST and not self.has_test_account:
             raise ValidationError(
                 {

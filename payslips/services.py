@@ -43,8 +43,8 @@ from employees.models import Employee
 from integrations.clients.base import OutsideSystemError
 from integrations.clients.config import client_options
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
+from integrations.clients.outbound import OutboundPolicy, private_addresses_allowed
 from integrations.models import FileHolds, Job
-from integrations.outbound import OutboundPolicy, private_addresses_allowed
 from integrations.ratelimit import LocalWindowLimiter, window_limiter
 from integrations.services import JobCancelled, JobContext
 

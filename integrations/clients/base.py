@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from flexbridge.masking import mask_text
-from integrations.outbound import OutboundPolicy, OutboundRefused
+from integrations.clients.outbound import OutboundPolicy, OutboundRefused
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from integrations.clients.base import AddressRefused
+from integrations.clients.outbound import OutboundPolicy, address_is_public, url_problems
 from integrations.clients.visma import VismaClient
-from integrations.outbound import OutboundPolicy, address_is_public, url_problems
 from integrations.sandboxes.visma import VismaSandbox
 from integrations.services import job_execute, job_start
 from ledger.models import VismaLink
