@@ -1554,6 +1554,21 @@ def _content(values) -> tuple:
     return tuple(_norm_value(v) for v in values)
 
 
+def _pair_by_content(
+    importer: _Importer, plain: list[int], keys: list, pool: dict, *, relink: list, insert: list
+) -> None:
+    """Posts without a postid: one earlier row of the same source with the same content is
+    kept (relinked, counted unchanged) per post; the others are added."""
+    for i in plain:
+        same = pool.get(keys[i])
+        if same:
+            relink.append(same.pop())
+            importer.count("unchanged")
+        else:
+            importer.count("added")
+            insert.append(i)
+
+
 def _pair(importer: _Importer, new_by_pid: dict, old_by_pid: dict, keys: list) -> tuple:
     """Per postid: the same rows again → unchanged (the old rows are kept), else the old
     rows go and the new ones come. Returns (indexes to insert, old ids to keep, to delete)."""
@@ -1643,14 +1658,7 @@ def _match_time(importer: _Importer, file, rows: list, links: list) -> tuple[lis
         pool: dict[tuple, list[int]] = defaultdict(list)
         for pk, *values in found:
             pool[(*_content(values[:6]), values[6] or "")].append(pk)
-        for i in plain:
-            same = pool.get(keys[i])
-            if same:
-                relink.append(same.pop())
-                importer.count("unchanged")
-            else:
-                importer.count("added")
-                insert.append(i)
+        _pair_by_content(importer, plain, keys, pool, relink=relink, insert=insert)
     if delete:
         _delete_time_ids(delete)
     if relink:
@@ -1696,14 +1704,7 @@ def _match_salary(importer: _Importer, file, rows: list) -> list:
         pool: dict[tuple, list[int]] = defaultdict(list)
         for pk, *values in found:
             pool[_content(values)].append(pk)
-        for i in plain:
-            same = pool.get(keys[i])
-            if same:
-                relink.append(same.pop())
-                importer.count("unchanged")
-            else:
-                importer.count("added")
-                insert.append(i)
+        _pair_by_content(importer, plain, keys, pool, relink=relink, insert=insert)
     if delete:
         _raw_delete(SalaryRow.objects.filter(pk__in=delete))
     if relink:

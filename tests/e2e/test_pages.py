@@ -21,7 +21,7 @@ from integrations.sandboxes.kivra import KivraSandbox
 from integrations.services import job_execute
 from tests.e2e.test_browser import browser_page, short_lived_connections
 from tests.employees.factories import EmployeeFactory
-from tests.integrations import test_payroll_helpers as payroll_helpers
+from tests.integrations import conftest as payroll_fixtures
 from tests.ledger.test_views import run_with_payslip
 from tests.payslips.factories import KivraLinkFactory, make_run
 
@@ -31,10 +31,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 _ = (browser_page, short_lived_connections)
 # The payroll sandbox and the company's link to it (the switchover's tests' fixtures).
 fast_client, sandbox, served, link = (
-    payroll_helpers.fast_client,
-    payroll_helpers.sandbox,
-    payroll_helpers.served,
-    payroll_helpers.link,
+    payroll_fixtures.fast_client,
+    payroll_fixtures.sandbox,
+    payroll_fixtures.served,
+    payroll_fixtures.link,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
