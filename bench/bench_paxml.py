@@ -139,13 +139,15 @@ def _copy(rows) -> None:
 
     columns = (
         "company_id, employee_id, date, time_code_id, hours, internal_comment, "
-        "external_comment, billable, reviewed, released_for_billing, created_at"
+        "external_comment, billable, reviewed, released_for_billing, review_status, created_at"
     )
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.copy(f"COPY projects_timeregistration ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((*row, "bench", "", False, False, False, "2024-01-01T00:00:00Z"))
+                copy.write_row(
+                    (*row, "bench", "", False, False, False, "pending", "2024-01-01T00:00:00Z")
+                )
 
 
 def _baseline_export(company, out) -> None:

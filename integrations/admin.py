@@ -280,8 +280,20 @@ class SwitchoverAdmin(CompanyScopedAdmin):
         "link_before",
         "started_by",
         "finished_at",
+        "personnel_file_download",
     ]
+    exclude = ["personnel_file"]  # no media URL: downloaded through the checked view
     inlines = [SwitchoverEventInline]
+
+    @admin.display(description=_("Personnel file"))
+    def personnel_file_download(self, obj):
+        if not obj.personnel_file:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("switchover:personnel-file", args=[obj.pk]),
+            obj.personnel_file.name.rsplit("/", 1)[-1],
+        )
 
     def has_add_permission(self, request):
         return False

@@ -33,17 +33,24 @@ def jobs_recent_for_user(*, user, limit: int = 10):
     return jobs_for_user(user=user)[:limit]
 
 
-def job_file_missing_permissions(*, user, job: Job) -> list[str]:
-    """The capabilities ``user`` lacks in the job's company to download its file (one per
-    kind of personal data the file holds); empty when the download is allowed."""
+def file_missing_permissions(*, user, company_id: int, holds) -> list[str]:
+    """The capabilities ``user`` lacks in the company to download a file that holds
+    ``holds`` (FileHolds tags), one per kind of personal data; empty when it is allowed."""
     missing = []
-    for tag in job.result_file_holds or []:
+    for tag in holds or []:
         perm = FILE_HOLDS_PERMISSIONS.get(tag)
         if perm is None:  # an unknown tag: only those who see everything
             perm = "companies.view_personal_identity_number"
-        if not user_has_company_perm(user=user, perm=perm, company=job.company_id):
+        if not user_has_company_perm(user=user, perm=perm, company=company_id):
             missing.append(str(FileHolds(tag).label) if tag in FileHolds.values else tag)
     return missing
+
+
+def job_file_missing_permissions(*, user, job: Job) -> list[str]:
+    """The capabilities ``user`` lacks in the job's company to download its file."""
+    return file_missing_permissions(
+        user=user, company_id=job.company_id, holds=job.result_file_holds
+    )
 
 
 def job_file_may_download(*, user, job: Job) -> bool:

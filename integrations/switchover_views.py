@@ -7,7 +7,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,9 +17,10 @@ from companies.models import Company
 from companies.selectors import user_has_company_perm
 from flexbridge.errors import REFUSALS, page_error
 
+from . import selectors
 from . import switchover as sw
 from .clients.base import OutsideSystemError
-from .models import Job, PayrollLink
+from .models import FileHolds, Job, PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
@@ -81,6 +82,30 @@ def _companies(user):
         for c in Company.objects.for_user(user).select_related("license")
         if user_has_company_perm(user=user, perm=sw.PERMISSION, company=c)
     ]
+
+
+@login_required
+def personnel_file_download(request, pk: int):
+    """The personnel file uploaded for a file-based switchover: it holds personal identity
+    numbers, bank details and salaries, so it needs the switchover permission and the
+    capability for each of them in the switchover's company (never a media URL)."""
+    companies = {c.pk for c in _companies(request.user)}
+    switchover = Switchover.objects.filter(pk=pk, company_id__in=companies).first()
+    if switchover is None or not switchover.personnel_file:
+        raise Http404
+    missing = selectors.file_missing_permissions(
+        user=request.user, company_id=switchover.company_id, holds=list(FileHolds)
+    )
+    if missing:
+        raise PermissionDenied(
+            _("This file holds data your role may not see: %(what)s.")
+            % {"what": ", ".join(missing)}
+        )
+    return FileResponse(
+        switchover.personnel_file.open("rb"),
+        as_attachment=True,
+        filename=f"switchover-{switchover.company.code}-{switchover.pk}-personnel.pax",
+    )
 
 
 @login_required

@@ -915,6 +915,7 @@ _TIME_COLUMNS = (
     "billable",
     "reviewed",
     "released_for_billing",
+    "review_status",
     "created_at",
 )
 
@@ -930,6 +931,7 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
     table = TimeRegistration._meta.db_table
     link_table = ImportedTimeRegistration._meta.db_table
     now = timezone.now()
+    pending = TimeRegistration._meta.get_field("review_status").default  # not reviewed
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -957,6 +959,7 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
                         False,
                         False,
                         False,
+                        pending,
                         now,
                     )
                 )

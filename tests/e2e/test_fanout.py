@@ -29,6 +29,9 @@ WORKER_ENV = {
     "JOB_CHUNK_STALE_SECONDS": "3",
     "JOB_CHUNK_POLL_SECONDS": "0.2",
     "LANGUAGE_CODE": "en",  # the log lines asserted below
+    # The link relies on Kivra's duplicate control, as in production; its sandbox listens
+    # on 127.0.0.1, which such a link may reach only with this setting.
+    "OUTBOUND_ALLOW_PRIVATE_ADDRESSES": "true",
 }
 
 
@@ -39,10 +42,13 @@ def test_dispatch_over_two_workers_one_killed_mid_chunk(celery_workers):
     ]
     make_run(company, employees)
     sandbox = KivraSandbox(users=[e.personal_identity_number for e in employees], latency_ms=200)
+    # Production's duplicate control: what the killed worker had in flight is resent with
+    # the same bytes and delivered once (on a link without it, it would not be resent).
+    sandbox.options["duplicate_control"] = True
     worker_a = celery_workers("worker-a", env=WORKER_ENV)
     worker_b = celery_workers("worker-b", env=WORKER_ENV)
     with sandbox.serving() as url:
-        KivraLinkFactory(company=company, base_url=url)
+        KivraLinkFactory(company=company, base_url=url, is_sandbox=False)
         job = job_create(
             company=company, kind="kivra_dispatch", parameters={"payment_date": "2026-01-25"}
         )

@@ -177,7 +177,7 @@ def test_release_to_billing_and_see_the_bar(
     assert "5000.00" in page.inner_text("#billing-basis")
     _shot(page, "billing-basis")
     page.goto(f"{live_server.url}/projects/{leaf.pk}/?tab=status")
-    assert "Released for billing: 5.00" in page.inner_text("#bar-released")
+    assert "Released for billing: 5" in page.inner_text("#bar-released")
     width = page.eval_on_selector("#bar-released + .b", "el => el.getBoundingClientRect().width")
     worked = page.eval_on_selector("#bar-worked + .b", "el => el.getBoundingClientRect().width")
     assert 0 < width < worked
