@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "flexbridge.middleware.ServiceRefusalMiddleware",
     "flexbridge.middleware.NotFoundPageMiddleware",
+    "flexbridge.middleware.UploadTooLargePageMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

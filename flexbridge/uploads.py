@@ -27,13 +27,20 @@ class UploadLimitHandler(FileUploadHandler):
         self.limit = settings.UPLOAD_MAX_BYTES
         self.received = 0
         if content_length and content_length > self.limit:
-            raise _refuse(self.limit)
+            raise self._refuse()
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > self.limit:
-            raise _refuse(self.limit)
+            raise self._refuse()
         return raw_data
+
+    def _refuse(self) -> UploadTooLarge:
+        # Marked on the request, so that pages answer with a page a person can read
+        # (flexbridge.middleware.UploadTooLargePageMiddleware); the API answers 413.
+        if self.request is not None:
+            self.request.upload_too_large = self.limit
+        return _refuse(self.limit)
 
     def file_complete(self, file_size):
         return None

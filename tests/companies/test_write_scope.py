@@ -160,6 +160,24 @@ ENDPOINTS = {
         {"employee": _employee, "time_code": _time_code, "project": _project},
         updatable=False,
     ),
+    "payroll-runs": Endpoint(
+        "/api/v1/payroll-runs/",
+        lambda c: {
+            "company": c.pk,
+            "payment_date": "2026-01-25",
+            "period_start": "2026-01-01",
+            "period_end": "2026-01-31",
+            "payslips": [
+                {
+                    "employee_number": EmployeeFactory(company=c).employee_number,
+                    "gross_pay": "100.00",
+                    "net_pay": "100.00",
+                }
+            ],
+        },
+        {"company": _company},
+        updatable=False,  # a run is imported whole; it has no update
+    ),
 }
 CASES = [(name, target) for name, ep in ENDPOINTS.items() for target in ep.targets]
 UPDATE_CASES = [(name, target) for name, target in CASES if ENDPOINTS[name].updatable]

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from flexbridge.uploads import UploadLimitHandler, UploadTooLarge
 from integrations.models import Job
@@ -67,3 +68,26 @@ def test_an_allowed_upload_is_stored_once(api, company, settings):
     )
     assert response.status_code == 202, response.content
     assert len(_stored_files(settings)) == 1
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_page_upload_over_the_limit_answers_a_page_that_says_the_limit(
+    client, user, company, settings, debug
+):
+    """The PAXml upload page in the admin, in Swedish: a 413 page with the limit, not
+    Django's bare or technical 400 page; nothing stored."""
+    settings.DEBUG = debug
+    settings.UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+    client.force_login(user)
+    big = SimpleUploadedFile("big.pax", b"x" * (3 * 1024 * 1024))
+    response = client.post(
+        reverse("admin:paxml_upload"),
+        {"company": company.pk, "file": big},
+        HTTP_ACCEPT_LANGUAGE="sv",
+    )
+    assert response.status_code == 413
+    text = response.content.decode()
+    assert "uppladdningsgränsen på 2 MB" in text
+    assert "Traceback" not in text and "RequestDataTooBig" not in text
+    assert _stored_files(settings) == []
+    assert not Job.objects.exists()
