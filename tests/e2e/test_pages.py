@@ -212,13 +212,15 @@ def test_switch_language_and_read_the_same_job_in_english(page, company):
     job = JobFactory(company=company, parameters={"items": 2, "fail_at": 2})
     job_execute(job_id=job.pk)
     page.goto(f"{page.base}/jobs/{job.pk}/")
-    page.select_option("header select[name=language]", "sv")
+    with page.expect_navigation():  # the switch submits its form: wait for the new page
+        page.select_option("header select[name=language]", "sv")
     page.wait_for_load_state()
     swedish = visible_text(page)
     assert "1 fel." in swedish and "Misslyckades med avsikt." in swedish
     assert_for_people(swedish)
     shot(page, "job-sv")
-    page.select_option("header select[name=language]", "en")
+    with page.expect_navigation():  # the switch submits its form: wait for the new page
+        page.select_option("header select[name=language]", "en")
     page.wait_for_load_state()
     english = visible_text(page)
     assert "1 error." in english and "Failed on purpose." in english
