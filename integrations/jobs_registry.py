@@ -2,8 +2,8 @@
 
 Apps register their kinds in their ``jobs.py`` (imported from ``AppConfig.ready``)::
 
-    register_job_kind("kivra_dispatch", _("Send payslips to Kivra"),
-                      handler=kivra_dispatch_run, permission="companies.run_kivra_dispatch")
+    register_job_kind("paxml_import", _("PAXml import"),
+                      handler=paxml_import_job, permission="companies.run_paxml_import")
 
 A handler is ``handler(*, job, ctx) -> None``; it reports through ``ctx`` (see
 ``integrations.services.JobContext``) and must be idempotent per item, because a job that

@@ -88,10 +88,6 @@ PLAN_BATCH = 32
 LOAD_BATCH = 256
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 # --- payroll runs ----------------------------------------------------------------------------
 
 
@@ -514,7 +510,7 @@ def kivra_client_for(*, link: KivraLink) -> KivraClient:
         client_id=link.client_id,
         client_secret=link.client_secret,
         **client_options("kivra"),
-        max_connections=max(16, _setting("KIVRA_DISPATCH_CONCURRENCY", 16) * 2),
+        max_connections=max(16, settings.KIVRA_DISPATCH_CONCURRENCY * 2),
         resend_safe=link.relies_on_duplicate_control,
         outbound=OutboundPolicy(allow_private=private_addresses_allowed(link=link)),
     )
@@ -1286,13 +1282,13 @@ def _send_all(  # noqa: C901
     claims the deliveries a chunk ahead and writes every answer. Returns the items Kivra
     refused with 40105 that go to print instead."""
     concurrency = max(
-        1, int(job.parameters.get("concurrency") or 0) or _setting("KIVRA_DISPATCH_CONCURRENCY", 16)
+        1, int(job.parameters.get("concurrency") or 0) or settings.KIVRA_DISPATCH_CONCURRENCY
     )
     # Kivra counts per recipient whichever worker sends: the window is shared (Redis).
     limiter = window_limiter(
         namespace=f"kivra:{link.url}:{link.tenant_key}",
-        limit=_setting("KIVRA_RECIPIENT_LIMIT", 50),
-        window=_setting("KIVRA_RECIPIENT_WINDOW", 60.0),
+        limit=settings.KIVRA_RECIPIENT_LIMIT,
+        window=settings.KIVRA_RECIPIENT_WINDOW,
     )
     source = iter(items)
     exhausted = False
