@@ -326,7 +326,7 @@ class ChunkContext(JobContext):
         self.summary = dict(base.get("summary", {}))
         self.errors = int(base.get("errors", 0))
         self.output: dict[str, Any] = {}
-        self.heartbeat = float(getattr(settings, "JOB_CHUNK_HEARTBEAT_SECONDS", 2.0))
+        self.heartbeat = float(settings.JOB_CHUNK_HEARTBEAT_SECONDS)
 
     def set_total(self, total: int) -> None:
         """The job's total was set when it was planned; a chunk does not change it."""
@@ -429,7 +429,7 @@ def job_chunks_drain(*, job_id: int) -> Job:
     which chunk is decided by the chunk rows (``SELECT ... FOR UPDATE SKIP LOCKED``). A
     chunk whose worker died (no heartbeat for ``JOB_CHUNK_STALE_SECONDS``) is taken over
     and run again: its items are idempotent, like a restarted job's."""
-    poll = float(getattr(settings, "JOB_CHUNK_POLL_SECONDS", 0.5))
+    poll = float(settings.JOB_CHUNK_POLL_SECONDS)
     worker = _worker_name()
     while True:
         job = Job.objects.get(pk=job_id)
@@ -454,9 +454,7 @@ def _chunk_claim(*, job: Job, worker: str) -> JobChunk | None:
 
 
 def _chunk_claim_locked(*, job: Job, worker: str) -> JobChunk | None:
-    stale = timezone.now() - datetime.timedelta(
-        seconds=float(getattr(settings, "JOB_CHUNK_STALE_SECONDS", 20.0))
-    )
+    stale = timezone.now() - datetime.timedelta(seconds=float(settings.JOB_CHUNK_STALE_SECONDS))
     here = set(_RUNNING_HERE)
     orphaned = (
         Q(status=JobChunk.Status.RUNNING, heartbeat_at__lt=stale)

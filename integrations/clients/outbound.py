@@ -68,7 +68,7 @@ def url_problems(url: str, *, allow_private: bool) -> list[str]:
 
 def private_addresses_allowed(*, link) -> bool:
     return bool(getattr(link, "is_sandbox", False)) or bool(
-        getattr(settings, "OUTBOUND_ALLOW_PRIVATE_ADDRESSES", False)
+        settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES
     )
 
 
