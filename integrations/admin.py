@@ -322,12 +322,12 @@ class PayrollSyncDeliveryAdmin(CompanyScopedAdmin):
         "status",
         "attempts",
         "next_attempt_at",
-        "last_error",
+        "error_message",
         "notices",
         "job",
         "sent_at",
     ]
-    exclude = ["payload"]
+    exclude = ["request_body"]
     actions = ["retry_now"]
 
     def has_add_permission(self, request):

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from companies.models import CompanyOwned, CompanyScopedQuerySet
 from flexbridge.fields import EncryptedTextField
+from flexbridge.outbox import Outbox
 
 from .clients.outbound import private_addresses_allowed, url_problems
 
@@ -486,10 +487,11 @@ class PayrollSyncChange(CompanyOwned):
         return f"{self.employee_id}: {', '.join(self.fields)}"
 
 
-class PayrollSyncDelivery(CompanyOwned):
-    """One send of an employee's data to payroll, holding the exact bytes sent, so a resend
-    after a lost answer or a failure is identical. PENDING → SENDING → SENT, or FAILED
-    (retried later) / REJECTED (the payroll system refused it; an admin must look)."""
+class PayrollSyncDelivery(CompanyOwned, Outbox):
+    """One send of an employee's data to payroll, holding the exact bytes sent
+    (``request_body``), so a resend after a lost answer or a failure is identical.
+    PENDING → SENDING → SENT, or FAILED (retried later) / REJECTED (the payroll system
+    refused it; an admin must look)."""
 
     class Kind(models.TextChoices):
         EMPLOYEE = "employee", _("Employee data")
@@ -502,10 +504,12 @@ class PayrollSyncDelivery(CompanyOwned):
         FAILED = "failed", _("Failed, will retry")
         REJECTED = "rejected", _("Rejected by payroll")
 
+    CLAIMABLE = (Status.PENDING, Status.FAILED, Status.SENDING)
+
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.EMPLOYEE)
     employee = models.ForeignKey("employees.Employee", on_delete=models.CASCADE, related_name="+")
     employee_number = models.CharField(_("employee number"), max_length=20)
-    payload = models.BinaryField(_("payload"))
+    request_body = models.BinaryField(_("payload"), editable=False, db_column="payload")
     key = models.CharField(
         _("key"),
         max_length=64,
@@ -515,12 +519,10 @@ class PayrollSyncDelivery(CompanyOwned):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
+    error_message = models.TextField(_("last error"), blank=True, db_column="last_error")
     notices = models.JSONField(_("notices from payroll"), default=list, blank=True)
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:

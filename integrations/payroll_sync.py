@@ -180,13 +180,13 @@ def payroll_sync_coalesce(*, company: Company) -> int:
                     company=company,
                     employee=employee,
                     employee_number=employee.employee_number,
-                    payload=body,
+                    request_body=body,
                 )
                 made += 1
             else:
-                delivery.payload = body
+                delivery.request_body = body
                 delivery.employee_number = employee.employee_number
-                delivery.save(update_fields=["payload", "employee_number"])
+                delivery.save(update_fields=["request_body", "employee_number"])
             PayrollSyncChange.objects.filter(pk__in=[r.pk for r in rows]).update(delivery=delivery)
     return made
 
@@ -331,7 +331,7 @@ def _deliveries_write_file(
                 continue
             _resolve_number(delivery, ctx)
             number = delivery.employee_number
-            payload = json.loads(bytes(delivery.payload))
+            payload = json.loads(bytes(delivery.request_body))
             if kind == PayrollSyncDelivery.Kind.ACCOUNTING:
                 units = _accounting_units(payload)
                 if not units:
@@ -379,14 +379,14 @@ def _deliveries_write_file(
             attempts=F("attempts") + 1,
             sent_at=now,
             next_attempt_at=None,
-            last_error="",
+            error_message="",
             job=job,
         )
         PayrollSyncDelivery.objects.filter(pk__in=rejected).update(
             status=PayrollSyncDelivery.Status.REJECTED,
             attempts=F("attempts") + 1,
             next_attempt_at=None,
-            last_error="No cost centre or project in force: not expressible in a PAXml file.",
+            error_message="No cost centre or project in force: not expressible in a PAXml file.",
             job=job,
         )
     counts["sent"] = len(backend.pending)
@@ -420,7 +420,7 @@ def _resolve_number(delivery: PayrollSyncDelivery, ctx: JobContext | None) -> No
 
 def _send_one(*, client, delivery: PayrollSyncDelivery, ctx: JobContext | None) -> str:
     number = delivery.employee_number
-    body = bytes(delivery.payload)
+    body = bytes(delivery.request_body)
     try:
         if delivery.kind == PayrollSyncDelivery.Kind.ACCOUNTING:
             client.request(
@@ -437,14 +437,14 @@ def _send_one(*, client, delivery: PayrollSyncDelivery, ctx: JobContext | None) 
         PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(
             status=PayrollSyncDelivery.Status.FAILED,
             next_attempt_at=timezone.now() + _retry_delay(delivery.attempts),
-            last_error=str(exc),
+            error_message=str(exc),
         )
         if ctx:
             ctx.warning(_("Not sent yet, will retry: %(error)s") % {"error": exc}, item=number)
         return "failed"
     except OutsideSystemError as exc:
         PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(
-            status=PayrollSyncDelivery.Status.REJECTED, last_error=str(exc), next_attempt_at=None
+            status=PayrollSyncDelivery.Status.REJECTED, error_message=str(exc), next_attempt_at=None
         )
         if ctx:
             ctx.error(_("Refused by payroll: %(error)s") % {"error": exc}, item=number)
@@ -453,7 +453,7 @@ def _send_one(*, client, delivery: PayrollSyncDelivery, ctx: JobContext | None) 
         status=PayrollSyncDelivery.Status.SENT,
         sent_at=timezone.now(),
         next_attempt_at=None,
-        last_error="",
+        error_message="",
         notices=notices,
     )
     if ctx:
@@ -538,7 +538,7 @@ def payroll_accounting_send_run(*, job: Job, ctx: JobContext) -> None:
     for delivery in PayrollSyncDelivery.objects.filter(
         company=company, kind=PayrollSyncDelivery.Kind.ACCOUNTING, status="sent"
     ).order_by("pk"):
-        last_sent[delivery.employee_id] = bytes(delivery.payload)
+        last_sent[delivery.employee_id] = bytes(delivery.request_body)
     key = on.isoformat()
     for employee in employees:
         value = values.get(employee.pk)
@@ -556,7 +556,7 @@ def payroll_accounting_send_run(*, job: Job, ctx: JobContext) -> None:
             kind=PayrollSyncDelivery.Kind.ACCOUNTING,
             employee=employee,
             key=key,
-            defaults={"employee_number": employee.employee_number, "payload": body},
+            defaults={"employee_number": employee.employee_number, "request_body": body},
         )
     payroll_deliveries_send(
         company=company, ctx=ctx, job=job, kind=PayrollSyncDelivery.Kind.ACCOUNTING

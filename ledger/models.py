@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from companies.models import CompanyOwned
 from flexbridge.fields import EncryptedTextField
+from flexbridge.outbox import Outbox
 from integrations.clients.outbound import private_addresses_allowed, url_problems
 
 account_number_validator = RegexValidator(
@@ -216,7 +217,7 @@ class LedgerSettings(CompanyOwned):
         return str(_("Ledger settings"))
 
 
-class LedgerTransfer(CompanyOwned):
+class LedgerTransfer(CompanyOwned, Outbox):
     """The outbox row of one voucher sent to one target (Visma.Net).
 
     ``PENDING → SENDING → SENT | FAILED``; ``UNCERTAIN`` when the answer to the POST was
@@ -236,6 +237,8 @@ class LedgerTransfer(CompanyOwned):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         REVERSED = "reversed", _("Reversed in the target")
+
+    CLAIMABLE = (Status.PENDING, Status.SENDING, Status.UNCERTAIN, Status.FAILED)
 
     payroll_run = models.ForeignKey(
         "payslips.PayrollRun",
@@ -257,9 +260,7 @@ class LedgerTransfer(CompanyOwned):
     request_sha256 = models.CharField(_("request sha256"), max_length=64, blank=True)
     debit_total = models.DecimalField(_("debit total"), max_digits=16, decimal_places=2)
     batch_number = models.CharField(_("batch number"), max_length=40, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
-    error_message = models.TextField(_("error"), blank=True)
     job = models.ForeignKey(
         "integrations.Job",
         on_delete=models.SET_NULL,
@@ -286,7 +287,6 @@ class LedgerTransfer(CompanyOwned):
         verbose_name=_("marked reversed by"),
     )
     reversed_at = models.DateTimeField(_("marked reversed at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 

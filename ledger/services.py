@@ -738,14 +738,7 @@ def _transfer_look_up(*, transfer: LedgerTransfer, client: VismaClient, ctx, ite
         % {"batch": found.batch_number, "key": transfer.voucher_key},
         item=item,
     )
-    _transfer_save(
-        transfer,
-        status=LedgerTransfer.Status.SENT,
-        batch_number=found.batch_number,
-        sent_at=timezone.now(),
-        error_code="",
-        error_message="",
-    )
+    transfer.mark_sent(batch_number=found.batch_number)
     return True
 
 
@@ -819,9 +812,7 @@ def ledger_transfer_send(
     for round_ in range(2):
         if round_ and _transfer_look_up(transfer=transfer, client=client, ctx=ctx, item=item):
             return transfer
-        _transfer_save(
-            transfer, status=LedgerTransfer.Status.SENDING, attempts=transfer.attempts + 1
-        )
+        transfer.mark_sending()
         try:
             batch = client.journal_transaction_create(body)
         except AnswerLost as exc:
@@ -840,21 +831,9 @@ def ledger_transfer_send(
             continue
         except OutsideSystemError as exc:
             # Refused (4xx) or never reached Visma (connect errors, 429 after retries).
-            _transfer_save(
-                transfer,
-                status=LedgerTransfer.Status.FAILED,
-                error_code=exc.code or str(exc.status or ""),
-                error_message=str(exc),
-            )
+            transfer.mark_failed(error=str(exc), code=exc.code or str(exc.status or ""))
             raise
-        _transfer_save(
-            transfer,
-            status=LedgerTransfer.Status.SENT,
-            batch_number=batch,
-            sent_at=timezone.now(),
-            error_code="",
-            error_message="",
-        )
+        transfer.mark_sent(batch_number=batch)
         return transfer
     if _transfer_look_up(transfer=transfer, client=client, ctx=ctx, item=item):
         return transfer
@@ -950,9 +929,7 @@ def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
                     transfer=transfer, voucher=voucher, link=link, client=client, ctx=ctx
                 )
             except VismaRefused as exc:
-                _transfer_save(
-                    transfer, status=LedgerTransfer.Status.FAILED, error_message=str(exc)
-                )
+                transfer.mark_failed(error=str(exc))
                 ctx.error(str(exc), item=item)
                 ctx.count("failed")
             except OutsideSystemError as exc:

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from companies.models import CompanyOwned, CompanyScopedQuerySet
 from flexbridge.fields import EncryptedTextField
+from flexbridge.outbox import Outbox
 from integrations.clients.outbound import private_addresses_allowed, url_problems
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -398,7 +399,7 @@ class KivraLink(CompanyOwned):
         return self.environment == self.Environment.PRODUCTION and not self.is_sandbox
 
 
-class PayslipDelivery(CompanyOwned):
+class PayslipDelivery(CompanyOwned, Outbox):
     """The outbox row of one payslip on one channel (Kivra or print).
 
     ``READY → SENDING → SENT | RETAINED | KIVRA_PRINTING | RETAIN_REFUSED | PRINTED |
@@ -429,6 +430,8 @@ class PayslipDelivery(CompanyOwned):
         FAILED = "failed", _("Failed")
 
     DONE = (Status.SENT, Status.RETAINED, Status.PRINTED, Status.KIVRA_PRINTING)
+    CLAIMABLE = (Status.READY, Status.SENDING)
+    SENT_AT_FIELD = "finished_at"
 
     payslip = models.ForeignKey(
         Payslip, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("payslip")
@@ -437,10 +440,8 @@ class PayslipDelivery(CompanyOwned):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.READY, db_index=True
     )
-    request_body = models.BinaryField(_("request"), editable=False)
     request_sha256 = models.CharField(_("request sha256"), max_length=64, editable=False)
     retain = models.BooleanField(_("retain for non-users"), default=False)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     job = models.ForeignKey(
         "integrations.Job",
         on_delete=models.SET_NULL,
@@ -452,9 +453,7 @@ class PayslipDelivery(CompanyOwned):
     kivra_objkey = models.CharField(_("Kivra object key"), max_length=100, blank=True)
     correlation_id = models.CharField(_("correlation id"), max_length=100, blank=True)
     error_code = models.CharField(_("error code"), max_length=20, blank=True)
-    error_message = models.TextField(_("error"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

@@ -604,10 +604,7 @@ def payslip_delivery_claim(*, delivery_id: int, job: Job) -> bytes | None:
             and Job.objects.filter(pk=delivery.job_id, status=Job.Status.RUNNING).exists()
         ):
             return None
-        delivery.status = Status.SENDING
-        delivery.attempts += 1
-        delivery.job = job
-        delivery.save(update_fields=["status", "attempts", "job", "updated_at"])
+        delivery.mark_sending(job=job)
         return bytes(delivery.request_body)
 
 

@@ -58,7 +58,7 @@ def test_change_writes_outbox_row_and_is_sent_after_commit(
     assert sandbox.employees["1001"]["city"] == "Luleå"
     delivery = PayrollSyncDelivery.objects.get()
     assert delivery.status == "sent"
-    assert json.loads(bytes(delivery.payload))["city"] == "Luleå"
+    assert json.loads(bytes(delivery.request_body))["city"] == "Luleå"
     assert PayrollSyncChange.objects.get().delivery == delivery
     job = Job.objects.get(kind="payroll_sync")
     assert job.status == Job.Status.SUCCEEDED and job.summary["sent"] == 1
@@ -133,7 +133,7 @@ def test_outage_longer_than_client_retries_is_retried_later_never_lost(
     with django_capture_on_commit_callbacks(execute=True):
         change_city(company, "Östersund")
     delivery = PayrollSyncDelivery.objects.get()
-    assert delivery.status == "failed" and "503" in delivery.last_error
+    assert delivery.status == "failed" and "503" in delivery.error_message
     assert delivery.next_attempt_at > timezone.now()
     assert sandbox.employees["1001"]["city"] != "Östersund"
     assert payroll_sync.payroll_sync_retry_due() == 0  # not due yet
@@ -174,11 +174,11 @@ def test_killed_worker_mid_send_resends_identical_bytes(
     PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(
         status="sending", attempts=1, next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
     )
-    payload = bytes(delivery.payload)
+    payload = bytes(delivery.request_body)
     with django_capture_on_commit_callbacks(execute=True):
         payroll_sync.payroll_sync_retry_due()
     delivery.refresh_from_db()
-    assert delivery.status == "sent" and bytes(delivery.payload) == payload
+    assert delivery.status == "sent" and bytes(delivery.request_body) == payload
     assert sandbox.employees["1001"]["city"] == "Falun"
 
 
@@ -192,7 +192,7 @@ def test_refusal_is_kept_with_payrolls_words(
         payroll_sync.payroll_sync_enqueue(employee=employee(company), fields=["work_email"])
     delivery = PayrollSyncDelivery.objects.get()
     assert delivery.status == "rejected"
-    assert "not a valid email" in delivery.last_error
+    assert "not a valid email" in delivery.error_message
     job = Job.objects.get(kind="payroll_sync")
     assert job.log_lines.filter(level="error", item="1001").exists()
 
