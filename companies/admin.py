@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Company, CompanyLicense, Membership, Role, Task
 from .scoping import CompanyScopedAdmin, CompanyScopedAdminMixin, ServiceRefusalAdminMixin
+from .services import company_setup_defaults
 
 
 class CompanyLicenseInline(CompanyScopedAdminMixin, admin.StackedInline):
@@ -41,8 +42,6 @@ class CompanyAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHist
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
-        from .services import company_setup_defaults
-
         super().save_model(request, obj, form, change)
         if not change:
             company_setup_defaults(company=obj)

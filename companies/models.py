@@ -30,12 +30,31 @@ def validate_organisation_number(value: str) -> None:
         ) from exc
 
 
+_IDS_CACHE = "_flexbridge_company_ids"
+
+
+def company_ids_for_user(*, user) -> list[int]:
+    """The ids of the companies a user belongs to (cached on the user object).
+
+    Here rather than in ``selectors`` because the scoping queryset below needs it (and
+    ``selectors`` imports the models); ``companies.selectors`` exports it with the other
+    reads."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _IDS_CACHE, None)
+    if cached is None:
+        if user.is_superuser:
+            cached = list(Company.objects.values_list("pk", flat=True))
+        else:
+            cached = list(Membership.objects.filter(user=user).values_list("company_id", flat=True))
+        setattr(user, _IDS_CACHE, cached)
+    return cached
+
+
 class CompanyScopedQuerySet(models.QuerySet):
     """Querysets of company-owned rows know how to limit themselves to a user's companies."""
 
     def for_user(self, user) -> CompanyScopedQuerySet:
-        from .selectors import company_ids_for_user
-
         path = getattr(self.model, "company_path", "company")
         if user is None or not user.is_authenticated:
             return self.none()

@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Permission
 
-from .models import Company, Membership, Task
+# company_ids_for_user lives beside the scoping queryset that uses it (models), and is read
+# from here like every other selector.
+from .models import Company, Task, company_ids_for_user
 
-_IDS_CACHE = "_flexbridge_company_ids"
 _PERMS_CACHE = "_flexbridge_company_perms"
-
-
-def company_ids_for_user(*, user) -> list[int]:
-    """The ids of the companies a user belongs to (cached on the user object)."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    cached = getattr(user, _IDS_CACHE, None)
-    if cached is None:
-        if user.is_superuser:
-            cached = list(Company.objects.values_list("pk", flat=True))
-        else:
-            cached = list(Membership.objects.filter(user=user).values_list("company_id", flat=True))
-        setattr(user, _IDS_CACHE, cached)
-    return cached
 
 
 def companies_for_user(*, user):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Value
 from django.db.models.functions import LPad
@@ -19,8 +20,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from companies.models import Company
 from companies.scoping import CompanyScopedAdminMixin, ServiceRefusalAdminMixin
-from companies.selectors import user_has_company_perm
+from companies.selectors import company_ids_for_user, user_has_company_perm
 from flexbridge.errors import admin_error
+from flexbridge.masking import mask_bank_account
 
 from . import field_groups, selectors, services
 from .models import (
@@ -307,10 +309,6 @@ class EmployeeAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHis
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            from django.contrib.auth import get_user_model
-
-            from companies.selectors import company_ids_for_user
-
             kwargs["queryset"] = (
                 get_user_model()
                 .objects.filter(memberships__company_id__in=company_ids_for_user(user=request.user))
@@ -333,8 +331,6 @@ class EmployeeAdmin(ServiceRefusalAdminMixin, CompanyScopedAdminMixin, SimpleHis
 
     @admin.display(description=_("bank account number"))
     def bank_account_display(self, obj: Employee) -> str:
-        from .api import mask_bank_account
-
         return mask_bank_account(obj.bank_account_number) if obj else ""
 
     # --- field-level access ---

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -22,8 +23,9 @@ from companies.scoping import (
     ScopedFilterBackend,
     ScopedPrimaryKeyRelatedField,
 )
-from companies.selectors import user_has_company_perm
+from companies.selectors import company_ids_for_user, user_has_company_perm
 from flexbridge.api import ETagViewSetMixin
+from flexbridge.masking import mask_bank_account
 
 from . import field_groups, selectors, services
 from .models import (
@@ -207,20 +209,12 @@ class CompanyUserField(serializers.PrimaryKeyRelatedField):
     that it is the employee's company)."""
 
     def get_queryset(self):
-        from django.contrib.auth import get_user_model
-
-        from companies.selectors import company_ids_for_user
-
         request = self.context.get("request")
         users = get_user_model().objects.all()
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return users.none()
         return users.filter(memberships__company_id__in=company_ids_for_user(user=user)).distinct()
-
-
-def mask_bank_account(value: str) -> str:
-    return f"****{value[-4:]}" if value else ""
 
 
 class EmployeeSerializer(serializers.ModelSerializer):

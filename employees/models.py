@@ -25,10 +25,12 @@ from flexbridge.masking import mask_personal_identity_number
 
 from .validators import (
     COORDINATION_DAY_OFFSET,
+    POSTAL_CODE_SE_RE,
     TAX_COLUMN_MAX,
     TAX_COLUMN_MIN,
     TAX_TABLE_MAX,
     TAX_TABLE_MIN,
+    validate_bank_account,
     validate_country,
     validate_email_address,
     validate_employee_number,
@@ -398,19 +400,18 @@ class Employee(CompanyOwned):
                     _("The end date cannot be before the start date."), code="end_before_start"
                 )
             ]
-        if self.country == "SE" and self.postal_code:
-            from .validators import POSTAL_CODE_SE_RE
-
-            if not POSTAL_CODE_SE_RE.match(self.postal_code):
-                errors["postal_code"] = [
-                    ValidationError(
-                        _("A Swedish postal code has five digits (NNN NN)."),
-                        code="invalid_postal_code",
-                    )
-                ]
+        if (
+            self.country == "SE"
+            and self.postal_code
+            and not POSTAL_CODE_SE_RE.match(self.postal_code)
+        ):
+            errors["postal_code"] = [
+                ValidationError(
+                    _("A Swedish postal code has five digits (NNN NN)."),
+                    code="invalid_postal_code",
+                )
+            ]
         if self.clearing_number or self.bank_account_number:
-            from .validators import validate_bank_account
-
             try:
                 self.clearing_number, self.bank_account_number = validate_bank_account(
                     self.clearing_number, self.bank_account_number

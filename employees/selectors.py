@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from companies.models import Company
+from companies.selectors import permissions_by_company
 
 from .models import DatedValue, Employee, EmploymentRate, HourlyWage, MonthlySalary
 from .validators import parse_personal_identity_number
@@ -118,8 +119,6 @@ def companies_with_perm(*, user, perm: str) -> set[int] | None:
     """Ids of the companies where ``user`` holds ``perm``; ``None`` means all (superuser)."""
     if getattr(user, "is_superuser", False):
         return None
-    from companies.selectors import permissions_by_company
-
     return {cid for cid, perms in permissions_by_company(user=user).items() if perm in perms}
 
 

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from companies.models import Company, Task
+from companies.models import Company, Membership, Task
 from companies.selectors import user_has_company_perm
 from companies.services import register_company_defaults
 from flexbridge.masking import mask_personal_identity_number
@@ -279,8 +279,6 @@ def _check_user_link(employee: Employee) -> None:
     """A linked user must belong to the employee's company and have no other employee."""
     if employee.user_id is None:
         return
-    from companies.models import Membership
-
     if (
         not employee.user.is_superuser
         and not Membership.objects.filter(

@@ -9,6 +9,8 @@ import os
 
 from celery import Celery, signals
 
+from .logging import mask_handlers
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flexbridge.settings")
 
 app = Celery("flexbridge")
@@ -20,6 +22,4 @@ app.autodiscover_tasks()
 @signals.after_setup_task_logger.connect
 def _mask_worker_logs(logger, *args, **kwargs):
     """The worker sets up its own log handlers: personnummer are masked there too."""
-    from .logging import mask_handlers
-
     mask_handlers(logger)

@@ -23,6 +23,11 @@ def mask_personal_identity_number(value: str | None) -> str:
     return "*" * len(value)
 
 
+def mask_bank_account(value: str | None) -> str:
+    """``12345678901`` → ``****8901`` (the last four digits); empty stays empty."""
+    return f"****{value[-4:]}" if value else ""
+
+
 def _is_organisation_number(digits: str) -> bool:
     if int(digits[2:4]) < 20:
         return False

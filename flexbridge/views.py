@@ -1,3 +1,4 @@
+from axes.helpers import get_cool_off
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
@@ -25,8 +26,6 @@ def dashboard(request):
 def login_locked_out(request, credentials=None, *args, **kwargs):
     """django-axes' answer to a locked-out login: 429 and a page that says why, how long,
     and that an administrator can lift the lock."""
-    from axes.helpers import get_cool_off
-
     cool_off = get_cool_off(request)
     minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else None
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)

@@ -187,6 +187,7 @@ class JobAdmin(CompanyScopedAdmin):
 
 from django import forms  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from .models import (  # noqa: E402
     PayrollLink,
@@ -196,6 +197,7 @@ from .models import (  # noqa: E402
     SwitchoverEvent,
 )
 from .payroll_links import ACCOUNTING_WARNING  # noqa: E402
+from .payroll_sync import payroll_sync_schedule  # noqa: E402
 
 
 class PayrollLinkForm(forms.ModelForm):
@@ -252,8 +254,6 @@ class PayrollLinkAdmin(ProgramLinkAdminMixin, SecretsWriteOnlyAdminMixin, Compan
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("acknowledge_accounting_warning") and obj.send_home_accounting:
-            from django.utils import timezone
-
             obj.accounting_warning_acknowledged_at = timezone.now()
             obj.accounting_warning_acknowledged_by = request.user
         super().save_model(request, obj, form, change)
@@ -335,8 +335,6 @@ class PayrollSyncDeliveryAdmin(CompanyScopedAdmin):
 
     @admin.action(description=_("Retry now"))
     def retry_now(self, request, queryset):
-        from .payroll_sync import payroll_sync_schedule
-
         count = queryset.filter(status__in=["failed", "rejected"]).update(
             status="failed", next_attempt_at=None
         )

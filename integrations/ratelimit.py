@@ -19,6 +19,10 @@ import threading
 import time
 from collections import defaultdict, deque
 
+import redis
+from celery import current_app
+from django.conf import settings
+
 REDIS_SCRIPT = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
@@ -69,8 +73,6 @@ class RedisWindowLimiter:
     """The window in Redis: one script call reserves a slot for a whole batch of keys."""
 
     def __init__(self, *, url: str, namespace: str, limit: int, window: float) -> None:
-        import redis
-
         self.limit, self.window = limit, window
         self.namespace = namespace
         self._redis = redis.Redis.from_url(url)
@@ -104,9 +106,6 @@ _LOCAL_LOCK = threading.Lock()
 def window_limiter(*, namespace: str, limit: int, window: float):
     """The limiter for ``namespace``: in Redis when workers share a broker, else this
     process's (one per namespace and limit, shared by its threads and tasks)."""
-    from celery import current_app
-    from django.conf import settings
-
     if settings.REDIS_URL and not current_app.conf.task_always_eager:
         return RedisWindowLimiter(
             url=settings.REDIS_URL, namespace=namespace, limit=limit, window=window

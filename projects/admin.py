@@ -235,8 +235,6 @@ class ProjectAdmin(CompanyScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not self._obj_perm(request, obj, "change" if change else "add"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         data = {
             name: form.cleaned_data[name]

@@ -25,6 +25,7 @@ from companies.selectors import companies_for_user, user_has_company_perm
 from employees.selectors import employee_for_user
 
 from . import selectors, services
+from .exports import billing_basis_csv_response
 from .models import (
     Place,
     Project,
@@ -427,8 +428,6 @@ def billing(request):
         return redirect(request.get_full_path())
     lines = selectors.billing_basis(company=company, date_from=date_from, date_to=date_to)
     if request.GET.get("output") == "csv":
-        from .api.views import billing_basis_csv_response
-
         return billing_basis_csv_response(
             lines=lines, company=company, date_from=date_from, date_to=date_to
         )

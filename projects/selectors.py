@@ -18,6 +18,9 @@ from django.db import connection
 from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
+from companies.selectors import company_ids_for_user, user_has_company_perm
+from employees.selectors import employee_for_user
+
 from .models import (
     AccountingDimension,
     Project,
@@ -536,8 +539,6 @@ def project_authorized_paths(*, user, company, perm: str | None = None) -> list[
     authorization, or the user administers the project register (``projects.change_project``
     in the company). With ``perm`` only the rows whose role carries it count.
     """
-    from companies.selectors import user_has_company_perm
-
     company_id = company if isinstance(company, int) else company.pk
     dimension = AccountingDimension.objects.filter(
         company_id=company_id, sie_number=SIE_PROJECT
@@ -573,8 +574,6 @@ def projects_visible_q(*, user) -> Q:
     """Which projects ``user`` may see, per company: all of them, or (where the project
     dimension is used for authorization) the branches reached through a project
     authorization."""
-    from companies.selectors import company_ids_for_user
-
     q = Q(pk__in=[])
     for company_id in company_ids_for_user(user=user):
         paths = project_authorized_paths(user=user, company=company_id)
@@ -588,9 +587,6 @@ def projects_mine_q(*, user) -> Q:
     company whose project dimension says so and where the user is linked to an employee,
     the projects that employee takes part in (own, inherited, all employees). A user
     without an employee there (an administrator) sees every project of that company."""
-    from companies.selectors import company_ids_for_user
-    from employees.selectors import employee_for_user
-
     q = Q(pk__in=[])
     for company_id in company_ids_for_user(user=user):
         company_q = Q(company_id=company_id)
@@ -870,8 +866,6 @@ def time_registrations_visible_q(*, user) -> Q:
     """Which registrations ``user`` sees, per company: all of them with
     ``companies.view_others_time`` (HR, payroll ...); otherwise their own employee's and
     those on the projects they review (the self-service and reviewer roles)."""
-    from companies.selectors import company_ids_for_user, user_has_company_perm
-
     if getattr(user, "is_superuser", False):
         return ~Q(pk__in=[])
     q = Q(pk__in=[])
@@ -891,8 +885,6 @@ def time_registrations_visible_q(*, user) -> Q:
 def employees_registrable_by(*, user, company):
     """The employees ``user`` may register time for in ``company``: everyone with
     ``companies.register_time_for_others`` (HR, administrators), else only their own."""
-    from companies.selectors import user_has_company_perm
-
     employees = _model_employee().objects.filter(company=company).select_related("company")
     if user_has_company_perm(user=user, perm=PERM_REGISTER_FOR_OTHERS, company=company):
         return employees.order_by("last_name", "first_name")
@@ -927,8 +919,6 @@ def project_reviewers(*, project: Project):
 
 
 def user_reviews_project(*, user, project: Project) -> bool:
-    from companies.selectors import user_has_company_perm
-
     if not user_has_company_perm(user=user, perm=PERM_REVIEW_TIME, company=project.company_id):
         return False
     paths = project_reviewer_paths(user=user, company=project.company_id)

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
 import django_filters
+from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -22,11 +20,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from companies.models import Company
 from companies.scoping import CompanyScopedViewSetMixin
 from companies.selectors import user_has_company_perm
 from flexbridge.api import ETagViewSetMixin, error_body
 
 from .. import selectors, services
+from ..exports import billing_basis_csv_response, money
 from ..models import (
     AccountingDimension,
     AccountingDimensionValue,
@@ -43,11 +43,6 @@ from ..models.accounting import SIE_COST_CENTER
 from . import serializers as s
 
 
-def _money(value) -> str | None:
-    """Decimals go out as strings, like every DecimalField of the API."""
-    return None if value is None else f"{value:.2f}"
-
-
 class ProjectFilter(django_filters.FilterSet):
     participant = django_filters.NumberFilter(
         method="filter_participant", label="Employee id: projects the employee takes part in"
@@ -58,8 +53,6 @@ class ProjectFilter(django_filters.FilterSet):
         fields = ["company", "status", "registrable", "parent", "level"]
 
     def filter_participant(self, queryset, name, value):
-        from django.apps import apps
-
         employee = (
             apps.get_model("employees", "Employee")
             .objects.for_user(self.request.user)
@@ -159,16 +152,16 @@ class ProjectViewSet(CompanyScopedViewSetMixin, ETagViewSetMixin, viewsets.Model
         return Response(
             {
                 "project": project.code,
-                "worked_hours": _money(rollup.worked_hours),
-                "released_hours": _money(rollup.released_hours),
-                "budget_hours": _money(rollup.budget_hours),
+                "worked_hours": money(rollup.worked_hours),
+                "released_hours": money(rollup.released_hours),
+                "budget_hours": money(rollup.budget_hours),
                 "color": rollup.color,
                 "per_employee": [
                     {
                         "employee": row.employee_id,
                         "name": str(row.employee),
-                        "worked_hours": _money(row.worked_hours),
-                        "released_hours": _money(row.released_hours),
+                        "worked_hours": money(row.worked_hours),
+                        "released_hours": money(row.released_hours),
                     }
                     for row in result.per_employee
                 ],
@@ -421,8 +414,6 @@ class BillingBasisView(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
-        from companies.models import Company
-
         company = (
             Company.objects.for_user(request.user).filter(
                 pk=request.query_params.get("company") or 0
@@ -455,41 +446,16 @@ class BillingBasisView(APIView):
                         "project": line.project.code,
                         "project_name": line.project.name,
                         "employee": line.employee.employee_number if line.employee else None,
-                        "hours": _money(line.hours),
-                        "price": _money(line.price),
-                        "amount": _money(line.amount),
+                        "hours": money(line.hours),
+                        "price": money(line.price),
+                        "amount": money(line.amount),
                         "external_comment": line.external_comment,
                     }
                     for line in lines
                 ],
-                "total": _money(sum((line.amount for line in lines), Decimal(0))),
+                "total": money(sum((line.amount for line in lines), Decimal(0))),
             }
         )
-
-
-def billing_basis_csv_response(*, lines, company, date_from=None, date_to=None) -> HttpResponse:
-    """The billing basis as CSV (``;``, UTF-8): one line per project, employee and price."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(
-        ["project", "project_name", "employee", "hours", "price", "amount", "external_comment"]
-    )
-    for line in lines:
-        writer.writerow(
-            [
-                line.project.code,
-                line.project.name,
-                line.employee.employee_number if line.employee else "",
-                _money(line.hours),
-                _money(line.price) or "",
-                _money(line.amount),
-                line.external_comment,
-            ]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    name = f"billing-basis-{company.code}-{date_from or 'start'}-{date_to or 'end'}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 class _EmployeeOwnedViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -167,8 +168,6 @@ class Project(CompanyOwned):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("projects:detail", args=[self.pk])
 
     @property

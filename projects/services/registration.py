@@ -45,6 +45,7 @@ from ..selectors import (
     project_chain,
     project_effective_participants,
     project_user_may_register,
+    user_reviews_project,
 )
 
 WARNING = "warning"
@@ -609,16 +610,18 @@ def time_registration_create(**kwargs) -> tuple[TimeRegistration, list[Finding]]
         ).first()
     draft = time_registration_validate(**kwargs)
     user = kwargs.get("user")
-    if draft.reviewed and user is not None and draft.project is not None:
-        from ..selectors import user_reviews_project
-
-        if not user_reviews_project(user=user, project=draft.project):
-            draft.add(
-                ERROR,
-                "review",
-                _("Only a reviewer of project %(code)s may approve time on it.")
-                % {"code": draft.project.code},
-            )
+    if (
+        draft.reviewed
+        and user is not None
+        and draft.project is not None
+        and not user_reviews_project(user=user, project=draft.project)
+    ):
+        draft.add(
+            ERROR,
+            "review",
+            _("Only a reviewer of project %(code)s may approve time on it.")
+            % {"code": draft.project.code},
+        )
     errors = [f for f in draft.findings if f.level == ERROR]
     if errors:
         raise TimeRegistrationRejected(errors)

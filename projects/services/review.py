@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from companies.selectors import user_has_company_perm
+
 from ..models import (
     Project,
     ProjectRegisterSettings,
@@ -31,8 +33,6 @@ from .registration import ERROR, Finding, TimeRegistrationRejected
 
 
 def _reviewer_paths(*, user, company_id: int) -> list[str]:
-    from companies.selectors import user_has_company_perm
-
     if not user_has_company_perm(user=user, perm=PERM_REVIEW_TIME, company=company_id):
         return []
     return project_reviewer_paths(user=user, company=company_id)
@@ -122,8 +122,6 @@ def time_registrations_release(*, registrations, user=None) -> int:
     skipped, alone it is refused. The company must use billing of
     time; a user needs ``companies.release_billing``. Time not approved, not billable or
     already released is skipped; returns how many were released."""
-    from companies.selectors import user_has_company_perm
-
     rows = list(registrations.select_related("project", "time_code").order_by("pk"))
     checked: set[int] = set()
     billed: dict[int, set[int] | None] = {}
