@@ -647,7 +647,7 @@ def _event_matches(event, registration) -> bool:
     return registration.time_code.kind == _model("TimeCode").Kind.ATTENDANCE
 
 
-def project_events_for_registrations(*, registrations) -> list[EventLine]:  # noqa: C901
+def project_events_for_registrations(*, registrations) -> list[EventLine]:
     """The extra compensation lines the projects' events give for ``registrations`` (a
     queryset or an iterable of time registrations).
 
@@ -660,33 +660,58 @@ def project_events_for_registrations(*, registrations) -> list[EventLine]:  # no
 
     Three queries whatever the number of registrations and events: the registrations with
     their employee, time code, project and cost centre; the events; their time codes.
+
+    Steps: load the registrations → each project's chain (itself, then its ancestors) →
+    the events valid in the period, by project → sum the hours per event line → the lines.
     """
-    TimeRegistration = _model("TimeRegistration")
-    ProjectEvent = _model("ProjectEvent")
+    rows = _event_registrations(registrations)
+    if not rows:
+        return []
+    chains = _event_project_chains(rows)
+    by_project = _events_by_project(rows=rows, chains=chains)
+    hourly, daily = _event_hours(rows=rows, chains=chains, by_project=by_project)
+    lines = _event_lines(hourly=hourly, daily=daily)
+    lines.sort(
+        key=lambda x: (x.employee.pk, x.date, x.salary_type_code, x.project.code, x.event.pk)
+    )
+    return lines
+
+
+def _event_registrations(registrations) -> list:
+    """The registrations on a project, by pk, with their employee, time code, project and
+    cost centre (one query)."""
     related = ("employee", "time_code", "project", "cost_center")
     if hasattr(registrations, "select_related"):
         rows = list(registrations.select_related(*related).order_by("pk"))
     else:
         pks = [r.pk for r in registrations]
-        rows = list(TimeRegistration.objects.filter(pk__in=pks).select_related(*related))
+        rows = list(_model("TimeRegistration").objects.filter(pk__in=pks).select_related(*related))
         rows.sort(key=lambda r: r.pk)
-    rows = [r for r in rows if r.project_id is not None]
-    if not rows:
-        return []
+    return [r for r in rows if r.project_id is not None]
 
-    own_ids: set[int] = set()
-    ancestor_ids: set[int] = set()
+
+def _event_project_chains(rows) -> dict[int, list[int]]:
+    """``{project id: [the project, its parent, ..., the root]}`` for the registrations'
+    projects."""
     chains: dict[int, list[int]] = {}
     for r in rows:
         if r.project_id not in chains:
             ids = _path_ids(r.project.path) or [r.project_id]
             chains[r.project_id] = [r.project_id, *reversed(ids[:-1])]
-            own_ids.add(r.project_id)
-            ancestor_ids.update(ids[:-1])
+    return chains
+
+
+def _events_by_project(*, rows, chains: dict[int, list[int]]) -> dict[int, list]:
+    """The events that may apply (the registrations' own projects' events, and their
+    ancestors' events that apply to sub projects) valid some day between the first and
+    the last registration, by project, in pk order (two queries)."""
+    own_ids = set(chains)
+    ancestor_ids = {pk for chain in chains.values() for pk in chain[1:]}
     first = min(r.date for r in rows)
     last = max(r.date for r in rows)
     events = (
-        ProjectEvent.objects.filter(
+        _model("ProjectEvent")
+        .objects.filter(
             Q(project_id__in=own_ids) | Q(project_id__in=ancestor_ids, applies_to_sub_projects=True)
         )
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last))
@@ -697,44 +722,53 @@ def project_events_for_registrations(*, registrations) -> list[EventLine]:  # no
     by_project: dict[int, list] = {}
     for event in events:
         by_project.setdefault(event.project_id, []).append(event)
+    return by_project
 
-    hourly: dict[tuple, list] = {}  # key -> [event, registration, hours]
-    daily: dict[tuple, dict] = {}  # key -> {"event", "registration", "hours", "where"}
+
+def _events_for(r, *, chain: list[int], by_project: dict[int, list]):
+    """The events that give ``r`` a line: its own project's, and its ancestors' that apply
+    to sub projects, whose validity and time codes match."""
+    for position, project_id in enumerate(chain):
+        for event in by_project.get(project_id, ()):
+            if position and not event.applies_to_sub_projects:
+                continue
+            if _event_matches(event, r):
+                yield event
+
+
+def _event_hours(*, rows, chains, by_project) -> tuple[dict[tuple, list], dict[tuple, dict]]:
+    """The hours summed per line: per hour ``{(event, employee, day, project, cost centre):
+    [event, registration, hours]}``; per day ``{(event, employee, day): {"event", "hours",
+    "where": {(project, cost centre): [registration, hours]}}}``."""
+    per_hour = _model("ProjectEvent").Kind.PER_HOUR
+    hourly: dict[tuple, list] = {}
+    daily: dict[tuple, dict] = {}
     for r in rows:
-        chain = chains[r.project_id]
-        for position, project_id in enumerate(chain):
-            for event in by_project.get(project_id, ()):
-                if position and not event.applies_to_sub_projects:
-                    continue
-                if not _event_matches(event, r):
-                    continue
-                if event.kind == ProjectEvent.Kind.PER_HOUR:
-                    key = (event.pk, r.employee_id, r.date, r.project_id, r.cost_center_id)
-                    entry = hourly.setdefault(key, [event, r, Decimal(0)])
-                    entry[2] += r.hours
-                else:
-                    key = (event.pk, r.employee_id, r.date)
-                    entry = daily.setdefault(
-                        key, {"event": event, "hours": Decimal(0), "where": {}}
-                    )
-                    entry["hours"] += r.hours
-                    where = entry["where"].setdefault((r.project_id, r.cost_center_id), [r, 0])
-                    where[1] += r.hours
+        for event in _events_for(r, chain=chains[r.project_id], by_project=by_project):
+            if event.kind == per_hour:
+                key = (event.pk, r.employee_id, r.date, r.project_id, r.cost_center_id)
+                entry = hourly.setdefault(key, [event, r, Decimal(0)])
+                entry[2] += r.hours
+            else:
+                key = (event.pk, r.employee_id, r.date)
+                entry = daily.setdefault(key, {"event": event, "hours": Decimal(0), "where": {}})
+                entry["hours"] += r.hours
+                where = entry["where"].setdefault((r.project_id, r.cost_center_id), [r, 0])
+                where[1] += r.hours
+    return hourly, daily
 
-    lines: list[EventLine] = []
-    for event, r, hours in hourly.values():
-        if not hours:
-            continue
-        lines.append(_event_line(event, r, hours, event.amount))
+
+def _event_lines(*, hourly: dict[tuple, list], daily: dict[tuple, dict]) -> list[EventLine]:
+    """The lines: per hour with the summed hours (none for zero); per day one (for a
+    positive sum) where most of the day's hours are (the first registration on a tie)."""
+    lines = [
+        _event_line(event, r, hours, event.amount) for event, r, hours in hourly.values() if hours
+    ]
     for entry in daily.values():
         if entry["hours"] <= 0:
             continue
-        # The registration where most of the day's hours are (the first on a tie).
         r = max(entry["where"].values(), key=lambda pair: pair[1])[0]
         lines.append(_event_line(entry["event"], r, Decimal(1), entry["event"].amount))
-    lines.sort(
-        key=lambda x: (x.employee.pk, x.date, x.salary_type_code, x.project.code, x.event.pk)
-    )
     return lines
 
 

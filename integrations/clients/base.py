@@ -219,7 +219,7 @@ class BaseClient:
         return False
 
     # the one request loop ------------------------------------------------------------------
-    def request(  # noqa: C901
+    def request(
         self,
         method: str,
         path: str,
@@ -232,49 +232,30 @@ class BaseClient:
 
         ``idempotent`` defaults to True for GET/HEAD/PUT/DELETE/OPTIONS; a POST whose answer
         may be lost raises :class:`AnswerLost` unless the caller passes ``idempotent=True``.
+
+        Steps: check the address → per attempt, send once (:meth:`_send_once`) → on a 401,
+        refresh the credentials once → an answer below 400 is returned, an error is raised
+        unless it may be retried (:meth:`_retryable_error`) → wait and try again, up to
+        ``retry.max_attempts``.
         """
         if idempotent is None:
             idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
-        if self.outbound is not None:
-            url = path if "://" in path else self.base_url + path
-            try:
-                self.outbound.check(url)
-            except OutboundRefused as exc:
-                raise AddressRefused(str(exc), system=self.system) from None
+        self._check_address(path)
+        headers = dict(kwargs.pop("headers", None) or {})
         attempt = 0
         refreshed = False
         while True:
             attempt += 1
-            headers = dict(kwargs.pop("headers", None) or {})
+            headers = dict(headers)
             if authenticate:
                 headers.update(self.auth_headers())
-            try:
-                response = self._http.request(method, path, headers=headers, **kwargs)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                if isinstance(exc.__cause__, OutboundRefused):
-                    raise AddressRefused(str(exc.__cause__), system=self.system) from None
-                # Never reached the server: always safe to try again.
-                error: OutsideSystemError = TransientError(
-                    f"could not connect ({exc.__class__.__name__})", system=self.system
-                )
-                response = None
-            except (
-                httpx.ReadTimeout,
-                httpx.WriteTimeout,
-                httpx.RemoteProtocolError,
-                httpx.ReadError,  # connection reset while waiting: the request may have run
-                httpx.WriteError,
-            ) as exc:
-                error = (TransientError if idempotent else AnswerLost)(
-                    f"no answer ({exc.__class__.__name__})", system=self.system
-                )
-                response = None
-                if not idempotent:
-                    self._record(method, path, None, attempt)
-                    raise error from exc
+            outcome = self._send_once(
+                method, path, headers=headers, idempotent=idempotent, attempt=attempt, **kwargs
+            )
+            if isinstance(outcome, OutsideSystemError):
+                error, response = outcome, None
             else:
-                kwargs["headers"] = headers
-                self._record(method, path, response, attempt)
+                response = outcome
                 if response.status_code == 401 and authenticate and not refreshed:
                     refreshed = True
                     if self.on_unauthorized():
@@ -282,41 +263,92 @@ class BaseClient:
                         continue
                 if response.status_code < 400:
                     return response
-                error = self.parse_error(response)
-                if response.status_code not in RETRYABLE_STATUS:
-                    raise error
-                if not idempotent and response.status_code >= 500:
-                    # The server may have done the work before failing: never resend blind.
-                    raise AnswerLost(
-                        error.message,
-                        system=self.system,
-                        status=error.status,
-                        code=error.code,
-                        correlation_id=error.correlation_id,
-                        body=error.body,
-                    )
-                error = TransientError(
-                    error.message,
-                    system=self.system,
-                    status=error.status,
-                    code=error.code,
-                    correlation_id=error.correlation_id,
-                    body=error.body,
-                )
-            kwargs["headers"] = headers
+                error = self._retryable_error(response, idempotent=idempotent)
             if attempt >= self.retry.max_attempts:
                 raise error
-            delay = self.retry.delay(attempt, response)
-            logger.info(
-                "%s %s %s failed (%s); retry %d in %.2fs",
-                self.system,
-                method,
-                path,
-                error,
-                attempt,
-                delay,
+            self._wait_to_retry(method, path, error=error, attempt=attempt, response=response)
+
+    def _check_address(self, path: str) -> None:
+        """Refuse an address the outbound rule does not allow, before anything is sent."""
+        if self.outbound is None:
+            return
+        url = path if "://" in path else self.base_url + path
+        try:
+            self.outbound.check(url)
+        except OutboundRefused as exc:
+            raise AddressRefused(str(exc), system=self.system) from None
+
+    def _send_once(
+        self, method: str, path: str, *, headers: dict, idempotent: bool, attempt: int, **kwargs
+    ) -> httpx.Response | OutsideSystemError:
+        """One attempt: the answer (recorded), or the error to retry on when nothing was
+        answered. Raises when retrying is not safe: a refused address, or no answer to a
+        request that is not idempotent (:class:`AnswerLost`)."""
+        try:
+            response = self._http.request(method, path, headers=headers, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            if isinstance(exc.__cause__, OutboundRefused):
+                raise AddressRefused(str(exc.__cause__), system=self.system) from None
+            # Never reached the server: always safe to try again.
+            return TransientError(
+                f"could not connect ({exc.__class__.__name__})", system=self.system
             )
-            self._sleep(delay)
+        except (
+            httpx.ReadTimeout,
+            httpx.WriteTimeout,
+            httpx.RemoteProtocolError,
+            httpx.ReadError,  # connection reset while waiting: the request may have run
+            httpx.WriteError,
+        ) as exc:
+            error = (TransientError if idempotent else AnswerLost)(
+                f"no answer ({exc.__class__.__name__})", system=self.system
+            )
+            if not idempotent:
+                self._record(method, path, None, attempt)
+                raise error from exc
+            return error
+        self._record(method, path, response, attempt)
+        return response
+
+    def _retryable_error(self, response: httpx.Response, *, idempotent: bool) -> TransientError:
+        """The error of an answer of 400 or more, as a :class:`TransientError` to retry on;
+        raised instead when it must not be retried: a status that is not retryable, or a 5xx
+        to a request that is not idempotent (the server may have done the work before
+        failing: never resend blind, :class:`AnswerLost`)."""
+        error = self.parse_error(response)
+        if response.status_code not in RETRYABLE_STATUS:
+            raise error
+        details = {
+            "system": self.system,
+            "status": error.status,
+            "code": error.code,
+            "correlation_id": error.correlation_id,
+            "body": error.body,
+        }
+        if not idempotent and response.status_code >= 500:
+            raise AnswerLost(error.message, **details)
+        return TransientError(error.message, **details)
+
+    def _wait_to_retry(
+        self,
+        method: str,
+        path: str,
+        *,
+        error: OutsideSystemError,
+        attempt: int,
+        response: httpx.Response | None,
+    ) -> None:
+        delay = self.retry.delay(attempt, response)
+        logger.info(
+            "%s %s %s failed (%s); retry %d in %.2fs",
+            self.system,
+            method,
+            path,
+            error,
+            attempt,
+            delay,
+        )
+        self._sleep(delay)
 
     def _record(self, method: str, path: str, response: httpx.Response | None, attempts: int):
         self.last_call = CallRecord(

@@ -278,87 +278,125 @@ class KivraSandbox(Sandbox):
 
     # content -------------------------------------------------------------------------------
     @route("POST", "/v2/tenant/{tenant}/content")
-    def content(self, request: Request) -> Response:  # noqa: C901
+    def content(self, request: Request) -> Response:
+        """``POST /v1/tenant/{key}/content``. Steps: authorise → injected faults → parse and
+        validate the payload → the recipient (user, retained, print) → store it once per
+        fingerprint (with Kivra's duplicate control on) → answer 201, or the injected
+        failure after accepting."""
         refused = self._authorize(request)
         if refused:
             return refused
+        refused = self._content_fault()
+        if refused:
+            return refused
+        payload, refused = self._content_payload(request)
+        if refused:
+            return refused
+        recipient, refused = self._content_recipient(request, payload)
+        if refused:
+            return refused
+        fingerprint = _content_fingerprint(payload)
+        with self.lock:
+            if not self._rate_ok(payload["ssn"]):
+                return kivra_error("42900")
+            entry = self._content_store(request, payload, fingerprint=fingerprint, **recipient)
+            drop = self._take_fault("drop_content_next")
+            failing_after = self._take_fault("fail_content_after_accept_next")
+        if failing_after:
+            status = int(self.options.get("fail_content_after_accept_status", 504))
+            return self.server_error(request, status)
+        return self._content_created(request, entry, drop=drop)
+
+    def _take_fault(self, option: str) -> bool:
+        """Count down an injected fault (``option`` = how many next requests get it); True if
+        this request gets it. The caller holds the lock."""
+        left = int(self.options.get(option, 0) or 0)
+        if left <= 0:
+            return False
+        self.options[option] = left - 1
+        return True
+
+    def _content_fault(self) -> Response | None:
         with self.lock:
             self.content_requests += 1
-            storm = int(self.options.get("rate_limit_content_next", 0) or 0)
-            if storm > 0:
-                self.options["rate_limit_content_next"] = storm - 1
+            if self._take_fault("rate_limit_content_next"):
                 return kivra_error("42900")
-            failing = int(self.options.get("fail_content_next", 0) or 0)
-            if failing > 0:
-                self.options["fail_content_next"] = failing - 1
+            if self._take_fault("fail_content_next"):
                 return kivra_error("50300")
+        return None
+
+    def _content_payload(self, request: Request) -> tuple[dict | None, Response | None]:
+        """The JSON payload, or the refusal of a body too large, not JSON, or invalid."""
         if len(request.body) > MAX_CONTENT_BYTES:
-            return kivra_error("41300")
+            return None, kivra_error("41300")
         try:
             payload = request.json()
         except ValueError:
-            return kivra_error("40008")
+            return None, kivra_error("40008")
         if not isinstance(payload, dict):
-            return kivra_error("40026")
-        invalid = self._validate_content(payload)
-        if invalid:
-            return invalid
+            return None, kivra_error("40026")
+        return payload, self._validate_content(payload)
+
+    def _content_recipient(
+        self, request: Request, payload: dict
+    ) -> tuple[dict | None, Response | None]:
+        """How the recipient gets it (``user``, ``printed``, ``print_marked``), or the
+        refusal: a rejected recipient, retain refused, print integration off, or a non-user
+        with neither retain nor print (40105)."""
         ssn = payload["ssn"]
         if ssn in self.reject:
-            return kivra_error(self.reject[ssn])
+            return None, kivra_error(self.reject[ssn])
         retain = payload.get("retain") is True
         if retain and self.options.get("retain_refused"):
-            return kivra_error("42221")
+            return None, kivra_error("42221")
         user = self.is_user(ssn) and ssn not in self.unavailable
         print_marked = request.header(PRINT_HEADER).lower() == "true"
         if print_marked and not self.options.get("print_integration", True):
-            return kivra_error("40110")
+            return None, kivra_error("40110")
         printed = print_marked and not user
         if not user and not retain and not printed:
-            return kivra_error("40105")
-        fingerprint = hashlib.sha256(
-            json.dumps(
-                {k: v for k, v in payload.items() if k != "generated_at"}, sort_keys=True
-            ).encode()
-        ).hexdigest()
-        with self.lock:
-            if not self._rate_ok(ssn):
-                return kivra_error("42900")
-            earlier = self.fingerprints.get(fingerprint)
-            if earlier is not None and self.options.get("duplicate_control", False):
-                self.duplicates += 1
-                entry = earlier
-            else:
-                entry = {
-                    "objkey": secrets.token_hex(12),
-                    "ssn": ssn,
-                    "subject": payload["subject"],
-                    "type": payload["type"],
-                    "generated_at": payload.get("generated_at"),
-                    "retained": not user and not printed,
-                    "printed": printed,
-                    "print_marked": print_marked,
-                    "retention_time": payload.get("retention_time") if not user else None,
-                    "pdf_sha256": [
-                        hashlib.sha256(base64.b64decode(p["data"])).hexdigest()
-                        for p in payload["parts"]
-                    ],
-                    "payload_sha256": hashlib.sha256(request.body).hexdigest(),
-                    "net_pay": ((payload.get("salaryslip") or {}).get("pay_period") or {})
-                    .get("net_pay", {})
-                    .get("monetary_amount"),
-                }
-                self.fingerprints[fingerprint] = entry
-                self.received.append(entry)
-            drop = int(self.options.get("drop_content_next", 0) or 0)
-            if drop > 0:
-                self.options["drop_content_next"] = drop - 1
-            failing_after = int(self.options.get("fail_content_after_accept_next", 0) or 0)
-            if failing_after > 0:
-                self.options["fail_content_after_accept_next"] = failing_after - 1
-        if failing_after > 0:
-            status = int(self.options.get("fail_content_after_accept_status", 504))
-            return self.server_error(request, status)
+            return None, kivra_error("40105")
+        return {"user": user, "printed": printed, "print_marked": print_marked}, None
+
+    def _content_store(
+        self,
+        request: Request,
+        payload: dict,
+        *,
+        fingerprint: str,
+        user: bool,
+        printed: bool,
+        print_marked: bool,
+    ) -> dict:
+        """The stored content: the earlier one with the same fingerprint when the duplicate
+        control is on, else a new one. The caller holds the lock."""
+        earlier = self.fingerprints.get(fingerprint)
+        if earlier is not None and self.options.get("duplicate_control", False):
+            self.duplicates += 1
+            return earlier
+        entry = {
+            "objkey": secrets.token_hex(12),
+            "ssn": payload["ssn"],
+            "subject": payload["subject"],
+            "type": payload["type"],
+            "generated_at": payload.get("generated_at"),
+            "retained": not user and not printed,
+            "printed": printed,
+            "print_marked": print_marked,
+            "retention_time": payload.get("retention_time") if not user else None,
+            "pdf_sha256": [
+                hashlib.sha256(base64.b64decode(p["data"])).hexdigest() for p in payload["parts"]
+            ],
+            "payload_sha256": hashlib.sha256(request.body).hexdigest(),
+            "net_pay": ((payload.get("salaryslip") or {}).get("pay_period") or {})
+            .get("net_pay", {})
+            .get("monetary_amount"),
+        }
+        self.fingerprints[fingerprint] = entry
+        self.received.append(entry)
+        return entry
+
+    def _content_created(self, request: Request, entry: dict, *, drop: bool) -> Response:
         host = request.header("host", "127.0.0.1")
         headers = {
             "kivra-objkey": entry["objkey"],
@@ -367,7 +405,7 @@ class KivraSandbox(Sandbox):
         if entry["retained"]:
             headers["kivra-retained"] = "true"
         return Response(
-            201, {"key": entry["objkey"], "subject": entry["subject"]}, headers, drop=drop > 0
+            201, {"key": entry["objkey"], "subject": entry["subject"]}, headers, drop=drop
         )
 
     def _rate_ok(self, ssn: str) -> bool:
@@ -382,13 +420,25 @@ class KivraSandbox(Sandbox):
         recent.append(now)
         return True
 
-    def _validate_content(self, payload: dict) -> Response | None:  # noqa: C901
+    def _validate_content(self, payload: dict) -> Response | None:
+        """Kivra's checks of a content payload, in Kivra's order: recipient and subject,
+        type, retain, the parts."""
+        return (
+            self._validate_recipient(payload)
+            or self._validate_type(payload)
+            or _validate_parts(payload.get("parts"))
+        )
+
+    def _validate_recipient(self, payload: dict) -> Response | None:
         if "ssn" not in payload and "vat_number" not in payload:
             return kivra_error("40024")
         if not ssn_is_valid(payload.get("ssn")):
             return kivra_error("40009")
         if not isinstance(payload.get("subject"), str) or not payload["subject"].strip():
             return kivra_error("40000", "subject is required")
+        return None
+
+    def _validate_type(self, payload: dict) -> Response | None:
         kind = payload.get("type")
         if not isinstance(kind, str) or kind not in CONTENT_TYPES:
             return kivra_error("40012")
@@ -405,18 +455,32 @@ class KivraSandbox(Sandbox):
             )
         if kind == "salaryslip" and not isinstance(payload.get("salaryslip"), dict):
             return kivra_error("40000", "type salaryslip needs a salaryslip object")
-        parts = payload.get("parts")
-        if not isinstance(parts, list) or not parts:
-            return kivra_error("40019", "parts must be a non-empty list of files")
-        for part in parts:
-            if not isinstance(part, dict) or not {"name", "data", "content_type"} <= set(part):
-                return kivra_error("40019")
-            if part["content_type"] not in PART_TYPES:
-                return kivra_error("40028")
-            try:
-                data = base64.b64decode(part["data"], validate=True)
-            except (binascii.Error, ValueError, TypeError):
-                return kivra_error("40019", "part data is not base64")
-            if part["content_type"] == "application/pdf" and not data.startswith(b"%PDF"):
-                return kivra_error("40019", "part is not a PDF")
         return None
+
+
+def _content_fingerprint(payload: dict) -> str:
+    """What Kivra's duplicate control compares: the payload without ``generated_at``."""
+    return hashlib.sha256(
+        json.dumps(
+            {k: v for k, v in payload.items() if k != "generated_at"}, sort_keys=True
+        ).encode()
+    ).hexdigest()
+
+
+def _validate_parts(parts) -> Response | None:
+    """A non-empty list of files, each with name, data (base64) and an allowed content
+    type; a PDF part must be a PDF."""
+    if not isinstance(parts, list) or not parts:
+        return kivra_error("40019", "parts must be a non-empty list of files")
+    for part in parts:
+        if not isinstance(part, dict) or not {"name", "data", "content_type"} <= set(part):
+            return kivra_error("40019")
+        if part["content_type"] not in PART_TYPES:
+            return kivra_error("40028")
+        try:
+            data = base64.b64decode(part["data"], validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            return kivra_error("40019", "part data is not base64")
+        if part["content_type"] == "application/pdf" and not data.startswith(b"%PDF"):
+            return kivra_error("40019", "part is not a PDF")
+    return None

@@ -397,25 +397,12 @@ class VismaSandbox(Sandbox):
                     return Response(200, {"actionId": secrets.token_hex(8), "actionResult": "Done"})
         return _error(404, f"Journal transaction {request.params['number']} not found.", "40400")
 
-    def _validate(self, body: dict) -> dict:  # noqa: C901
-        period_id = str(_value(body, "financialPeriod") or "")
-        if not PERIOD_RE.match(period_id):
-            raise _Refusal(f"Financial period '{period_id}' is not valid (YYYYMM).", "1001")
-        period = self._period(period_id)
-        if period["closedInGeneralLedger"]:
-            raise _Refusal(f"The financial period {period_id} is closed in General Ledger.", "1002")
-        if not period["active"]:
-            raise _Refusal(f"The financial period {period_id} is inactive.", "1003")
-        ledger_number = _value(body, "ledger")
-        ledger = next((x for x in self._ledgers() if x["number"] == ledger_number), None)
-        if ledger is None:
-            raise _Refusal(f"Ledger '{ledger_number}' was not found.", "1004")
-        currency = _value(body, "currencyId") or ledger["currencyId"]
-        if currency != ledger["currencyId"]:
-            raise _Refusal(
-                f"Currency {currency} differs from the ledger's currency {ledger['currencyId']}.",
-                "1005",
-            )
+    def _validate(self, body: dict) -> dict:
+        """Visma's business rules for a new journal transaction, in Visma's order: the
+        period, the ledger and its currency, the date, the lines, the balance. Raises
+        :class:`_Refusal`; returns the batch to store."""
+        period_id = self._validate_period(body)
+        ledger_number, currency = self._validate_ledger(body)
         date_value = str(_value(body, "transactionDate") or "")
         try:
             datetime.datetime.fromisoformat(date_value)
@@ -424,34 +411,11 @@ class VismaSandbox(Sandbox):
         lines = body.get("journalTransactionLines")
         if not isinstance(lines, list) or not lines:
             raise _Refusal("A journal transaction needs at least one line.", "1007")
-        debit_total = credit_total = Decimal("0")
-        stored_lines = []
-        for number, line in enumerate(lines, start=1):
-            if line.get("operation") != "Insert":
-                raise _Refusal(f"Line {number}: operation must be Insert on a new batch.", "1008")
-            account = str(_value(line, "accountNumber") or "")
-            if not ACCOUNT_RE.match(account) or account not in self._chart():
-                raise _Refusal(f"Line {number}: account '{account}' was not found.", "1009")
-            segments = self._validate_subaccount(number, line.get("subaccount") or [])
-            debit = self._amount(number, _value(line, "debitAmountInCurrency"))
-            credit = self._amount(number, _value(line, "creditAmountInCurrency"))
-            if debit and credit:
-                raise _Refusal(f"Line {number}: give a debit or a credit amount, not both.", "1010")
-            debit_total += debit
-            credit_total += credit
-            stored_lines.append(
-                {
-                    "lineNumber": number,
-                    "accountNumber": account,
-                    "subaccount": {"segments": segments},
-                    "debitAmountInCurrency": debit,
-                    "creditAmountInCurrency": credit,
-                    "transactionDescription": _value(line, "transactionDescription") or "",
-                    "referenceNumber": _value(line, "referenceNumber") or "",
-                    "project": {"id": _value(line, "project") or ""},
-                    "quantity": _value(line, "quantity"),
-                }
-            )
+        stored_lines = [
+            self._validate_line(number, line) for number, line in enumerate(lines, start=1)
+        ]
+        debit_total = sum((x["debitAmountInCurrency"] for x in stored_lines), Decimal("0"))
+        credit_total = sum((x["creditAmountInCurrency"] for x in stored_lines), Decimal("0"))
         if debit_total != credit_total:
             raise _Refusal(
                 f"The batch is out of balance: debit {debit_total} ≠ credit {credit_total}.",
@@ -468,6 +432,57 @@ class VismaSandbox(Sandbox):
             "debitTotal": debit_total,
             "creditTotal": credit_total,
             "journalTransactionLines": stored_lines,
+        }
+
+    def _validate_period(self, body: dict) -> str:
+        """The financial period: YYYYMM, known, open in General Ledger and active."""
+        period_id = str(_value(body, "financialPeriod") or "")
+        if not PERIOD_RE.match(period_id):
+            raise _Refusal(f"Financial period '{period_id}' is not valid (YYYYMM).", "1001")
+        period = self._period(period_id)
+        if period["closedInGeneralLedger"]:
+            raise _Refusal(f"The financial period {period_id} is closed in General Ledger.", "1002")
+        if not period["active"]:
+            raise _Refusal(f"The financial period {period_id} is inactive.", "1003")
+        return period_id
+
+    def _validate_ledger(self, body: dict) -> tuple:
+        """The ledger (it must exist) and the currency (the ledger's, when given)."""
+        ledger_number = _value(body, "ledger")
+        ledger = next((x for x in self._ledgers() if x["number"] == ledger_number), None)
+        if ledger is None:
+            raise _Refusal(f"Ledger '{ledger_number}' was not found.", "1004")
+        currency = _value(body, "currencyId") or ledger["currencyId"]
+        if currency != ledger["currencyId"]:
+            raise _Refusal(
+                f"Currency {currency} differs from the ledger's currency {ledger['currencyId']}.",
+                "1005",
+            )
+        return ledger_number, currency
+
+    def _validate_line(self, number: int, line: dict) -> dict:
+        """One line (``number`` from 1): an insert, on an account of the chart, with valid
+        subaccount segments and a debit or a credit amount; returned as stored."""
+        if line.get("operation") != "Insert":
+            raise _Refusal(f"Line {number}: operation must be Insert on a new batch.", "1008")
+        account = str(_value(line, "accountNumber") or "")
+        if not ACCOUNT_RE.match(account) or account not in self._chart():
+            raise _Refusal(f"Line {number}: account '{account}' was not found.", "1009")
+        segments = self._validate_subaccount(number, line.get("subaccount") or [])
+        debit = self._amount(number, _value(line, "debitAmountInCurrency"))
+        credit = self._amount(number, _value(line, "creditAmountInCurrency"))
+        if debit and credit:
+            raise _Refusal(f"Line {number}: give a debit or a credit amount, not both.", "1010")
+        return {
+            "lineNumber": number,
+            "accountNumber": account,
+            "subaccount": {"segments": segments},
+            "debitAmountInCurrency": debit,
+            "creditAmountInCurrency": credit,
+            "transactionDescription": _value(line, "transactionDescription") or "",
+            "referenceNumber": _value(line, "referenceNumber") or "",
+            "project": {"id": _value(line, "project") or ""},
+            "quantity": _value(line, "quantity"),
         }
 
     def _amount(self, number: int, value) -> Decimal:
