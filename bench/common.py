@@ -125,17 +125,6 @@ def load() -> str:
     return f"load {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
 
 
-def bench_database_url() -> str:
-    """The benchmark database as a ``DATABASE_URL`` for worker processes (PostgreSQL)."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 class Workers:
     """Real ``celery worker --pool=solo`` processes on the benchmark database and Redis,
     DEBUG off as in production. ``start()`` returns once the worker is ready."""
@@ -148,62 +137,23 @@ class Workers:
         self.tmp = tempfile.TemporaryDirectory()
 
     def start(self):
-        import os
-        import subprocess
-        import sys
         from pathlib import Path
 
-        from django.conf import settings
+        from tests.workers import WorkerNotStarted, worker_start
 
-        log_path = Path(self.tmp.name) / f"worker-{len(self.processes)}.log"
-        log = open(log_path, "w+")  # noqa: SIM115 - closed in stop_all
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "flexbridge",
-                "worker",
-                "--pool=solo",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname=bench{len(self.processes)}@%h",
-            ],
-            cwd=Path(__file__).resolve().parent.parent,
-            env={
-                **os.environ,
-                "DATABASE_URL": bench_database_url(),
-                "REDIS_URL": settings.REDIS_URL,
-                "DEBUG": "false",
-                "SECRET_KEY": settings.SECRET_KEY,
-                "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-                "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-                **self.env,
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        process.log = log
+        name = f"bench{len(self.processes)}"
+        try:
+            process = worker_start(
+                name=name,
+                log_path=Path(self.tmp.name) / f"worker-{len(self.processes)}.log",
+                env={"DEBUG": "false", **self.env},
+                loglevel="WARNING",
+                timeout=90,
+            )
+        except WorkerNotStarted as exc:
+            raise RuntimeError(str(exc)[-3000:]) from None
         self.processes.append(process)
-        from celery import current_app
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"celery worker exited:\n{log.read()[-3000:]}")
-            try:
-                replies = current_app.control.ping(
-                    destination=[f"bench{len(self.processes) - 1}@{_hostname()}"], timeout=0.5
-                )
-            except Exception:
-                replies = []
-            if replies:
-                return process
-        raise RuntimeError("celery worker did not start in time")
+        return process
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds used so far by the live worker processes."""
@@ -230,17 +180,10 @@ class Workers:
         process.wait()
 
     def stop_all(self) -> None:
-        import subprocess
+        from tests.workers import worker_stop
 
         for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            process.log.close()
+            worker_stop(process)
         self.processes = []
         self.tmp.cleanup()
 
@@ -249,9 +192,3 @@ class Workers:
 
     def __exit__(self, *exc) -> None:
         self.stop_all()
-
-
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname()

@@ -13,10 +13,10 @@ from integrations.models import Job, JobChunk
 from integrations.sandboxes.kivra import KivraSandbox
 from integrations.services import job_create
 from payslips.models import PayslipDelivery
-from tests.e2e.conftest import wait_for
 from tests.employees.factories import EmployeeFactory
 from tests.factories import CompanyFactory
 from tests.payslips.factories import KivraLinkFactory, make_run
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from integrations.models import Job
-from tests.e2e.conftest import wait_for
 from tests.factories import CompanyFactory, MembershipFactory
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_browser import browser_page
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.e2e
 _ = browser_page  # the fixture, for the browser test below
@@ -44,16 +45,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait(predicate, *, timeout: float = 90, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture
@@ -111,7 +102,7 @@ def embedded(tmp_path):
             return None
 
     try:
-        _wait(up, timeout=120, interval=0.5)
+        wait_for(up, timeout=120, interval=0.5)
         yield {"call": call, "company": setup["company"], "log": log, "base": base}
     finally:
         process.send_signal(signal.SIGTERM)
@@ -126,7 +117,11 @@ def embedded(tmp_path):
 def test_queued_job_runs_on_start_and_two_jobs_run_side_by_side(embedded):
     call = embedded["call"]
     # The job queued before the server started (no worker then) is picked up.
-    first = _wait(lambda: (job := call("/api/v1/jobs/1/"))["status"] == "succeeded" and job)
+    first = wait_for(
+        lambda: (job := call("/api/v1/jobs/1/"))["status"] == "succeeded" and job,
+        timeout=90,
+        interval=0.1,
+    )
     assert first["progress_done"] == 3
 
     # Two jobs started at once: the request only queues them; the worker runs both.
