@@ -206,10 +206,24 @@ class BaseClient:
         message = response.reason_phrase or f"HTTP {response.status_code}"
         if isinstance(body, dict) and (body.get("message") or body.get("error")):
             message = str(body.get("message") or body.get("error"))
-        return OutsideSystemError(
+        return self.answer_error(response, message, body=body)
+
+    def answer_error(
+        self,
+        response: httpx.Response,
+        message: str,
+        *,
+        code: str | None = None,
+        body: Any = None,
+        cls: type[OutsideSystemError] = OutsideSystemError,
+    ) -> OutsideSystemError:
+        """The error of an answer, in the system's words: with its status and correlation
+        id (``parse_error`` of each client decides the message, code and body)."""
+        return cls(
             message,
             system=self.system,
             status=response.status_code,
+            code=code,
             correlation_id=response.headers.get(self.correlation_header),
             body=body,
         )

@@ -231,14 +231,7 @@ class KivraClient(BaseClient):
         else:
             code = response.headers.get("x-error-code") or None
             message = response.reason_phrase or f"HTTP {response.status_code}"
-        return KivraError(
-            message,
-            system=self.system,
-            status=response.status_code,
-            code=code,
-            correlation_id=response.headers.get(self.correlation_header),
-            body=body,
-        )
+        return self.answer_error(response, message, code=code, body=body, cls=KivraError)
 
     # recipients ----------------------------------------------------------------------------
     def usermatch_ssn(self, ssns: list[str], *, batch_size: int = USERMATCH_BATCH) -> set[str]:

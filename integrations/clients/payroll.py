@@ -144,14 +144,7 @@ class PayrollClient(BaseClient):
                 str(body.get("message")) if isinstance(body, dict) and body.get("message") else ""
             ) or response.reason_phrase
             code = None
-        return OutsideSystemError(
-            message,
-            system=self.system,
-            status=response.status_code,
-            code=code,
-            correlation_id=response.headers.get(self.correlation_header),
-            body=body,
-        )
+        return self.answer_error(response, message, code=code, body=body)
 
     # registers -------------------------------------------------------------------------------
     def _items(self, path: str) -> list[dict]:

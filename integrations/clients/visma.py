@@ -150,14 +150,7 @@ class VismaClient(BaseClient):
             code = body.get("ExceptionFaultCode") or (
                 body.get("error") if "error_description" in body else None
             )
-        return OutsideSystemError(
-            message,
-            system=self.system,
-            status=response.status_code,
-            code=str(code) if code else None,
-            correlation_id=response.headers.get(self.correlation_header),
-            body=body,
-        )
+        return self.answer_error(response, message, code=str(code) if code else None, body=body)
 
     # ledgers and periods ---------------------------------------------------------------------
     def ledgers(self) -> list[VismaLedger]:

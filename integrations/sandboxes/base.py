@@ -125,6 +125,25 @@ class Sandbox:
     def seed(self) -> None:
         """Fill the store with its initial data."""
 
+    def contract_breaches(self, contract, request: Request) -> list[str]:
+        """Every way ``request`` breaks ``contract`` (the vendor's official document,
+        :mod:`integrations.sandboxes.contract`); empty when it conforms."""
+        return contract.check_request(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=request.body,
+        )
+
+    def contract_breaches_record(self, request: Request, errors: list[str]) -> None:
+        """Keep the latest 100 refused requests in ``contract_errors`` (in the state)."""
+        with self.lock:
+            self.contract_errors.append(
+                {"method": request.method, "path": request.path, "errors": errors}
+            )
+            del self.contract_errors[:-100]  # the latest 100 show what broke
+
     def state(self) -> dict:
         """The store as JSON-able data for ``GET /_sandbox/state``."""
         return {}

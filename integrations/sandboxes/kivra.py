@@ -176,20 +176,10 @@ class KivraSandbox(Sandbox):
                 json.loads(request.body or b"null")
             except ValueError:
                 return kivra_error("40008")
-        errors = contract.check_request(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            headers=request.headers,
-            body=request.body,
-        )
+        errors = self.contract_breaches(contract, request)
         if not errors:
             return super().dispatch(request)
-        with self.lock:
-            self.contract_errors.append(
-                {"method": request.method, "path": request.path, "errors": errors}
-            )
-            del self.contract_errors[:-100]  # the latest 100 show what broke
+        self.contract_breaches_record(request, errors)
         if any(error.startswith("content type ") for error in errors):
             return kivra_error("41500", "; ".join(errors[:3]))
         return kivra_error("40000", "; ".join(errors[:5]))

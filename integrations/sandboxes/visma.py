@@ -251,13 +251,7 @@ class VismaSandbox(Sandbox):
         contract = visma_contract()
         if not contract.covers(request.method, request.path):
             return []
-        errors = contract.check_request(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            headers=request.headers,
-            body=request.body,
-        )
+        errors = self.contract_breaches(contract, request)
         if (
             not errors
             and request.body
@@ -269,11 +263,7 @@ class VismaSandbox(Sandbox):
         ):
             errors = ["The sandbox reads JSON bodies only."]
         if errors:
-            with self.lock:
-                self.contract_errors.append(
-                    {"method": request.method, "path": request.path, "errors": errors}
-                )
-                del self.contract_errors[:-100]  # the latest 100 show what broke
+            self.contract_breaches_record(request, errors)
         return errors
 
     def _rate_limited(self, response: Response) -> Response:
