@@ -20,7 +20,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("jobs/", include("integrations.urls")),
+    path("jobs/", include("jobs.urls")),
     path("integrations/switchover/", include("integrations.switchover_urls")),
     path("payroll/accounting/", include("ledger.urls")),
     path("payslips/", include("payslips.urls")),
