@@ -14,7 +14,6 @@ from jobs.models import Job
 
 from .clients.outbound import private_addresses_allowed, url_problems
 
-
 # --- the payroll system: program link, switchover, sync outbox ---------------------------------
 
 

@@ -37,4 +37,6 @@ def selftest_run(*, job: Job, ctx: JobContext) -> None:
         ctx.advance()
 
 
-register_job_kind("selftest", _("System self-test"), handler=selftest_run, permission="jobs.add_job")
+register_job_kind(
+    "selftest", _("System self-test"), handler=selftest_run, permission="jobs.add_job"
+)

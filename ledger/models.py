@@ -261,7 +261,7 @@ class LedgerTransfer(CompanyOwned):
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     error_message = models.TextField(_("error"), blank=True)
     job = models.ForeignKey(
-        "integrations.Job",
+        "jobs.Job",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

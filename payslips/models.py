@@ -442,7 +442,7 @@ class PayslipDelivery(CompanyOwned):
     retain = models.BooleanField(_("retain for non-users"), default=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     job = models.ForeignKey(
-        "integrations.Job",
+        "jobs.Job",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
