@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -25,6 +26,11 @@ urlpatterns = [
     path("payroll/accounting/", include("ledger.urls")),
     path("payslips/", include("payslips.urls")),
     path("projects/", include("projects.urls")),
+    # The jobs' admin pages were under "integrations" until the jobs app had its own.
+    re_path(
+        r"^admin/integrations/job/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/jobs/job/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("flexbridge.api_urls")),
 ]

@@ -37,6 +37,7 @@ from jobs.context import JobContext
 from jobs.messages import JobMessage
 from jobs.models import FileHolds, Job
 from jobs.services import job_create
+from paxml.personnel import personnel_queryset
 from paxml.records import COST_CENTRE_DIM, PROJECT_DIM
 from projects.models import HomeAccounting
 
@@ -314,8 +315,6 @@ def _deliveries_write_file(
         backend = PaxmlFileBackend()
         people = {}
         if kind == PayrollSyncDelivery.Kind.EMPLOYEE:
-            from paxml.personnel import personnel_queryset
-
             # the PAXml personnel writer: every field Fortnox Lön reads, as of now
             people = {
                 e.pk: e

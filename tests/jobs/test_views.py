@@ -104,3 +104,10 @@ def test_an_exception_carrying_a_message_id_reads_in_the_readers_language(compan
         assert job.log_lines.get().text == "2 errors."
     with translation.override("sv"):
         assert job.message_text == "2 fel."
+
+
+def test_the_admin_pages_of_before_the_move_lead_to_the_new_ones(web, company):
+    job = JobFactory(company=company)
+    response = web.get(f"/admin/integrations/job/{job.pk}/change/?_changelist_filters=x")
+    assert response.status_code == 301
+    assert response["Location"] == f"/admin/jobs/job/{job.pk}/change/?_changelist_filters=x"
