@@ -131,6 +131,8 @@ class JobContext:
 
 
 def message_parts(message) -> tuple[str, dict]:
+    """What a log line or a job stores of ``message``: its id and its parameters (personal
+    identity numbers masked), or ``("", {})`` for plain text."""
     if isinstance(message, JobMessage):
         params = {
             key: mask_text(value) if isinstance(value, str) else value
