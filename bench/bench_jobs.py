@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bench.common import Figure, bench_company, timed
 from companies.models import Company
-from integrations.models import Job, JobLogLine
-from integrations.services import JobContext
+from jobs.context import JobContext
+from jobs.models import Job, JobLogLine
 
 
 def _company() -> Company:

@@ -40,9 +40,9 @@ from stdnum import luhn
 from bench.common import Figure, Workers, bench_company, load
 from companies.models import Company
 from employees.models import Employee, PersonnelCategory
-from integrations.models import Job
 from integrations.sandboxes.kivra import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_KEY
-from integrations.services import job_create
+from jobs.models import Job
+from jobs.services import job_create
 from payslips.models import KivraLink, PayrollRun, Payslip
 from payslips.pdf import payslip_pdf_render
 from payslips.services import payroll_run_create
@@ -216,7 +216,7 @@ def _dispatch(*, company, url: str, workers: Workers, count: int, kill: bool, ch
 
 def _mid_chunk(*, job, workers: Workers):
     """A worker process that is in the middle of one of ``job``'s chunks, or None."""
-    from integrations.models import JobChunk
+    from jobs.models import JobChunk
 
     host = socket.gethostname()
     busy = set(

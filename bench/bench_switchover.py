@@ -37,9 +37,10 @@ def _reset(company: Company) -> None:
 def run(*, quick: bool) -> list[Figure]:
     from integrations import switchover as sw
     from integrations.clients.payroll import PayrollClient
-    from integrations.models import Job, PayrollLink, Switchover
+    from integrations.models import PayrollLink, Switchover
     from integrations.sandboxes.payroll import PayrollSandbox
-    from integrations.services import job_execute
+    from jobs.models import Job
+    from jobs.runner import job_execute
     from tests.integrations.helpers import match_hr_registers
 
     count = 5_000 if quick else 50_000

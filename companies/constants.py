@@ -39,7 +39,16 @@ ROLE_INTEGRATION = "integration"
 ROLE_SELF_SERVICE = "self_service"
 ROLE_REVIEWER = "project_reviewer"
 
-ALL_APPS = ["companies", "integrations", "employees", "projects", "payslips", "ledger", "paxml"]
+ALL_APPS = [
+    "companies",
+    "jobs",
+    "integrations",
+    "employees",
+    "projects",
+    "payslips",
+    "ledger",
+    "paxml",
+]
 
 # Each role: (name, model-permission rule per app, extra company permissions).
 # The model rule is "all" (add/change/delete/view), "view", or a list of codenames.
@@ -51,7 +60,13 @@ DEFAULT_ROLES: dict[str, tuple] = {
     ),
     ROLE_HR: (
         _("HR administrator"),
-        {"employees": "all", "projects": "all", "integrations": "view", "companies": "view"},
+        {
+            "employees": "all",
+            "projects": "all",
+            "jobs": "view",
+            "integrations": "view",
+            "companies": "view",
+        },
         [
             "view_personal_identity_number",
             "change_personal_identity_number",
@@ -78,6 +93,7 @@ DEFAULT_ROLES: dict[str, tuple] = {
             "payslips": "all",
             "ledger": "all",
             "paxml": "all",
+            "jobs": "view",
             "integrations": "view",
             "companies": "view",
         },
@@ -101,6 +117,7 @@ DEFAULT_ROLES: dict[str, tuple] = {
             "projects": "all",
             "payslips": "all",
             "paxml": "all",
+            "jobs": "view",
             "integrations": "view",
             "companies": "view",
         },

@@ -13,8 +13,8 @@ from employees.api import (
     PositionViewSet,
 )
 from flexbridge.api import api_not_found
-from integrations.api import JobViewSet, SelftestView
 from integrations.switchover_api import SwitchoverViewSet
+from jobs.api import JobViewSet, SelftestView
 from ledger.api import SieExportView, VismaTransferView
 from paxml.api import PaxmlExportView, PaxmlImportView
 from payslips.api import KivraDispatchView, PayrollRunViewSet, PayslipViewSet

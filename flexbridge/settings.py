@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "flexbridge",
     "companies",
+    "jobs",
     "integrations",
     "employees",
     "projects",
@@ -253,7 +254,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "status"; name each enum after its model.
-    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "integrations.models.Job.Status"},
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.Job.Status"},
 }
 
 # --- Security (effective when DEBUG is off) -------------------------------------------------
@@ -282,7 +283,7 @@ FILE_UPLOAD_HANDLERS = [
 ]
 # How many log lines a job keeps; past this only the count grows.
 JOB_LOG_MAX_LINES = env.int("JOB_LOG_MAX_LINES", default=100_000)
-# Fanned-out jobs (integrations.services.job_chunks_drain): a chunk's worker writes a
+# Fanned-out jobs (jobs.runner.job_chunks_drain): a chunk's worker writes a
 # heartbeat this often; a chunk without one for JOB_CHUNK_STALE_SECONDS (its worker died)
 # is taken over by another worker; a worker waiting for the last chunks looks this often.
 JOB_CHUNK_HEARTBEAT_SECONDS = env.float("JOB_CHUNK_HEARTBEAT_SECONDS", default=2.0)

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.template import loader
 
 from companies.selectors import companies_for_user, tasks_open_for_user
-from integrations.selectors import jobs_recent_for_user
+from jobs.selectors import jobs_recent_for_user
 
 
 @login_required

@@ -4,14 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
-    verbose_name = _("Integrations and batch jobs")
+    verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        # Job handlers register themselves on import.
         from employees import events
         from employees.services import payroll_number_check_register
 
-        from . import jobs  # noqa: F401
+        from . import jobs  # noqa: F401  (registers the job kinds)
         from . import payroll_sync as sync
 
         # The seed's rule: a new employee number goes into payroll first, then HR.

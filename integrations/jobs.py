@@ -1,12 +1,9 @@
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from .jobs_registry import register_job_kind
-from .services import selftest_run
+from jobs.registry import register_job_kind
 
-register_job_kind(
-    "selftest", _("System self-test"), handler=selftest_run, permission="integrations.add_job"
-)
+from . import payroll_sync, switchover
 
 
 def _step_kind_label(step_label):
@@ -15,8 +12,6 @@ def _step_kind_label(step_label):
 
 
 def _register_payroll_kinds() -> None:
-    from . import payroll_sync, switchover
-
     for step, handler in switchover.HANDLERS.items():
         register_job_kind(
             f"switchover_{step}",

@@ -33,15 +33,18 @@ from django.utils.translation import gettext as _
 from companies.models import Company
 from employees.models import Employee, EmploymentRate
 from employees.services import employee_change_number
+from jobs.context import JobContext
+from jobs.messages import JobMessage
+from jobs.models import FileHolds, Job
+from jobs.services import job_create
+from paxml.personnel import personnel_queryset
 from paxml.records import COST_CENTRE_DIM, PROJECT_DIM
 from projects.models import HomeAccounting
 
 from .clients.base import OutsideSystemError, TransientError
-from .messages import JobMessage
-from .models import FileHolds, Job, PayrollLink, PayrollSyncChange, PayrollSyncDelivery
+from .models import PayrollLink, PayrollSyncChange, PayrollSyncDelivery
 from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import SYNCED_FIELDS, hr_employee_payload, payload_bytes
-from .services import JobContext, job_create
 
 logger = logging.getLogger(__name__)
 
@@ -312,8 +315,6 @@ def _deliveries_write_file(
         backend = PaxmlFileBackend()
         people = {}
         if kind == PayrollSyncDelivery.Kind.EMPLOYEE:
-            from paxml.personnel import personnel_queryset
-
             # the PAXml personnel writer: every field Fortnox Lön reads, as of now
             people = {
                 e.pk: e

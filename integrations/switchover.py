@@ -43,10 +43,13 @@ from employees.models import (
     Position,
 )
 from flexbridge.errors import DomainError
+from jobs.context import JobContext
+from jobs.messages import JobMessage
+from jobs.models import FileHolds, Job
+from jobs.services import job_start
 
 from .clients.payroll import PayrollClient, PayrollEmployee
-from .messages import JobMessage
-from .models import FileHolds, Job, PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
+from .models import PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
 from .payroll_backend import PaxmlFileBackend, PayrollLinkMissing, payroll_client_for
 from .payroll_mapping import (
     Registers,
@@ -55,7 +58,6 @@ from .payroll_mapping import (
     hr_employee_payload,
     payroll_view,
 )
-from .services import JobContext, job_start
 
 STEPS = ("preflight", "test_export", "export_all", "payroll_off", "hr_on", "verify")
 STEP_LABELS = {

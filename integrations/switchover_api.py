@@ -18,9 +18,9 @@ from rest_framework.response import Response
 
 from companies.models import Company
 from companies.scoping import CompanyScopedViewSetMixin, ScopedPrimaryKeyRelatedField
+from jobs.api import JobSerializer, job_response
 
 from . import switchover as sw
-from .api import JobSerializer, job_response
 from .models import Switchover, SwitchoverEvent
 
 

@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy
 from companies.models import Company
 from companies.selectors import user_has_company_perm
 from flexbridge.errors import REFUSALS, page_error
+from jobs import selectors
+from jobs.models import FileHolds, Job
 
-from . import selectors
 from . import switchover as sw
 from .clients.base import OutsideSystemError
-from .models import FileHolds, Job, PayrollLink, Switchover
+from .models import PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}

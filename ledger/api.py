@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 
 from companies.models import Company
 from companies.scoping import ScopedPrimaryKeyRelatedField
-from integrations.api import JobSerializer, job_response
-from integrations.services import job_start
+from jobs.api import JobSerializer, job_response
+from jobs.services import job_start
 from payslips.models import PayrollRun
 
 

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from integrations.jobs_registry import register_job_kind
+from jobs.registry import register_job_kind
 
 from .services import sie_export_run, visma_transfer_run
 

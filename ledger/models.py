@@ -262,7 +262,7 @@ class LedgerTransfer(CompanyOwned, Outbox):
     batch_number = models.CharField(_("batch number"), max_length=40, blank=True)
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     job = models.ForeignKey(
-        "integrations.Job",
+        "jobs.Job",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

@@ -22,7 +22,8 @@ from integrations.clients.base import AnswerLost, OutsideSystemError, TransientE
 from integrations.clients.config import client_options
 from integrations.clients.outbound import OutboundPolicy, private_addresses_allowed
 from integrations.clients.visma import VismaClient, VismaRefused
-from integrations.models import FileHolds
+from jobs.models import FileHolds
+from jobs.services import job_start
 from payslips.models import PayslipLine
 
 from . import selectors
@@ -986,8 +987,6 @@ def ledger_transfer_mark_reversed(*, transfer: LedgerTransfer, user, reason: str
 
 def ledger_transfer_resend(*, transfer: LedgerTransfer, user, reason: str):
     """Mark the transfer reversed and start a job that sends the run again."""
-    from integrations.services import job_start
-
     transfer = ledger_transfer_mark_reversed(transfer=transfer, user=user, reason=reason)
     return job_start(
         user=user,

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from flexbridge.forms import form_add_refusal
-from integrations.models import Job
-from integrations.selectors import job_parameters_display
-from integrations.services import job_start
+from jobs.models import Job
+from jobs.selectors import job_parameters_display
+from jobs.services import job_start
 
 from .forms import SelectionForm
 from .models import LedgerTransfer

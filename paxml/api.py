@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from companies.models import Company
 from companies.scoping import ScopedPrimaryKeyRelatedField
-from integrations.api import JobSerializer, job_response
+from jobs.api import JobSerializer, job_response
 
 from .codes import PROFILES
 from .services import paxml_export_start, paxml_import_start

@@ -16,9 +16,9 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from integrations.jobs_registry import register_job_kind
-from integrations.messages import JobMessage, register_job_messages, register_parameter_values
-from integrations.models import FileHolds
+from jobs.messages import JobMessage, register_job_messages, register_parameter_values
+from jobs.models import FileHolds
+from jobs.registry import register_job_kind
 
 from .codes import PROFILES
 from .services import paxml_export_run, paxml_import_run

@@ -53,7 +53,7 @@ class PaxmlFile(CompanyOwned):
     is_reexport = models.BooleanField(_("re-export (nyexport)"), default=False)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     job = models.ForeignKey(
-        "integrations.Job",
+        "jobs.Job",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

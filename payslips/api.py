@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from companies.models import Company
 from companies.scoping import CompanyScopedViewSetMixin, ScopedPrimaryKeyRelatedField
 from employees.models import Employee
-from integrations.api import JobSerializer, job_response
+from jobs.api import JobSerializer, job_response
 
 from . import selectors, services
 from .models import PayrollRun, Payslip, PayslipLine

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from integrations.jobs_registry import FanOut, register_job_kind
+from jobs.registry import FanOut, register_job_kind
 
 from .services import (
     kivra_dispatch_chunk,

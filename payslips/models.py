@@ -443,7 +443,7 @@ class PayslipDelivery(CompanyOwned, Outbox):
     request_sha256 = models.CharField(_("request sha256"), max_length=64, editable=False)
     retain = models.BooleanField(_("retain for non-users"), default=False)
     job = models.ForeignKey(
-        "integrations.Job",
+        "jobs.Job",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

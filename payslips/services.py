@@ -44,9 +44,10 @@ from integrations.clients.base import OutsideSystemError
 from integrations.clients.config import client_options
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.clients.outbound import OutboundPolicy, private_addresses_allowed
-from integrations.models import FileHolds, Job
 from integrations.ratelimit import LocalWindowLimiter, window_limiter
-from integrations.services import JobCancelled, JobContext
+from jobs.context import JobCancelled, JobContext
+from jobs.models import FileHolds, Job
+from jobs.services import job_start
 
 from . import selectors
 from .content import payslip_salaryslip, payslip_subject
@@ -329,8 +330,6 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
 
 def payroll_run_fetch_start(*, user, company: Company, payment_date: datetime.date) -> Job:
     """Start "Fetch payroll run" (checks the permission to add payroll runs)."""
-    from integrations.services import job_start
-
     return job_start(
         user=user,
         company=company,
@@ -1627,8 +1626,6 @@ def kivra_dispatch_start(
     employee_ids: list[int] | None = None,
 ) -> Job:
     """Start "Send payslips to Kivra" for a selection (checks permission, license, link)."""
-    from integrations.services import job_start
-
     problems = kivra_link_problems(company=company)
     if problems:
         raise ValidationError(problems)

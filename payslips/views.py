@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from employees.models import Employee
-from integrations.models import Job
+from jobs.models import Job
 
 from . import selectors, services
 from .forms import STATUS_CHOICES, KivraDispatchForm, dispatch_companies

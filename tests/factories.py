@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from stdnum import luhn
 
 from companies.models import Company, CompanyLicense, Membership, Role
-from integrations.models import Job
+from jobs.models import Job
 
 
 def orgnr_for(n: int) -> str:

@@ -985,7 +985,7 @@ def paxml_import_run(  # noqa: C901
     source_name: str = "",
 ) -> ImportResult:
     """Check and import one PAXml file (see the module docstring). ``progress`` is an
-    optional ``integrations.services.JobContext``.
+    optional ``jobs.context.JobContext``.
 
     ``create_missing``: create the register entries, projects and cost centres the file
     names and the registers lack (each logged in ``notes``). ``confirm_organisation_number``:

@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from companies.models import Company
-from integrations.models import Job
-from integrations.services import job_start, job_start_check
+from jobs.models import Job
+from jobs.services import job_start, job_start_check
 
 from .. import codes
 

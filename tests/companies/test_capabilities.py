@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations.models import Job
+from jobs.models import Job
 from tests.factories import JobFactory, UserFactory
 from tests.projects.factories import make_project
 from tests.projects.test_events import event
@@ -95,7 +95,7 @@ def test_admin_cancel_action_follows_the_role(client, company, make_user):
     refused = JobFactory(company=company, kind="kivra_dispatch", parameters={})
     client.force_login(make_user(company, role="hr_admin"))
     response = client.post(
-        reverse("admin:integrations_job_changelist"),
+        reverse("admin:jobs_job_changelist"),
         {"action": "cancel_jobs", "_selected_action": [allowed.pk, refused.pk]},
         follow=True,
     )

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
-from integrations.models import Job
+from jobs.models import Job
 from tests.factories import JobFactory
 
 
@@ -79,7 +79,7 @@ def test_role_permissions_are_per_company(make_user, company, other_company):
 def test_admin_job_changelist_is_scoped(client, user, jobs):
     mine, _theirs = jobs
     client.force_login(user)
-    response = client.get(reverse("admin:integrations_job_changelist"))
+    response = client.get(reverse("admin:jobs_job_changelist"))
     assert response.status_code == 200
     ids = [job.pk for job in response.context["cl"].result_list]
     assert ids == [mine.pk]
@@ -88,11 +88,11 @@ def test_admin_job_changelist_is_scoped(client, user, jobs):
 def test_admin_other_company_job_page_is_not_reachable(client, user, jobs):
     _mine, theirs = jobs
     client.force_login(user)
-    response = client.get(reverse("admin:integrations_job_change", args=[theirs.pk]))
+    response = client.get(reverse("admin:jobs_job_change", args=[theirs.pk]))
     # The admin redirects to its index with "doesn't exist" for rows outside the queryset.
     assert response.status_code == 302
     assert response.url == reverse("admin:index")
-    assert client.get(reverse("admin:integrations_job_log", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("admin:jobs_job_log", args=[theirs.pk])).status_code == 404
 
 
 def test_admin_company_list_and_change_are_scoped(client, user, company, other_company):

@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.db import connections
 
-from integrations.services import job_execute
+from jobs.runner import job_execute
 from tests.factories import CompanyFactory, JobFactory, MembershipFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -9,9 +9,9 @@ import socket
 
 import pytest
 
-from integrations.models import Job, JobChunk
 from integrations.sandboxes.kivra import KivraSandbox
-from integrations.services import job_create
+from jobs.models import Job, JobChunk
+from jobs.services import job_create
 from payslips.models import PayslipDelivery
 from tests.employees.factories import EmployeeFactory
 from tests.factories import CompanyFactory

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from integrations import tasks
 from integrations.sandboxes.kivra import KivraSandbox
-from integrations.services import job_execute
+from jobs import tasks
+from jobs.runner import job_execute
 from tests.e2e.test_browser import browser_page, short_lived_connections
 from tests.employees.factories import EmployeeFactory
 from tests.integrations import conftest as payroll_fixtures

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from integrations.models import Job
+from jobs.models import Job
 from tests.factories import CompanyFactory, MembershipFactory
 from tests.workers import wait_for
 

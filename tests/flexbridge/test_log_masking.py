@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from flexbridge.logging import MaskPersonalIdentityNumbers
-from integrations.services import JobContext
+from jobs.context import JobContext
 from tests.factories import JobFactory
 
 
@@ -44,7 +44,7 @@ def test_a_logged_exception_is_masked_in_its_traceback():
     except ValueError:
         import sys
 
-        record = _through("integrations.services", "Job failed", exc_info=sys.exc_info())
+        record = _through("jobs.services", "Job failed", exc_info=sys.exc_info())
     assert "191212121212" not in record.exc_text
     assert "19121212-****" in record.exc_text
 

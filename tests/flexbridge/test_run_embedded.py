@@ -29,7 +29,7 @@ SETUP = """
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from companies.models import Membership, Role
-from integrations.models import Job
+from jobs.models import Job
 from tests.factories import CompanyFactory
 company = CompanyFactory(code="emb", name="Embedded AB")
 user = get_user_model().objects.create_user("emb", password="a-long-test-password")

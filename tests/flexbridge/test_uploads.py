@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from flexbridge.uploads import UploadLimitHandler, UploadTooLarge
-from integrations.models import Job
+from jobs.models import Job
 
 PAX = b'<?xml version="1.0"?><paxml><header><version>2.0</version></header></paxml>'
 

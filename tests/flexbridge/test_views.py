@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from companies.models import Task
-from integrations import services
+from jobs import runner
 from tests.factories import JobFactory
 
 
@@ -25,7 +25,7 @@ def test_login_page_renders_in_swedish_by_default(client, settings):
 
 def test_dashboard_lists_companies_tasks_and_jobs_of_the_user(client, user, company, other_company):
     mine = JobFactory(company=company, parameters={"items": 2})
-    services.job_execute(job_id=mine.pk)
+    runner.job_execute(job_id=mine.pk)
     theirs = JobFactory(company=other_company)
     Task.objects.create(company=company, title="Enter the termination reason in payroll")
     Task.objects.create(company=other_company, title="Not yours")
@@ -43,7 +43,7 @@ def test_dashboard_lists_companies_tasks_and_jobs_of_the_user(client, user, comp
 
 def test_job_page_and_log_download(client, user, company, other_company):
     job = JobFactory(company=company, parameters={"items": 2})
-    services.job_execute(job_id=job.pk)
+    runner.job_execute(job_id=job.pk)
     client.force_login(user)
     page = client.get(reverse("jobs:detail", args=[job.pk]))
     assert page.status_code == 200
@@ -69,15 +69,15 @@ def test_language_switch(client, user):
 
 def test_admin_job_list_shows_progress_and_log_link(client, user, company):
     job = JobFactory(company=company, parameters={"items": 2})
-    services.job_execute(job_id=job.pk)
+    runner.job_execute(job_id=job.pk)
     client.force_login(user)
-    listing = client.get(reverse("admin:integrations_job_changelist"))
+    listing = client.get(reverse("admin:jobs_job_changelist"))
     assert 'class="job-progress"' in listing.content.decode()
-    detail = client.get(reverse("admin:integrations_job_change", args=[job.pk]))
+    detail = client.get(reverse("admin:jobs_job_change", args=[job.pk]))
     html = detail.content.decode()
-    assert reverse("admin:integrations_job_log", args=[job.pk]) in html
+    assert reverse("admin:jobs_job_log", args=[job.pk]) in html
     assert "item 2" in html
-    csv = client.get(reverse("admin:integrations_job_log", args=[job.pk]))
+    csv = client.get(reverse("admin:jobs_job_log", args=[job.pk]))
     assert csv.status_code == 200 and b"item 2" in csv.content
 
 
@@ -102,7 +102,7 @@ def test_navigation_lists_the_sections(client, user):
 def test_admin_job_filter_lists_kinds_by_name(client, user, company):
     client.force_login(user)
     html = client.get(
-        reverse("admin:integrations_job_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("admin:jobs_job_changelist"), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "Send payslips to Kivra" in html and "?kind=kivra_dispatch" in html
     assert ">kivra_dispatch<" not in html

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from employees.models import EmploymentForm, EmploymentTemplate, PersonnelCategory, Position
 from integrations import switchover as sw
-from integrations.models import Job, Switchover
+from integrations.models import Switchover
 from integrations.payroll_backend import PaxmlFileBackend
 from integrations.sandboxes.payroll import POSITIONS, PayrollSandbox
-from integrations.services import job_execute
+from jobs.models import Job
+from jobs.runner import job_execute
 from projects.models import AccountingDimension, AccountingDimensionValue, HomeAccounting
 
 

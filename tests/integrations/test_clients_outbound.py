@@ -11,7 +11,8 @@ from integrations.clients.base import AddressRefused
 from integrations.clients.outbound import OutboundPolicy, address_is_public, url_problems
 from integrations.clients.visma import VismaClient
 from integrations.sandboxes.visma import VismaSandbox
-from integrations.services import job_execute, job_start
+from jobs.runner import job_execute
+from jobs.services import job_start
 from ledger.models import VismaLink
 from tests.ledger.test_transfers import run_with_payslips
 

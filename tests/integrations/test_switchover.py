@@ -6,8 +6,9 @@ import pytest
 
 from employees.models import Employee
 from integrations import switchover as sw
-from integrations.models import Job, PayrollLink, Switchover, SwitchoverEvent
-from integrations.services import job_execute
+from integrations.models import PayrollLink, Switchover, SwitchoverEvent
+from jobs.models import Job
+from jobs.runner import job_execute
 from tests.integrations.helpers import current, items, run
 
 pytestmark = pytest.mark.django_db

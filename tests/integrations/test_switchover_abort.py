@@ -11,8 +11,9 @@ import pytest
 from employees.models import Employee, EmploymentForm, EmploymentRate, Position
 from integrations import switchover as sw
 from integrations.clients.payroll import PayrollEmployee
-from integrations.models import Job, SwitchoverHrChange
+from integrations.models import SwitchoverHrChange
 from integrations.payroll_mapping import Registers, employees_import_page
+from jobs.models import Job
 from tests.integrations.helpers import current, run
 
 pytestmark = pytest.mark.django_db

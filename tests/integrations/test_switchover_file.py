@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 
 from employees.models import Employee
 from integrations import switchover as sw
-from integrations.models import Job
 from integrations.payroll_backend import PaxmlFileBackend
+from jobs.models import Job
 from tests.integrations.helpers import current, items, personnel_file, run
 
 pytestmark = pytest.mark.django_db

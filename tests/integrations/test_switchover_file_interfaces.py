@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from integrations.models import Job, Switchover
+from integrations.models import Switchover
+from jobs.models import Job
 from tests.integrations.helpers import personnel_file
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_api_upload_stores_the_file_and_the_preflight_reads_it(api, company, fil
     assert response.status_code == 202
     job = Job.objects.get(pk=response.data["id"])
     if not job.is_finished:
-        from integrations.services import job_execute
+        from jobs.runner import job_execute
 
         job = job_execute(job_id=job.pk)
     assert job.status == Job.Status.SUCCEEDED, job.message

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from integrations import switchover as sw
-from integrations.models import Job, Switchover
+from integrations.models import Switchover
+from jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_api_action_per_step_answers_202_with_the_job(api, company, link):
     assert response.data["kind"] == "switchover_preflight"
     job = Job.objects.get(pk=response.data["id"])
     if not job.is_finished:
-        from integrations.services import job_execute
+        from jobs.runner import job_execute
 
         job_execute(job_id=job.pk)
     listing = api.get("/api/v1/switchovers/")
@@ -72,7 +73,7 @@ def test_api_override_and_abort(api, company, link, sandbox):
     api.post("/api/v1/switchovers/preflight/", {"company": company.pk}, format="json")
     job = Job.objects.get(kind="switchover_preflight")
     if not job.is_finished:
-        from integrations.services import job_execute
+        from jobs.runner import job_execute
 
         job_execute(job_id=job.pk)
     switchover = Switchover.objects.get(company=company)
@@ -108,7 +109,7 @@ def test_page_shows_checklist_in_colours(client, user, company, link, sandbox):
     assert response.status_code == 302
     job = Job.objects.get(kind="switchover_preflight")
     if not job.is_finished:
-        from integrations.services import job_execute
+        from jobs.runner import job_execute
 
         job_execute(job_id=job.pk)
     page = client.get(url + "?company=acme").content.decode()
@@ -130,7 +131,7 @@ def test_page_refuses_users_without_permission(client, company, make_user, link)
 def test_checklist_names_its_checks_in_the_readers_language(client, user, company, link):
     from django.utils import translation
 
-    from integrations.services import job_execute
+    from jobs.runner import job_execute
 
     client.force_login(user)
     url = reverse("switchover:page")

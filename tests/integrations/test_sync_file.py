@@ -13,11 +13,12 @@ from employees import services as employee_services
 from employees.models import Employee
 from integrations import payroll_sync
 from integrations.clients.payroll import PayrollEmployee
-from integrations.models import Job, PayrollLink, PayrollSyncChange, PayrollSyncDelivery
+from integrations.models import PayrollLink, PayrollSyncChange, PayrollSyncDelivery
 from integrations.payroll_backend import PaxmlFileBackend
 from integrations.payroll_mapping import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
-from integrations.services import job_execute
+from jobs.models import Job
+from jobs.runner import job_execute
 from tests.integrations.helpers import home_accounting, match_hr_registers
 
 pytestmark = pytest.mark.django_db

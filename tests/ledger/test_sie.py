@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from integrations.services import job_execute, job_start
+from jobs.runner import job_execute
+from jobs.services import job_start
 from ledger.sie import (
     SieDocument,
     SieError,

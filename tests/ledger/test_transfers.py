@@ -8,8 +8,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from integrations.models import Job
-from integrations.services import job_execute, job_start
+from jobs.models import Job
+from jobs.runner import job_execute
+from jobs.services import job_start
 from ledger import services
 from ledger.models import LedgerTransfer
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from companies.models import Membership, Role
-from integrations.models import Job
+from jobs.models import Job
 from ledger.demo import seed
 from ledger.models import Account, LedgerSettings, LedgerTransfer, SalaryTypeAccounting, VismaLink
 from ledger.sie import sie_read

@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from integrations.models import Job
+from jobs.models import Job
 from tests.paxml.helpers import doc
 
 pytestmark = pytest.mark.django_db

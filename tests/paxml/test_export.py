@@ -268,8 +268,8 @@ def test_api_import_and_export_start_jobs(api, company, settings, tmp_path):
 def test_jobs_run_import_then_export_with_result_file(api, company, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from integrations.models import JobLogLine
-    from integrations.services import job_execute
+    from jobs.models import JobLogLine
+    from jobs.runner import job_execute
 
     settings.MEDIA_ROOT = tmp_path
     _setup(company)
@@ -542,8 +542,8 @@ def test_personnel_writes_every_fortnox_field(company, tmp_path):
 def test_api_options_reach_the_jobs_in_the_users_language(api, company, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from integrations.models import JobLogLine
-    from integrations.services import job_execute
+    from jobs.models import JobLogLine
+    from jobs.runner import job_execute
     from projects.models import Project
 
     settings.MEDIA_ROOT = tmp_path

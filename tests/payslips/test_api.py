@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from integrations.models import Job
+from jobs.models import Job
 from payslips.models import PayrollRun, Payslip
 from tests.employees.factories import EmployeeFactory
 from tests.payslips.factories import KivraLinkFactory, make_run, payslip_data

@@ -11,9 +11,10 @@ import pytest
 
 from employees import demo as employees_demo
 from employees.models import Employee
-from integrations.models import Job
 from integrations.sandboxes.kivra import KivraSandbox
-from integrations.services import job_create, job_execute
+from jobs.models import Job
+from jobs.runner import job_execute
+from jobs.services import job_create
 from payslips import demo
 from payslips.models import KivraLink, PayrollRun, Payslip, PayslipDelivery, PayslipLine
 from payslips.services import kivra_link_problems

@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from employees.models import Employee
-from integrations.models import Job
 from integrations.sandboxes.kivra import KivraSandbox
-from integrations.services import job_create, job_execute, job_start
+from jobs.models import Job
+from jobs.runner import job_execute
+from jobs.services import job_create, job_start
 from payslips import services
 from payslips.models import PayslipDelivery
 from tests.employees.factories import EmployeeFactory
@@ -537,8 +538,8 @@ def test_a_chunk_whose_worker_died_is_finished_by_another_worker(
     once, the job one job."""
     from django.utils import timezone
 
-    from integrations.models import JobChunk
-    from integrations.services import _chunk_claim, job_chunks_drain
+    from jobs.models import JobChunk
+    from jobs.runner import _chunk_claim, job_chunks_drain
 
     settings.JOB_CHUNK_POLL_SECONDS = 0.01
     make_run(company, employees)

@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from integrations.models import Job, PayrollLink
+from integrations.models import PayrollLink
 from integrations.sandboxes.payroll import PayrollSandbox
-from integrations.services import job_create, job_execute
+from jobs.models import Job
+from jobs.runner import job_execute
+from jobs.services import job_create
 from payslips import services
 from payslips.models import PayrollRun, Payslip, PayslipLine
 from tests.employees.factories import EmployeeFactory

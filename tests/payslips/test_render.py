@@ -2,8 +2,9 @@
 
 import hashlib
 
-from integrations.models import Job
-from integrations.services import job_create, job_execute
+from jobs.models import Job
+from jobs.runner import job_execute
+from jobs.services import job_create
 from payslips import services
 from payslips.models import Payslip
 from tests.employees.factories import EmployeeFactory

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from employees.models import Employee
-from integrations.models import Job
 from integrations.sandboxes.kivra import KivraSandbox
+from jobs.models import Job
 from payslips.models import KivraLink, PayslipDelivery
 from tests.employees.factories import EmployeeFactory
 from tests.payslips.factories import KivraLinkFactory, make_run

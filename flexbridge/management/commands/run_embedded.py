@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from jobs.services import jobs_requeue_unfinished
+
 
 class Command(BaseCommand):
     help = "Serve flexbridge on the embedded default, with a worker, beat and the sandboxes."
@@ -94,8 +96,6 @@ class Command(BaseCommand):
         The database is the truth about which jobs are left; files from the last run would
         deliver some of them a second time.
         """
-        from integrations.services import jobs_requeue_unfinished
-
         shutil.rmtree(settings.EMBEDDED_BROKER_DIR, ignore_errors=True)
         for folder in ("queue", "control"):
             (settings.EMBEDDED_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -19,9 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from companies.models import Company
 from integrations import switchover as sw
-from integrations.models import Job
-from integrations.selectors import job_log_lines
-from integrations.services import job_execute
+from jobs.models import Job
+from jobs.runner import job_execute
+from jobs.selectors import job_log_lines
 
 FILE_STEPS = ("preflight", "test_export", "export_all")
 MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}

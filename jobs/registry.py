@@ -6,7 +6,7 @@ Apps register their kinds in their ``jobs.py`` (imported from ``AppConfig.ready`
                       handler=paxml_import_job, permission="companies.run_paxml_import")
 
 A handler is ``handler(*, job, ctx) -> None``; it reports through ``ctx`` (see
-``integrations.services.JobContext``) and must be idempotent per item, because a job that
+``jobs.context.JobContext``) and must be idempotent per item, because a job that
 is retried or restarted after a killed worker runs its handler again.
 
 A kind can fan out instead (``fanout=FanOut(...)``): its ``plan`` returns the items (ids),
@@ -14,13 +14,15 @@ the framework splits them into chunks of ``chunk_size`` that any worker runs wit
 ``run_chunk(*, job, ctx, items)``, up to ``parallel`` Celery tasks at a time, and
 ``finish(*, job, ctx, outputs)`` runs once after the last chunk (``outputs``: what each
 chunk put in ``ctx.output``). The user still sees one job (see
-``integrations.services.job_chunks_drain``).
+``jobs.runner.job_chunks_drain``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,6 @@ class FanOut:
     parallel: tuple[str, int] = ("JOB_CHUNK_PARALLEL", 4)
 
     def sizes(self, parameters: dict) -> tuple[int, int]:
-        from django.conf import settings
-
         size = int(parameters.get("chunk_size") or 0) or getattr(settings, *self.chunk_size)
         parallel = int(parameters.get("parallel") or 0) or getattr(settings, *self.parallel)
         return max(1, int(size)), max(1, int(parallel))

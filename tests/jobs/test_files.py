@@ -9,8 +9,8 @@ import importlib
 import pytest
 from django.urls import Resolver404, clear_url_caches, resolve, reverse
 
-from integrations.models import FileHolds
-from integrations.services import JobContext
+from jobs.context import JobContext
+from jobs.models import FileHolds
 from tests.factories import JobFactory
 
 PAX = b'<paxml><personal persnr="191212121212"/></paxml>'
@@ -27,7 +27,7 @@ def _urls(job):
     return (
         f"/api/v1/jobs/{job.pk}/file/",
         reverse("jobs:file", args=[job.pk]),
-        reverse("admin:integrations_job_file", args=[job.pk]),
+        reverse("admin:jobs_job_file", args=[job.pk]),
     )
 
 

@@ -3,8 +3,8 @@
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from integrations import services
-from integrations.models import Job
+from jobs import runner
+from jobs.models import Job
 from tests.factories import JobFactory
 
 
@@ -26,7 +26,7 @@ def test_job_list_is_paginated_and_filterable(api, company):
     for _ in range(3):
         JobFactory(company=company)
     done = JobFactory(company=company)
-    services.job_execute(job_id=done.pk)
+    runner.job_execute(job_id=done.pk)
     page = api.get("/api/v1/jobs/", {"page_size": 2}).json()
     assert page["count"] == 4 and len(page["results"]) == 2 and page["next"]
     filtered = api.get("/api/v1/jobs/", {"status": "succeeded"}).json()
@@ -35,7 +35,7 @@ def test_job_list_is_paginated_and_filterable(api, company):
 
 def test_log_endpoint_pages_and_csv(api, company):
     job = JobFactory(company=company, parameters={"items": 3})
-    services.job_execute(job_id=job.pk)
+    runner.job_execute(job_id=job.pk)
     page = api.get(f"/api/v1/jobs/{job.pk}/log/").json()
     assert page["count"] == 3
     assert page["results"][0]["message"] == "Done."

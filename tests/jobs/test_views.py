@@ -4,8 +4,10 @@ labelled values, in the reader's language, whatever language the job was written
 import pytest
 from django.utils import translation
 
-from integrations import services
-from integrations.models import Job
+from jobs import context, runner
+from jobs.messages import JobMessage
+from jobs.models import Job
+from jobs.registry import register_job_kind
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +23,7 @@ def _run(company, **parameters):
     job = JobFactory(company=company, parameters=parameters)
     # Written by a worker whose language is Swedish.
     with translation.override("sv"):
-        services.job_execute(job_id=job.pk)
+        runner.job_execute(job_id=job.pk)
     job.refresh_from_db()
     return job
 
@@ -52,7 +54,7 @@ def test_plural_of_errors(web, company):
     job = _run(company, items=3, fail_at=5)
     assert job.status == Job.Status.SUCCEEDED and job.message == ""
     many = JobFactory(company=company, parameters={"items": 1})
-    services.job_execute(job_id=many.pk)
+    runner.job_execute(job_id=many.pk)
     many.refresh_from_db()
     many.message_id, many.message_params = "job.errors", {"count": 3}
     with translation.override("en"):
@@ -63,7 +65,7 @@ def test_plural_of_errors(web, company):
 
 def test_plain_text_messages_still_show_as_written(web, company):
     job = JobFactory(company=company)
-    ctx = services.JobContext(job)
+    ctx = context.JobContext(job)
     ctx.info("A caller that logs plain text.", item="x")
     ctx.flush(force=True)
     page = web.get(f"/jobs/{job.pk}/").content.decode()
@@ -77,19 +79,8 @@ def test_job_list_filters_by_kind_name(web, company):
     assert ">kivra_dispatch<" not in page
 
 
-def test_switchover_job_names_follow_the_reader(company):
-    job = JobFactory(company=company, kind="switchover_preflight")
-    with translation.override("en"):
-        assert job.get_kind_display() == "Switchover: 1. Preflight report"
-    with translation.override("sv"):
-        swedish = job.get_kind_display()
-    assert swedish.startswith("Byte av master") and "Preflight report" not in swedish
-
-
 class _Refused(Exception):
     def __init__(self):
-        from integrations.messages import JobMessage
-
         self.message = JobMessage("job.errors", count=2)
         super().__init__(str(self.message))
 
@@ -99,14 +90,12 @@ def _refusing_handler(*, job, ctx):
 
 
 def test_an_exception_carrying_a_message_id_reads_in_the_readers_language(company):
-    from integrations.jobs_registry import register_job_kind
-
     register_job_kind(
-        "test_refused", "Refused", handler=_refusing_handler, permission="integrations.add_job"
+        "test_refused", "Refused", handler=_refusing_handler, permission="jobs.add_job"
     )
     job = JobFactory(company=company, kind="test_refused")
     with translation.override("sv"):
-        services.job_execute(job_id=job.pk)
+        runner.job_execute(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert job.message_id == "job.errors"
@@ -115,3 +104,10 @@ def test_an_exception_carrying_a_message_id_reads_in_the_readers_language(compan
         assert job.log_lines.get().text == "2 errors."
     with translation.override("sv"):
         assert job.message_text == "2 fel."
+
+
+def test_the_admin_pages_of_before_the_move_lead_to_the_new_ones(web, company):
+    job = JobFactory(company=company)
+    response = web.get(f"/admin/integrations/job/{job.pk}/change/?_changelist_filters=x")
+    assert response.status_code == 301
+    assert response["Location"] == f"/admin/jobs/job/{job.pk}/change/?_changelist_filters=x"

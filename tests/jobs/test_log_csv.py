@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from integrations.models import JobLogLine
+from jobs.models import JobLogLine
 from tests.factories import JobFactory
 
 

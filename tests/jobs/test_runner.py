@@ -1,20 +1,19 @@
-"""The job runner: outcome, progress, log, cancel, resume, after-commit enqueue."""
+"""The job runner: outcome, progress, log, cancel, resume, and fan-out over chunks."""
 
 import datetime
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from integrations import services
-from integrations.jobs_registry import FanOut, register_job_kind
-from integrations.models import Job, JobChunk, JobLogLine
+from jobs import context, registry, runner
+from jobs.models import Job, JobChunk, JobLogLine
+from jobs.registry import FanOut, register_job_kind
 from tests.factories import JobFactory
 
 
 def test_selftest_job_succeeds_with_progress_and_log(company):
     job = JobFactory(company=company, parameters={"items": 5})
-    job = services.job_execute(job_id=job.pk)
+    job = runner.job_execute(job_id=job.pk)
     assert job.status == Job.Status.SUCCEEDED
     assert (job.progress_done, job.progress_total, job.progress_percent) == (5, 5, 100)
     assert job.summary == {"ok": 5}
@@ -24,7 +23,7 @@ def test_selftest_job_succeeds_with_progress_and_log(company):
 
 def test_errors_on_some_items_give_partly_failed(company):
     job = JobFactory(company=company, parameters={"items": 4, "fail_at": 2})
-    job = services.job_execute(job_id=job.pk)
+    job = runner.job_execute(job_id=job.pk)
     assert job.status == Job.Status.PARTLY_FAILED
     assert job.summary == {"ok": 3, "failed": 1}
     error = job.log_lines.get(level=JobLogLine.Level.ERROR)
@@ -33,7 +32,7 @@ def test_errors_on_some_items_give_partly_failed(company):
 
 def test_all_items_failing_gives_failed(company):
     job = JobFactory(company=company, parameters={"items": 1, "fail_at": 1})
-    assert services.job_execute(job_id=job.pk).status == Job.Status.FAILED
+    assert runner.job_execute(job_id=job.pk).status == Job.Status.FAILED
 
 
 def _boom(*, job, ctx):
@@ -42,12 +41,12 @@ def _boom(*, job, ctx):
     raise RuntimeError("payroll said no for 19800101-1234")
 
 
-register_job_kind("test_boom", "Boom", handler=_boom, permission="integrations.add_job")
+register_job_kind("test_boom", "Boom", handler=_boom, permission="jobs.add_job")
 
 
 def test_exception_becomes_failed_job_with_masked_message(company):
     job = JobFactory(company=company, kind="test_boom")
-    job = services.job_execute(job_id=job.pk)
+    job = runner.job_execute(job_id=job.pk)
     assert job.status == Job.Status.FAILED
     assert job.message == "payroll said no for 19800101-****"
     assert job.progress_done == 1
@@ -56,8 +55,8 @@ def test_exception_becomes_failed_job_with_masked_message(company):
 
 def test_finished_job_is_not_run_again(company):
     job = JobFactory(company=company, parameters={"items": 2})
-    services.job_execute(job_id=job.pk)
-    again = services.job_execute(job_id=job.pk)
+    runner.job_execute(job_id=job.pk)
+    again = runner.job_execute(job_id=job.pk)
     assert again.attempts == 1
     assert again.log_lines.count() == 2
 
@@ -68,7 +67,7 @@ def test_interrupted_job_resumes_where_it_stopped(company):
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING, progress_done=3, progress_total=5, attempts=1
     )
-    job = services.job_execute(job_id=job.pk)
+    job = runner.job_execute(job_id=job.pk)
     assert job.status == Job.Status.SUCCEEDED
     assert job.attempts == 2
     assert list(job.log_lines.filter(level="info").values_list("item", flat=True)) == [
@@ -76,13 +75,6 @@ def test_interrupted_job_resumes_where_it_stopped(company):
         "item 5",
     ]
     assert job.log_lines.filter(level="warning", message__startswith="Resumed").exists()
-
-
-def test_cancel_queued_job_is_immediate(company, user):
-    job = JobFactory(company=company)
-    job = services.job_cancel(job=job, user=user)
-    assert job.status == Job.Status.CANCELLED
-    assert services.job_execute(job_id=job.pk).status == Job.Status.CANCELLED
 
 
 def _cancel_midway(*, job, ctx):
@@ -95,51 +87,20 @@ def _cancel_midway(*, job, ctx):
         ctx.advance()
 
 
-register_job_kind(
-    "test_cancel", "Cancel", handler=_cancel_midway, permission="integrations.add_job"
-)
+register_job_kind("test_cancel", "Cancel", handler=_cancel_midway, permission="jobs.add_job")
 
 
 def test_running_job_stops_at_next_item_when_cancelled(company):
     job = JobFactory(company=company, kind="test_cancel")
-    job = services.job_execute(job_id=job.pk)
+    job = runner.job_execute(job_id=job.pk)
     assert job.status == Job.Status.CANCELLED
     assert job.progress_done == 3
-
-
-def test_cancel_needs_permission(company, make_user):
-    viewer = make_user(company, role="viewer")
-    with pytest.raises(PermissionDenied):
-        services.job_cancel(job=JobFactory(company=company), user=viewer)
-
-
-def test_job_start_checks_kind_permission(company, make_user):
-    viewer = make_user(company, role="viewer")
-    with pytest.raises(PermissionDenied):
-        services.job_start(user=viewer, company=company, kind="selftest")
-    assert not Job.objects.exists()
-
-
-def test_job_is_enqueued_only_after_commit(company, user, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = services.job_start(user=user, company=company, kind="selftest", parameters={})
-    assert len(callbacks) == 1
-    job.refresh_from_db()
-    assert job.status == Job.Status.QUEUED  # nothing ran inside the transaction
-    callbacks[0]()  # commit: in the embedded default the task runs in-process
-    job.refresh_from_db()
-    assert job.status == Job.Status.SUCCEEDED
-
-
-def test_unknown_kind_is_refused(company):
-    with pytest.raises(LookupError):
-        services.job_create(company=company, kind="nope")
 
 
 def test_log_is_capped(company, settings):
     settings.JOB_LOG_MAX_LINES = 3
     job = JobFactory(company=company, parameters={"items": 5})
-    job = services.job_execute(job_id=job.pk)
+    job = runner.job_execute(job_id=job.pk)
     assert job.log_lines.count() == 3
     assert job.summary["log_lines_dropped"] == 2
 
@@ -183,7 +144,7 @@ def _fanout_finish(*, job, ctx, outputs):
 register_job_kind(
     "test_fanout",
     "Fan-out",
-    permission="integrations.add_job",
+    permission="jobs.add_job",
     fanout=FanOut(
         plan=_fanout_plan,
         run_chunk=_fanout_chunk,
@@ -199,7 +160,7 @@ def fanout_calls():
     FANOUT_CALLS["chunks"].clear()
     FANOUT_CALLS["finish"].clear()
     yield FANOUT_CALLS
-    services._RUNNING_HERE.clear()  # chunks the tests claimed by hand and never ran
+    runner._RUNNING_HERE.clear()  # chunks the tests claimed by hand and never ran
 
 
 def fanout_job(company, **parameters):
@@ -209,7 +170,7 @@ def fanout_job(company, **parameters):
 
 
 def test_fanout_job_runs_its_chunks_and_shows_one_job(company, fanout_calls):
-    job = services.job_execute(job_id=fanout_job(company).pk)
+    job = runner.job_execute(job_id=fanout_job(company).pk)
     assert job.status == Job.Status.SUCCEEDED, job.message
     assert fanout_calls["chunks"] == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]
     assert fanout_calls["finish"] == [
@@ -226,26 +187,26 @@ def test_fanout_job_runs_its_chunks_and_shows_one_job(company, fanout_calls):
         (n, JobChunk.Status.DONE) for n in range(5)
     ]
     # Run again (a redelivered task): nothing runs twice.
-    assert services.job_execute(job_id=job.pk).attempts == 1
+    assert runner.job_execute(job_id=job.pk).attempts == 1
     assert len(fanout_calls["chunks"]) == 4
 
 
 def test_fanout_chunk_size_from_parameters_and_setting(company, fanout_calls, settings):
     settings.TEST_FANOUT_CHUNK = 5
-    services.job_execute(job_id=fanout_job(company).pk)
-    services.job_execute(job_id=fanout_job(company, chunk_size=4).pk)
+    runner.job_execute(job_id=fanout_job(company).pk)
+    runner.job_execute(job_id=fanout_job(company, chunk_size=4).pk)
     assert [len(c) for c in fanout_calls["chunks"]] == [5, 5, 4, 4, 2]
 
 
 def test_fanout_errors_in_chunks_give_partly_failed(company, fanout_calls):
-    job = services.job_execute(job_id=fanout_job(company, fail=[2, 8]).pk)
+    job = runner.job_execute(job_id=fanout_job(company, fail=[2, 8]).pk)
     assert job.status == Job.Status.PARTLY_FAILED
     assert job.message == "2 errors."
     assert job.summary == {"ok": 8, "failed": 2, "finished": 1}
 
 
 def test_fanout_exception_in_a_chunk_fails_the_job_and_the_others_still_run(company, fanout_calls):
-    job = services.job_execute(job_id=fanout_job(company, boom=[5]).pk)
+    job = runner.job_execute(job_id=fanout_job(company, boom=[5]).pk)
     assert job.status == Job.Status.FAILED
     assert job.message == "chunk with 5 broke for 19800101-****"
     assert job.summary == {"ok": 8, "finished": 1}  # 4 of chunk 2 never ran, the rest did
@@ -253,7 +214,7 @@ def test_fanout_exception_in_a_chunk_fails_the_job_and_the_others_still_run(comp
 
 
 def test_fanout_cancel_stops_the_chunk_and_the_ones_not_started(company, fanout_calls):
-    job = services.job_execute(job_id=fanout_job(company, cancel_at=[5]).pk)
+    job = runner.job_execute(job_id=fanout_job(company, cancel_at=[5]).pk)
     assert job.status == Job.Status.CANCELLED
     assert fanout_calls["chunks"] == [[1, 2, 3], [4, 5, 6]]
     assert fanout_calls["finish"] == []
@@ -263,7 +224,7 @@ def test_fanout_cancel_stops_the_chunk_and_the_ones_not_started(company, fanout_
 
 
 def test_fanout_without_items_finishes_at_once(company, fanout_calls):
-    job = services.job_execute(job_id=fanout_job(company, items=[]).pk)
+    job = runner.job_execute(job_id=fanout_job(company, items=[]).pk)
     assert job.status == Job.Status.SUCCEEDED
     assert fanout_calls["finish"] == [[]]
 
@@ -273,8 +234,8 @@ def test_fanout_chunk_of_a_dead_worker_is_taken_over_a_live_ones_is_not(
 ):
     settings.JOB_CHUNK_POLL_SECONDS = 0.01
     job = fanout_job(company, items=[1, 2, 3, 4])
-    services._job_fanout_plan(
-        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    runner._job_fanout_plan(
+        job=job, ctx=context.JobContext(job), fanout=registry.job_kind("test_fanout").fanout
     )
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     now = timezone.now()
@@ -288,16 +249,16 @@ def test_fanout_chunk_of_a_dead_worker_is_taken_over_a_live_ones_is_not(
         heartbeat_at=now - datetime.timedelta(seconds=settings.JOB_CHUNK_STALE_SECONDS + 1),
         attempts=1,
     )
-    claimed = services._chunk_claim(job=job, worker="me:1")
+    claimed = runner._chunk_claim(job=job, worker="me:1")
     assert (claimed.number, claimed.attempts, claimed.worker) == (2, 2, "me:1")
     # Chunk 1 is alive, chunk 2 now too (claimed just now): nothing for a third worker.
-    assert services._chunk_claim(job=job, worker="third:1") is None
+    assert runner._chunk_claim(job=job, worker="third:1") is None
     # The live one's worker finishes it; then the dead one's is run here and the job ends.
     JobChunk.objects.filter(job=job, number=1).update(status="done", done=3, summary={"ok": 3})
     JobChunk.objects.filter(job=job, number=2).update(
         heartbeat_at=now - datetime.timedelta(hours=1)
     )
-    job = services.job_chunks_drain(job_id=job.pk)
+    job = runner.job_chunks_drain(job_id=job.pk)
     assert job.status == Job.Status.SUCCEEDED
     assert fanout_calls["chunks"] == [[4]]
     assert job.summary == {"ok": 4, "finished": 1}
@@ -306,47 +267,28 @@ def test_fanout_chunk_of_a_dead_worker_is_taken_over_a_live_ones_is_not(
 
 def test_fanout_worker_whose_chunk_was_taken_over_stops(company, fanout_calls):
     job = fanout_job(company, items=[1, 2])
-    services._job_fanout_plan(
-        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    runner._job_fanout_plan(
+        job=job, ctx=context.JobContext(job), fanout=registry.job_kind("test_fanout").fanout
     )
-    chunk = services._chunk_claim(job=job, worker="slow:1")
-    ctx = services.ChunkContext(job, chunk)
+    chunk = runner._chunk_claim(job=job, worker="slow:1")
+    ctx = context.ChunkContext(job, chunk)
     JobChunk.objects.filter(pk=chunk.pk).update(attempts=2, worker="other:1")  # taken over
-    with pytest.raises(services.ChunkLost):
+    with pytest.raises(context.ChunkLost):
         ctx.advance()
     assert JobChunk.objects.get(pk=chunk.pk).done == 0
-
-
-def test_fanout_hands_chunks_to_other_workers_after_commit(
-    company, fanout_calls, django_capture_on_commit_callbacks, monkeypatch
-):
-    from flexbridge.celery import app
-    from integrations import tasks
-
-    sent = []
-    monkeypatch.setattr(tasks.run_job_chunks, "delay", lambda job_id: sent.append(job_id))
-    app.conf.task_always_eager = False  # as with a broker (conftest puts it back)
-    job = fanout_job(company, parallel=3)
-    with django_capture_on_commit_callbacks(execute=True):
-        services._job_fanout_plan(
-            job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
-        )
-    assert sent == [job.pk, job.pk]  # parallel 3: this worker and two more
-    job.refresh_from_db()
-    assert job.progress_total == 10
 
 
 def test_fanout_chunk_of_another_thread_of_this_process_is_not_taken(company, fanout_calls):
     """Thread-pool workers share the process's name: a chunk claimed by another thread is
     left alone while it runs; once that thread is gone (an exception escaped), it is not."""
     job = fanout_job(company, items=[1, 2])
-    services._job_fanout_plan(
-        job=job, ctx=services.JobContext(job), fanout=services.job_kind("test_fanout").fanout
+    runner._job_fanout_plan(
+        job=job, ctx=context.JobContext(job), fanout=registry.job_kind("test_fanout").fanout
     )
-    me = services._worker_name()
-    first = services._chunk_claim(job=job, worker=me)
+    me = runner._worker_name()
+    first = runner._chunk_claim(job=job, worker=me)
     assert first.number == 1
-    assert services._chunk_claim(job=job, worker=me) is None
-    services._RUNNING_HERE.discard(first.pk)  # its thread died without finishing it
-    again = services._chunk_claim(job=job, worker=me)
+    assert runner._chunk_claim(job=job, worker=me) is None
+    runner._RUNNING_HERE.discard(first.pk)  # its thread died without finishing it
+    again = runner._chunk_claim(job=job, worker=me)
     assert (again.pk, again.attempts) == (first.pk, 2)

@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .jobs_registry import job_kinds
 from .models import Job
+from .registry import job_kinds
 
 
 @login_required
@@ -21,7 +21,7 @@ def job_list(request):
     kinds = sorted(((k.kind, str(k.label)) for k in job_kinds()), key=lambda item: item[1])
     return render(
         request,
-        "integrations/job_list.html",
+        "jobs/job_list.html",
         {
             "jobs": jobs[:200],
             "kinds": kinds,
@@ -39,7 +39,7 @@ def job_detail(request, pk: int):
     lines = selectors.job_log_lines(job=job)[:1000]
     return render(
         request,
-        "integrations/job_detail.html",
+        "jobs/job_detail.html",
         {
             "job": job,
             "lines": lines,
