@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -74,7 +75,6 @@ class PayrollLinkAdmin(ProgramLinkAdminMixin, SecretsWriteOnlyAdminMixin, Compan
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("acknowledge_accounting_warning") and obj.send_home_accounting:
-            from django.utils import timezone
 
             obj.accounting_warning_acknowledged_at = timezone.now()
             obj.accounting_warning_acknowledged_by = request.user
@@ -144,12 +144,12 @@ class PayrollSyncDeliveryAdmin(CompanyScopedAdmin):
         "status",
         "attempts",
         "next_attempt_at",
-        "last_error",
+        "error_message",
         "notices",
         "job",
         "sent_at",
     ]
-    exclude = ["payload"]
+    exclude = ["request_body"]
     actions = ["retry_now"]
 
     def has_add_permission(self, request):
