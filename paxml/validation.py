@@ -251,12 +251,9 @@ class RuleChecker:
         problems: list[Problem] = []
         if isinstance(record, EmployeeRef):
             self._check_employee(record, problems)
-        if isinstance(record, TimeTransaction):
-            self._check_time(record, problems)
-        elif isinstance(record, SalaryTransaction):
-            self._check_salary(record, problems)
-        elif isinstance(record, ScheduleDay):
-            self._check_day(record, problems)
+        check = self._CHECKS.get(type(record))
+        if check is not None:
+            check(self, record, problems)
         return problems
 
     def _problem(self, record, element: str, field: str, message: str) -> Problem:
@@ -269,91 +266,83 @@ class RuleChecker:
         )
 
     def _check_employee(self, record: EmployeeRef, problems: list[Problem]) -> None:
-        tag = _TAG_OF.get(type(record), "post")
-        if not record.anstid and not record.persnr:
-            problems.append(
-                self._problem(record, tag, "@anstid", _("anstid or persnr must be given"))
-            )
+        if not record.persnr:
+            if not record.anstid:
+                tag = _TAG_OF.get(type(record), "post")
+                problems.append(
+                    self._problem(record, tag, "@anstid", _("anstid or persnr must be given"))
+                )
             return
-        if record.persnr:
-            if not persnr_valid(record.persnr):
+        tag = _TAG_OF.get(type(record), "post")
+        if not persnr_valid(record.persnr):
+            problems.append(
+                self._problem(
+                    record,
+                    tag,
+                    "@persnr",
+                    _(
+                        "expected a personal identity number yyyymmddnnnn with a valid "
+                        "check digit, got %(pin)s"
+                    )
+                    % {"pin": mask_personal_identity_number(record.persnr)},
+                )
+            )
+        if record.anstid:
+            seen = self._persnr_of.get(record.anstid)
+            if seen is None:
+                self._persnr_of[record.anstid] = (record.persnr, record.line)
+            elif seen[0] != record.persnr:
                 problems.append(
                     self._problem(
                         record,
                         tag,
                         "@persnr",
                         _(
-                            "expected a personal identity number yyyymmddnnnn with a valid "
-                            "check digit, got %(pin)s"
+                            "persnr does not match anstid %(a)s: line %(n)s gives another "
+                            "personal identity number for the same employee"
                         )
-                        % {"pin": mask_personal_identity_number(record.persnr)},
+                        % {"a": record.anstid, "n": seen[1]},
                     )
                 )
-            if record.anstid:
-                seen = self._persnr_of.get(record.anstid)
-                if seen is None:
-                    self._persnr_of[record.anstid] = (record.persnr, record.line)
-                elif seen[0] != record.persnr:
-                    problems.append(
-                        self._problem(
-                            record,
-                            tag,
-                            "@persnr",
-                            _(
-                                "persnr does not match anstid %(a)s: line %(n)s gives another "
-                                "personal identity number for the same employee"
-                            )
-                            % {"a": record.anstid, "n": seen[1]},
-                        )
-                    )
 
-    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:  # noqa: C901
+    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:
+        """A time post: one form of date, hours or omfattning as the spec allows, and
+        attendance in hours. Each step appends its problems."""
+        if (
+            t.timmar is not None
+            and t.datum is not None
+            and t.datumfrom is None
+            and t.datumtom is None
+            and t.starttid is None
+            and t.sluttid is None
+            and t.omfattning is None
+        ):
+            return  # a day with hours, as nearly every post is: nothing can be wrong
+
         def add(field: str, message: str) -> None:
             problems.append(self._problem(t, "tidtrans", field, message))
 
-        has_day = t.datum is not None
+        _time_form(t, add)
+        _time_extent(t, add)
+        self._time_attendance(t, add)
+
+    def _time_attendance(self, t: TimeTransaction, add) -> None:
+        """Attendance codes (närvaro and tillägg) only in hours."""
+        code = self.profile.import_time_code(t.tidkod)
+        if not (codes.is_attendance_code(code) or code in self.profile.extra_time_codes):
+            return
         has_range = t.datumfrom is not None or t.datumtom is not None
         has_clock = t.starttid is not None or t.sluttid is not None
-        forms = sum((has_day, has_range, has_clock))
-        if forms == 0:
-            add("datum", _("expected datum, datumfrom+datumtom or starttid+sluttid"))
-        elif forms > 1:
-            add("datum", _("give only one of datum, a date range, or starttid+sluttid"))
-        if has_range and (t.datumfrom is None or t.datumtom is None):
-            add("datumfrom" if t.datumfrom is None else "datumtom", _("a date range needs both"))
-        if t.datumfrom and t.datumtom and t.datumfrom > t.datumtom:
-            add("datumtom", _("datumtom is before datumfrom"))
-        if has_clock and (t.starttid is None or t.sluttid is None):
-            add("starttid" if t.starttid is None else "sluttid", _("give starttid and sluttid"))
-        if t.starttid and t.sluttid and t.sluttid <= t.starttid:
-            add("sluttid", _("sluttid must be after starttid"))
-        if t.timmar is not None and not has_day:
-            add("timmar", _("timmar only with a single datum (not with a range or start/end)"))
-        if has_range and t.omfattning is None:
-            add("omfattning", _("a date range only with omfattning"))
-        if t.omfattning is not None:
-            if not (0 < t.omfattning <= 100):
-                add(
-                    "omfattning",
-                    _("expected 0 < omfattning ≤ 100, got %(v)s") % {"v": t.omfattning},
-                )
-            if t.timmar is not None:
-                add("omfattning", _("give timmar or omfattning, not both"))
-            if has_clock:
-                add("omfattning", _("no omfattning with starttid/sluttid"))
-        code = self.profile.import_time_code(t.tidkod)
-        if codes.is_attendance_code(code) or code in self.profile.extra_time_codes:
-            if t.omfattning is not None or has_range:
-                add(
-                    "tidkod",
-                    _("attendance (%(c)s) is always given in hours, not omfattning")
-                    % {"c": t.tidkod},
-                )
-            elif t.timmar is None and not has_clock:
-                add(
-                    "timmar",
-                    _("attendance (%(c)s) needs timmar or starttid/sluttid") % {"c": t.tidkod},
-                )
+        if t.omfattning is not None or has_range:
+            add(
+                "tidkod",
+                _("attendance (%(c)s) is always given in hours, not omfattning") % {"c": t.tidkod},
+            )
+        elif t.timmar is None and not has_clock:
+            add(
+                "timmar",
+                _("attendance (%(c)s) needs timmar or starttid/sluttid") % {"c": t.tidkod},
+            )
 
     def _check_salary(self, s: SalaryTransaction, problems: list[Problem]) -> None:
         if not s.lonkod and not s.lonart:
@@ -374,6 +363,51 @@ class RuleChecker:
                 self._problem(d, "dag", "@timmar", _("expected timmar or starttid and sluttid"))
             )
 
+
+def _time_form(t: TimeTransaction, add) -> None:
+    """Exactly one of datum, datumfrom+datumtom, starttid+sluttid, each complete and in order."""
+    has_day = t.datum is not None
+    has_range = t.datumfrom is not None or t.datumtom is not None
+    has_clock = t.starttid is not None or t.sluttid is not None
+    forms = sum((has_day, has_range, has_clock))
+    if forms == 0:
+        add("datum", _("expected datum, datumfrom+datumtom or starttid+sluttid"))
+    elif forms > 1:
+        add("datum", _("give only one of datum, a date range, or starttid+sluttid"))
+    if has_range and (t.datumfrom is None or t.datumtom is None):
+        add("datumfrom" if t.datumfrom is None else "datumtom", _("a date range needs both"))
+    if t.datumfrom and t.datumtom and t.datumfrom > t.datumtom:
+        add("datumtom", _("datumtom is before datumfrom"))
+    if has_clock and (t.starttid is None or t.sluttid is None):
+        add("starttid" if t.starttid is None else "sluttid", _("give starttid and sluttid"))
+    if t.starttid and t.sluttid and t.sluttid <= t.starttid:
+        add("sluttid", _("sluttid must be after starttid"))
+
+
+def _time_extent(t: TimeTransaction, add) -> None:
+    """timmar only with a single datum; a range only with omfattning; 0 < omfattning ≤ 100,
+    never with timmar or start/end."""
+    has_range = t.datumfrom is not None or t.datumtom is not None
+    has_clock = t.starttid is not None or t.sluttid is not None
+    if t.timmar is not None and t.datum is None:
+        add("timmar", _("timmar only with a single datum (not with a range or start/end)"))
+    if has_range and t.omfattning is None:
+        add("omfattning", _("a date range only with omfattning"))
+    if t.omfattning is None:
+        return
+    if not (0 < t.omfattning <= 100):
+        add("omfattning", _("expected 0 < omfattning ≤ 100, got %(v)s") % {"v": t.omfattning})
+    if t.timmar is not None:
+        add("omfattning", _("give timmar or omfattning, not both"))
+    if has_clock:
+        add("omfattning", _("no omfattning with starttid/sluttid"))
+
+
+RuleChecker._CHECKS = {
+    TimeTransaction: RuleChecker._check_time,
+    SalaryTransaction: RuleChecker._check_salary,
+    ScheduleDay: RuleChecker._check_day,
+}
 
 _TAG_OF = {
     TimeTransaction: "tidtrans",

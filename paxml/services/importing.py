@@ -41,7 +41,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +51,15 @@ from companies.models import Company
 from employees import services as employee_services
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
 from flexbridge.errors import DomainError
+from projects.models import (
+    AccountingDimension,
+    AccountingDimensionValue,
+    Project,
+    TimeCode,
+    TimeRegistration,
+    WorkSchedule,
+)
+from projects.services import project_create
 
 from .. import codes
 from ..models import ImportedTimeRegistration, PaxmlFile, SalaryCode, ScheduleDay
@@ -351,8 +360,6 @@ class _Importer:
 
     # registers ---------------------------------------------------------------------------
     def load_registers(self) -> None:
-        from projects.models import AccountingDimensionValue, Project, TimeCode, WorkSchedule
-
         self.employees: dict[str, _Emp] = {}
         self.by_pin: dict[str, str] = {}
         for row in Employee.objects.filter(company=self.company).values_list(
@@ -721,9 +728,6 @@ class _Importer:
         return found, True
 
     def _create_unit(self, kind: str, code: str, line: int) -> int | None:
-        from projects.models import AccountingDimension, AccountingDimensionValue
-        from projects.services import project_create
-
         dim = COST_CENTRE_DIM if kind == "cost_centre" else PROJECT_DIM
         name = self.unit_names.get((dim, code))
         try:
@@ -805,7 +809,7 @@ class _Importer:
             return None
         return getattr(found, found.WEEKDAYS[day.weekday()])
 
-    def time_rows(self, t: TimeTransaction) -> list[tuple[dt.date, Decimal]]:
+    def time_rows(self, t: TimeTransaction, emp: _Emp) -> list[tuple[dt.date, Decimal]]:
         """The (day, hours) rows a time post stands for, or [] after reporting why not."""
         if t.datum is not None and t.timmar is not None:
             return [(t.datum, t.timmar)]
@@ -815,7 +819,6 @@ class _Importer:
         first = t.datum or t.datumfrom
         last = t.datum or t.datumtom
         share = (t.omfattning if t.omfattning is not None else Decimal(100)) / Decimal(100)
-        emp = self._current_emp
         rows = []
         day = first
         while day <= last:
@@ -853,8 +856,6 @@ def _delete_time_registrations(links, *, scope=None) -> int:
 
     The links' foreign key is checked at commit (Django declares it deferrable), so the
     registrations can go while the subquery still reads the links."""
-    from projects.models import TimeRegistration
-
     ids = links.values("time_registration_id")
     through = TimeRegistration.dimension_values.through
     _raw_delete(through.objects.filter(timeregistration_id__in=ids))
@@ -868,10 +869,6 @@ def _delete_time_registrations(links, *, scope=None) -> int:
 
 
 def _batched_insert_time(rows: list, links: list, file: PaxmlFile) -> None:
-    from django.db import connection
-
-    from projects.models import TimeRegistration
-
     if connection.vendor == "postgresql":
         _copy_time(rows, links, file)
         return
@@ -923,11 +920,6 @@ _TIME_COLUMNS = (
 def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
     """PostgreSQL: ids from the sequence in one query, then ``COPY`` of both tables —
     the ORM's per-object INSERT building dominates a large import otherwise."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from projects.models import TimeRegistration
-
     table = TimeRegistration._meta.db_table
     link_table = ImportedTimeRegistration._meta.db_table
     now = timezone.now()
@@ -970,7 +962,7 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
                 copy.write_row((pk, file.pk, postid))
 
 
-def paxml_import_run(  # noqa: C901
+def paxml_import_run(
     *,
     company: Company,
     source: str | os.PathLike | bytes,
@@ -1019,34 +1011,13 @@ def paxml_import_run(  # noqa: C901
         profile=profile_obj,
         max_problems=importer.problems.cap,
     )
-    header: Header | None = None
-    persons: list[Person] = []
-    units: list[ResultUnit] = []
-    posts = 0
-    seen_days: set = set()
-    try:
-        for record in reader:
-            if isinstance(record, Header):
-                header = record
-            elif isinstance(record, Person):
-                persons.append(record)
-            elif isinstance(record, ResultUnit):
-                units.append(record)
-                importer.unit_names[(record.dim, record.id)] = record.namn
-            elif isinstance(record, ScheduleRecord):
-                key = (record.anstid or f"pnr:{record.persnr}", record.datum)
-                if key in seen_days:
-                    importer.duplicate_days.add(key)
-                seen_days.add(key)
-                hours = _day_hours(record)
-                if hours is not None:
-                    importer.file_days[key] = importer.file_days.get(key, Decimal(0)) + hours
-                posts += 1
-            elif isinstance(record, TimeTransaction | SalaryTransaction):
-                posts += 1
-    except PaxmlFatalError:
-        pass
-    del seen_days
+    collected = _check_file(reader, importer)
+    header, persons, units, posts = (
+        collected.header,
+        collected.persons,
+        collected.units,
+        collected.posts,
+    )
     result.not_imported_sections = reader.not_imported_sections
     result.file_organisation_number = (header.foretagorgnr if header else "") or ""
     result.source = paxml_source_key(company=company, header=header, chosen=source_name)
@@ -1156,6 +1127,52 @@ def paxml_import_run(  # noqa: C901
     return result
 
 
+@dataclass
+class _Collected:
+    """What pass 1 keeps of a file: the small parts pass 2 needs before the posts."""
+
+    header: Header | None = None
+    persons: list[Person] = field(default_factory=list)
+    units: list[ResultUnit] = field(default_factory=list)
+    posts: int = 0
+    seen_days: set = field(default_factory=set)
+
+
+def _check_file(reader: PaxmlReader, importer: _Importer) -> _Collected:
+    """Pass 1: the reader checks every post; keep header, persons, result units and the
+    file's schedule days (to turn ``omfattning`` into hours), count the posts."""
+    collected = _Collected()
+    try:
+        for record in reader:
+            kind = type(record)
+            if kind is TimeTransaction or kind is SalaryTransaction:
+                collected.posts += 1
+            elif kind is ScheduleRecord:
+                _collect_day(importer, collected, record)
+            elif kind is Header:
+                collected.header = record
+            elif kind is Person:
+                collected.persons.append(record)
+            elif kind is ResultUnit:
+                collected.units.append(record)
+                importer.unit_names[(record.dim, record.id)] = record.namn
+    except PaxmlFatalError:
+        pass
+    collected.seen_days = set()
+    return collected
+
+
+def _collect_day(importer: _Importer, collected: _Collected, record: ScheduleRecord) -> None:
+    key = (record.anstid or f"pnr:{record.persnr}", record.datum)
+    if key in collected.seen_days:
+        importer.duplicate_days.add(key)
+    collected.seen_days.add(key)
+    hours = _day_hours(record)
+    if hours is not None:
+        importer.file_days[key] = importer.file_days.get(key, Decimal(0)) + hours
+    collected.posts += 1
+
+
 def _organisation_number_ok(importer, header, company, *, confirmed: bool) -> bool:
     """Whose file is it: a header naming another organisation number refuses the file
     unless the user confirmed it."""
@@ -1215,222 +1232,280 @@ def _record_file(
     )
 
 
-def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:  # noqa: C901
-    from projects.models import AccountingDimension, AccountingDimensionValue
-
-    company = importer.company
-    # result units: cost centres the file declares are created/renamed; projects are
-    # created only with the option to create missing entries, when a post uses them
-    cost_dimension = AccountingDimension.objects.filter(
-        company=company, sie_number=COST_CENTRE_DIM
-    ).first()
-    for unit in units:
-        if unit.dim == COST_CENTRE_DIM and cost_dimension is not None and not unit.delete:
-            value, created = AccountingDimensionValue.objects.get_or_create(
-                company=company,
-                dimension=cost_dimension,
-                code=unit.id,
-                defaults={"name": unit.namn[:200]},
-            )
-            if not created and value.name != unit.namn:
-                value.name = unit.namn[:200]
-                value.save(update_fields=["name"])
-            importer.count("cost_centres_created" if created else "cost_centres_seen")
-            if created:
-                importer.note("cost_centre", unit.id, unit.line)
+def _write(*, importer: _Importer, file, header, persons, units, source, profile) -> None:
+    """Pass 2: result units, registers, persons, then the posts in batches."""
+    _write_units(importer, units)
     importer.load_registers()
-
     for person in persons:
         importer.apply_person(person)
         if importer.progress is not None:
             importer.progress.advance()
     if importer.problems.count:
         return  # transactions would only repeat "unknown employee" for these persons
-
-    time_rows: list = []
-    time_links: list = []
-    salary_rows: list = []
-    days: dict[tuple[int, dt.date], ScheduleDay] = {}
-    # days the file gives more than once: summed, written at the end
-    held: dict[tuple[int, dt.date], list] = {}
-
-    def flush() -> None:
-        nonlocal time_rows, time_links, salary_rows
-        if importer.problems.count:
-            time_rows.clear(), time_links.clear(), salary_rows.clear(), days.clear()
-            return
-        done = len(time_rows) + len(salary_rows)
-        if importer.history:
-            time_rows, time_links = _match_time(importer, file, time_rows, time_links)
-            salary_rows = _match_salary(importer, file, salary_rows)
-        else:
-            importer.count("added", len(time_rows) + len(salary_rows))
-        if time_rows:
-            _batched_insert_time(time_rows, time_links, file)
-            importer.count("time_registrations", len(time_rows))
-        if salary_rows:
-            SalaryRow.objects.bulk_create(salary_rows, batch_size=BATCH)
-            importer.count("salary_transactions", len(salary_rows))
-        if days:
-            _upsert_days(days.values())
-            importer.count("schedule_days", len(days))
-        if importer.progress is not None:
-            importer.progress.advance(done)
-            importer.progress.check_cancelled()
-        time_rows, time_links, salary_rows = [], [], []
-        days.clear()
-
+    batch = _Batch(importer=importer, file=file, header=header, profile=profile)
     reader = PaxmlReader(
         io.BytesIO(source) if isinstance(source, bytes) else source,
         validate=False,
         profile=profile,
     )
     for record in reader:
-        if isinstance(record, TimeTransaction):
-            emp = importer.employee_for(record, "tidtrans")
-            if emp is None:
-                continue
-            code = profile.import_time_code(record.tidkod)
-            code_id = importer.time_codes.get(code)
-            if code_id is None:
-                importer.problems.add(
-                    line=record.line,
-                    employee=record.employee,
-                    field="tidkod",
-                    element="tidtrans",
-                    message=_("unknown code %(c)s: not in the time-code register")
-                    % {"c": record.tidkod},
-                )
-                continue
-            cost_centre, project, ok = importer.units(record, "tidtrans")
-            if not ok:
-                continue
-            importer._current_emp = emp
-            before = importer.problems.count
-            expanded = importer.time_rows(record)
-            if not expanded and importer.problems.count == before:
-                # no row lost without a word: a range over days without scheduled hours
-                importer.problems.add(
-                    line=record.line,
-                    employee=record.employee,
-                    field="omfattning",
-                    element="tidtrans",
-                    message=_(
-                        "no scheduled hours from %(first)s to %(last)s: nothing to register; "
-                        "give timmar"
-                    )
-                    % {"first": record.first_date, "last": record.last_date},
-                )
-            for day, hours in expanded:
-                if not importer.within_employment(emp, record, day, "tidtrans", "datum"):
-                    break
-                if not (-HOURS_MAX <= hours <= HOURS_MAX):
-                    importer.problems.add(
-                        line=record.line,
-                        employee=record.employee,
-                        field="timmar",
-                        element="tidtrans",
-                        message=_("%(value)s hours on one day: more than 24") % {"value": hours},
-                    )
-                    break
-                hours = hours.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
-                time_rows.append((emp.id, day, code_id, hours, project, cost_centre, record.info))
-                time_links.append(record.postid)
-        elif isinstance(record, SalaryTransaction):
-            if importer.own and record.postid is not None and record.postid >= EVENT_POSTID_BASE:
-                # an event line of our own export: computed from the time registrations
-                importer.count("own_event_lines_skipped")
-                continue
-            emp = importer.employee_for(record, "lonetrans")
-            if emp is None:
-                continue
-            if record.lonkod and not record.lonart and record.lonkod not in importer.salary_codes:
-                importer.problems.add(
-                    line=record.line,
-                    employee=record.employee,
-                    field="lonkod",
-                    element="lonetrans",
-                    message=_("unknown code %(c)s: not in the salary-code register")
-                    % {"c": record.lonkod},
-                )
-                continue
-            if not _salary_within_bounds(importer, record):
-                continue
-            day = record.first_date
-            if day is not None and not importer.within_employment(
-                emp, record, day, "lonetrans", "datum"
-            ):
-                continue
-            cost_centre, project, ok = importer.units(record, "lonetrans")
-            if not ok:
-                continue
-            salary_rows.append(
-                SalaryRow(
-                    company_id=company.pk,
-                    employee_id=emp.id,
-                    salary_code=record.lonkod,
-                    salary_type=record.lonart,
-                    name=record.benamning[:200],
-                    comment=record.kommentar[:255],
-                    date=record.datum,
-                    date_from=_aware(record.datumfrom),
-                    date_to=_aware(record.datumtom),
-                    period_date=day
-                    or (header.datum.date() if header and header.datum else dt.date.today()),
-                    quantity=record.antal,
-                    unit_price=record.apris,
-                    amount=record.belopp,
-                    vat=record.moms,
-                    product_group=record.varugrupp[:40],
-                    account=record.kontonr[:20],
-                    customer=record.kundnr[:40],
-                    cost_center_id=cost_centre,
-                    project_id=project,
-                    source_file=file,
-                    postid=record.postid,
-                )
-            )
-        elif isinstance(record, ScheduleRecord):
-            emp = importer.employee_for(record, "schema")
-            if emp is None:
-                continue
-            hours = _day_hours(record)
-            if hours is not None and not (0 <= hours <= HOURS_MAX):
-                importer.problems.add(
-                    line=record.line,
-                    employee=record.employee,
-                    field="timmar",
-                    element="dag",
-                    message=_("%(value)s scheduled hours on one day: outside 0 – 24")
-                    % {"value": hours},
-                )
-                continue
-            file_key = (record.anstid or f"pnr:{record.persnr}", record.datum)
-            if file_key in importer.duplicate_days:
-                held.setdefault((emp.id, record.datum), []).append((record, hours))
-                continue
-            days[(emp.id, record.datum)] = ScheduleDay(
-                company_id=company.pk,
-                employee_id=emp.id,
-                date=record.datum,
-                hours=record.timmar.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
-                if record.timmar is not None
-                else None,
-                start_time=record.starttid,
-                end_time=record.sluttid,
-                source_file=file,
-            )
-        elif isinstance(record, CodeName):
-            importer.count("code_names_read")
-        if len(time_rows) + len(salary_rows) + len(days) >= BATCH:
-            flush()
-    for (emp_id, day), parts in held.items():
-        merged = _merge_days(importer, company, file, emp_id, day, parts)
+        add = _ADD_POST.get(type(record))
+        if add is not None:
+            add(batch, record)
+            if len(batch.time_rows) + len(batch.salary_rows) + len(batch.days) >= BATCH:
+                batch.flush()
+    for (emp_id, day), parts in batch.held.items():
+        merged = _merge_days(importer, importer.company, file, emp_id, day, parts)
         if merged is not None:
-            days[(emp_id, day)] = merged
-    flush()
+            batch.days[(emp_id, day)] = merged
+    batch.flush()
     if header is not None and header.nyexport is not None and importer.history:
         _nyexport_remove(importer, file, *header.nyexport.period)
+
+
+def _write_units(importer: _Importer, units: list[ResultUnit]) -> None:
+    """Result units: cost centres the file declares are created/renamed; projects are
+    created only with the option to create missing entries, when a post uses them."""
+    company = importer.company
+    cost_dimension = AccountingDimension.objects.filter(
+        company=company, sie_number=COST_CENTRE_DIM
+    ).first()
+    if cost_dimension is None:
+        return
+    for unit in units:
+        if unit.dim != COST_CENTRE_DIM or unit.delete:
+            continue
+        value, created = AccountingDimensionValue.objects.get_or_create(
+            company=company,
+            dimension=cost_dimension,
+            code=unit.id,
+            defaults={"name": unit.namn[:200]},
+        )
+        if not created and value.name != unit.namn:
+            value.name = unit.namn[:200]
+            value.save(update_fields=["name"])
+        importer.count("cost_centres_created" if created else "cost_centres_seen")
+        if created:
+            importer.note("cost_centre", unit.id, unit.line)
+
+
+@dataclass
+class _Batch:
+    """The rows of pass 2 waiting to be written, and how to write them."""
+
+    importer: _Importer
+    file: PaxmlFile
+    header: Header | None
+    profile: codes.Profile
+    time_rows: list = field(default_factory=list)
+    time_links: list = field(default_factory=list)
+    salary_rows: list = field(default_factory=list)
+    days: dict = field(default_factory=dict)  # (employee id, date) -> ScheduleDay
+    # days the file gives more than once: summed, written at the end
+    held: dict = field(default_factory=dict)
+
+    def flush(self) -> None:
+        importer = self.importer
+        if importer.problems.count:
+            self.time_rows, self.time_links, self.salary_rows = [], [], []
+            self.days.clear()
+            return
+        time_rows, time_links, salary_rows = self.time_rows, self.time_links, self.salary_rows
+        done = len(time_rows) + len(salary_rows)
+        if importer.history:
+            time_rows, time_links = _match_time(importer, self.file, time_rows, time_links)
+            salary_rows = _match_salary(importer, self.file, salary_rows)
+        else:
+            importer.count("added", len(time_rows) + len(salary_rows))
+        if time_rows:
+            _batched_insert_time(time_rows, time_links, self.file)
+            importer.count("time_registrations", len(time_rows))
+        if salary_rows:
+            SalaryRow.objects.bulk_create(salary_rows, batch_size=BATCH)
+            importer.count("salary_transactions", len(salary_rows))
+        if self.days:
+            _upsert_days(self.days.values())
+            importer.count("schedule_days", len(self.days))
+        if importer.progress is not None:
+            importer.progress.advance(done)
+            importer.progress.check_cancelled()
+        self.time_rows, self.time_links, self.salary_rows = [], [], []
+        self.days.clear()
+
+
+def _add_time(batch: _Batch, record: TimeTransaction) -> None:
+    """A time post → one row per day it stands for, each checked against the employment
+    period and the bounds."""
+    importer = batch.importer
+    emp = importer.employee_for(record, "tidtrans")
+    if emp is None:
+        return
+    code_id = importer.time_codes.get(batch.profile.import_time_code(record.tidkod))
+    if code_id is None:
+        importer.problems.add(
+            line=record.line,
+            employee=record.employee,
+            field="tidkod",
+            element="tidtrans",
+            message=_("unknown code %(c)s: not in the time-code register") % {"c": record.tidkod},
+        )
+        return
+    if record.resenheter:
+        cost_centre, project, ok = importer.units(record, "tidtrans")
+        if not ok:
+            return
+    else:
+        cost_centre = project = None
+    if record.datum is not None and record.timmar is not None:
+        expanded = [(record.datum, record.timmar)]  # nearly every post: a day with hours
+    else:
+        expanded = _expand_time(importer, record, emp)
+    for day, hours in expanded:
+        if not importer.within_employment(emp, record, day, "tidtrans", "datum"):
+            break
+        if not (-HOURS_MAX <= hours <= HOURS_MAX):
+            importer.problems.add(
+                line=record.line,
+                employee=record.employee,
+                field="timmar",
+                element="tidtrans",
+                message=_("%(value)s hours on one day: more than 24") % {"value": hours},
+            )
+            break
+        batch.time_rows.append(
+            (
+                emp.id,
+                day,
+                code_id,
+                hours.quantize(HUNDREDTH, rounding=ROUND_HALF_UP),
+                project,
+                cost_centre,
+                record.info,
+            )
+        )
+        batch.time_links.append(record.postid)
+
+
+def _expand_time(importer: _Importer, record: TimeTransaction, emp: _Emp) -> list:
+    """The (day, hours) rows of a post given as a range, omfattning or start and end; a
+    post that stands for no row at all is a problem (no row lost without a word)."""
+    before = importer.problems.count
+    expanded = importer.time_rows(record, emp)
+    if not expanded and importer.problems.count == before:
+        importer.problems.add(
+            line=record.line,
+            employee=record.employee,
+            field="omfattning",
+            element="tidtrans",
+            message=_(
+                "no scheduled hours from %(first)s to %(last)s: nothing to register; give timmar"
+            )
+            % {"first": record.first_date, "last": record.last_date},
+        )
+    return expanded
+
+
+def _add_salary(batch: _Batch, record: SalaryTransaction) -> None:
+    """A salary post → one ``SalaryTransaction`` row, checked against the registers, the
+    bounds and the employment period."""
+    importer = batch.importer
+    if importer.own and record.postid is not None and record.postid >= EVENT_POSTID_BASE:
+        # an event line of our own export: computed from the time registrations
+        importer.count("own_event_lines_skipped")
+        return
+    emp = importer.employee_for(record, "lonetrans")
+    if emp is None:
+        return
+    if record.lonkod and not record.lonart and record.lonkod not in importer.salary_codes:
+        importer.problems.add(
+            line=record.line,
+            employee=record.employee,
+            field="lonkod",
+            element="lonetrans",
+            message=_("unknown code %(c)s: not in the salary-code register") % {"c": record.lonkod},
+        )
+        return
+    if not _salary_within_bounds(importer, record):
+        return
+    day = record.first_date
+    if day is not None and not importer.within_employment(emp, record, day, "lonetrans", "datum"):
+        return
+    cost_centre, project, ok = importer.units(record, "lonetrans")
+    if not ok:
+        return
+    header = batch.header
+    batch.salary_rows.append(
+        SalaryRow(
+            company_id=importer.company.pk,
+            employee_id=emp.id,
+            salary_code=record.lonkod,
+            salary_type=record.lonart,
+            name=record.benamning[:200],
+            comment=record.kommentar[:255],
+            date=record.datum,
+            date_from=_aware(record.datumfrom),
+            date_to=_aware(record.datumtom),
+            period_date=day
+            or (header.datum.date() if header and header.datum else dt.date.today()),
+            quantity=record.antal,
+            unit_price=record.apris,
+            amount=record.belopp,
+            vat=record.moms,
+            product_group=record.varugrupp[:40],
+            account=record.kontonr[:20],
+            customer=record.kundnr[:40],
+            cost_center_id=cost_centre,
+            project_id=project,
+            source_file=batch.file,
+            postid=record.postid,
+        )
+    )
+
+
+def _add_day(batch: _Batch, record: ScheduleRecord) -> None:
+    """A schedule day → one ``ScheduleDay`` per employee and date; a date the file gives
+    more than once is held and summed at the end (``_merge_days``)."""
+    importer = batch.importer
+    emp = importer.employee_for(record, "schema")
+    if emp is None:
+        return
+    hours = _day_hours(record)
+    if hours is not None and not (0 <= hours <= HOURS_MAX):
+        importer.problems.add(
+            line=record.line,
+            employee=record.employee,
+            field="timmar",
+            element="dag",
+            message=_("%(value)s scheduled hours on one day: outside 0 – 24") % {"value": hours},
+        )
+        return
+    file_key = (record.anstid or f"pnr:{record.persnr}", record.datum)
+    if file_key in importer.duplicate_days:
+        batch.held.setdefault((emp.id, record.datum), []).append((record, hours))
+        return
+    batch.days[(emp.id, record.datum)] = ScheduleDay(
+        company_id=importer.company.pk,
+        employee_id=emp.id,
+        date=record.datum,
+        hours=record.timmar.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+        if record.timmar is not None
+        else None,
+        start_time=record.starttid,
+        end_time=record.sluttid,
+        source_file=batch.file,
+    )
+
+
+def _add_code_name(batch: _Batch, record: CodeName) -> None:
+    batch.importer.count("code_names_read")
+
+
+_ADD_POST: dict[type, Callable] = {
+    TimeTransaction: _add_time,
+    SalaryTransaction: _add_salary,
+    ScheduleRecord: _add_day,
+    CodeName: _add_code_name,
+}
 
 
 def _merge_days(importer, company, file, emp_id, day, parts) -> ScheduleDay | None:
@@ -1596,8 +1671,6 @@ def _match_time(importer: _Importer, file, rows: list, links: list) -> tuple[lis
     (and their postids) still to insert. Kept rows are linked to this file (so a
     ``nyexport`` keeps them and a later batch does not match them again); replaced rows
     are deleted."""
-    from projects.models import TimeRegistration
-
     keys = [(*_content(row[:6]), row[6] or "") for row in rows]
     new_by_pid: dict[int, list[int]] = defaultdict(list)
     plain: list[int] = []
@@ -1748,8 +1821,6 @@ def _nyexport_remove(importer: _Importer, file, start: dt.date, end: dt.date) ->
 
 
 def _delete_time_ids(ids: list[int]) -> None:
-    from projects.models import TimeRegistration
-
     through = TimeRegistration.dimension_values.through
     _raw_delete(through.objects.filter(timeregistration_id__in=ids))
     _raw_delete(ImportedTimeRegistration.objects.filter(time_registration_id__in=ids))
