@@ -919,11 +919,10 @@ _TIME_COLUMNS = (
 
 def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
     """PostgreSQL: ids from the sequence in one query, then ``COPY`` of both tables —
-    the ORM's per-object INSERT building dominates a large import otherwise."""
+    the ORM's per-object INSERT building dominates a large import otherwise. The rows go
+    as COPY's text format, one string per batch (``_copy_text``)."""
     table = TimeRegistration._meta.db_table
     link_table = ImportedTimeRegistration._meta.db_table
-    now = timezone.now()
-    pending = TimeRegistration._meta.get_field("review_status").default  # not reviewed
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -932,34 +931,38 @@ def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
         ids = [row[0] for row in cursor.fetchall()]
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({', '.join(_TIME_COLUMNS)}) FROM STDIN") as copy:
-            company_id = file.company_id
-            for pk, (emp, day, code, hours, project, cost_centre, info) in zip(
-                ids, rows, strict=True
-            ):
-                copy.write_row(
-                    (
-                        pk,
-                        company_id,
-                        emp,
-                        day,
-                        code,
-                        hours,
-                        project,
-                        cost_centre,
-                        info,
-                        "",
-                        False,
-                        False,
-                        False,
-                        pending,
-                        now,
-                    )
-                )
+            copy.write(_copy_text_time(ids, rows, file.company_id))
         with raw.copy(
             f"COPY {link_table} (time_registration_id, source_file_id, postid) FROM STDIN"
         ) as copy:
-            for pk, postid in zip(ids, links, strict=True):
-                copy.write_row((pk, file.pk, postid))
+            file_id = file.pk
+            copy.write(
+                "".join(
+                    f"{pk}\t{file_id}\t{NULL if postid is None else postid}\n"
+                    for pk, postid in zip(ids, links, strict=True)
+                )
+            )
+
+
+NULL = "\\N"
+# COPY's text format: backslash, tab, newline and carriage return escaped
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text_time(ids: list[int], rows: list, company_id: int) -> str:
+    """The time rows as COPY text (columns ``_TIME_COLUMNS``): ids and foreign keys are
+    ints (or None), the date ISO, hours a quantized Decimal, the comment escaped."""
+    # the columns after internal_comment: external_comment, billable, reviewed,
+    # released_for_billing, review_status (not reviewed), created_at
+    pending = TimeRegistration._meta.get_field("review_status").default
+    tail = f"\t\tf\tf\tf\t{pending}\t{timezone.now().isoformat()}\n"
+    return "".join(
+        f"{pk}\t{company_id}\t{emp}\t{day.isoformat()}\t{code}\t{hours}\t"
+        f"{NULL if project is None else project}\t"
+        f"{NULL if cost_centre is None else cost_centre}\t"
+        f"{info.translate(_COPY_ESCAPES)}{tail}"
+        for pk, (emp, day, code, hours, project, cost_centre, info) in zip(ids, rows, strict=True)
+    )
 
 
 def paxml_import_run(
