@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 from lxml import etree
 
 from flexbridge.errors import DomainError
@@ -42,6 +41,7 @@ from flexbridge.masking import mask_personal_identity_number
 
 from . import codes
 from .codes import Profile
+from .messages import Text
 from .records import (
     Balance,
     CodeName,
@@ -94,7 +94,7 @@ IMPORTED_SECTIONS = frozenset(
 )
 
 
-_DTD_REJECTED = gettext_lazy(
+_DTD_REJECTED = gettext_noop(
     "rejected: the file declares a DTD (<!DOCTYPE>), which PAXml files never need; "
     "entities are not expanded"
 )
@@ -175,7 +175,9 @@ def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value.strip())
     except InvalidOperation:
-        raise ValueError(_("expected a decimal number, got %(v)s") % {"v": repr(value)}) from None
+        raise ValueError(
+            Text(gettext_noop("expected a decimal number, got %(v)s"), v=repr(value))
+        ) from None
 
 
 def _date(value: str) -> date:
@@ -512,7 +514,7 @@ class PaxmlReader:
         if len(self.problems) < self.max_problems:
             self.problems.append(problem)
 
-    def _fatal(self, line: int, message: str, element: str = "") -> PaxmlFatalError:
+    def _fatal(self, line: int, message: str | Text, element: str = "") -> PaxmlFatalError:
         problem = Problem(line=line, message=message, element=element)
         self.add_problem(problem)
         return PaxmlFatalError(problem)
@@ -543,7 +545,7 @@ class PaxmlReader:
             head = raw.read(4096)
             self.encoding, forced = detect_encoding(head)
             if b"<!DOCTYPE" in head or "<!DOCTYPE".encode("utf-16-le") in head:
-                raise self._fatal(1, str(_DTD_REJECTED))
+                raise self._fatal(1, Text(_DTD_REJECTED))
             stream = _LimitedStream(raw, head, self.max_bytes)
             yield from self._parse(stream, forced)
         finally:
@@ -587,18 +589,18 @@ class PaxmlReader:
         except etree.XMLSyntaxError as exc:
             message = exc.msg or str(exc)
             if "entit" in message.lower() or "DOCTYPE" in message:
-                message = _("rejected: %(m)s") % {"m": message}
+                message = Text(gettext_noop("rejected: %(m)s"), m=message)
             raise self._fatal(
-                exc.lineno or 0, _("not well-formed XML: %(m)s") % {"m": message}
+                exc.lineno or 0, Text(gettext_noop("not well-formed XML: %(m)s"), m=message)
             ) from None
         if first:
-            raise self._fatal(0, _("the file holds no <paxml> document"))
+            raise self._fatal(0, Text(gettext_noop("the file holds no <paxml> document")))
 
     def _check_prolog(self, el) -> None:
         tree = el.getroottree()
         docinfo = tree.docinfo
         if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-            raise self._fatal(1, str(_DTD_REJECTED))
+            raise self._fatal(1, Text(_DTD_REJECTED))
         root = tree.getroot()
         if root.tag != "paxml":
             raise self._fatal(root.sourceline or 1, f"expected root <paxml>, got <{root.tag}>")
@@ -633,7 +635,8 @@ class PaxmlReader:
             else:
                 records = [_CONVERTERS[tag](el)]
         except (ValueError, TypeError) as exc:
-            self.add_problem(Problem(line=el.sourceline or 0, element=tag, message=str(exc)))
+            why = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
+            self.add_problem(Problem(line=el.sourceline or 0, element=tag, message=why))
             self._release(el, parent)
             return []
         self._release(el, parent)
@@ -669,7 +672,7 @@ class PaxmlReader:
                 Problem(
                     line=el.sourceline or 0,
                     element=el.tag,
-                    message=_("section <%(s)s> may appear only once") % {"s": el.tag},
+                    message=Text(gettext_noop("section <%(s)s> may appear only once"), s=el.tag),
                 )
             )
         else:
@@ -682,8 +685,10 @@ class PaxmlReader:
                 Problem(
                     line=el.sourceline or 0,
                     element=el.tag,
-                    message=_("<%(s)s> is a section and belongs directly under <paxml>")
-                    % {"s": el.tag},
+                    message=Text(
+                        gettext_noop("<%(s)s> is a section and belongs directly under <paxml>"),
+                        s=el.tag,
+                    ),
                 )
             )
             return
@@ -696,8 +701,12 @@ class PaxmlReader:
                     Problem(
                         line=child.sourceline or 0,
                         element=child.tag,
-                        message=_("<%(c)s> is not expected in <%(s)s>; expected %(e)s")
-                        % {"c": child.tag, "s": el.tag, "e": expected},
+                        message=Text(
+                            gettext_noop("<%(c)s> is not expected in <%(s)s>; expected %(e)s"),
+                            c=child.tag,
+                            s=el.tag,
+                            e=expected,
+                        ),
                     )
                 )
         el.clear(keep_tail=False)
@@ -709,21 +718,28 @@ class PaxmlReader:
                     Problem(
                         line=child.sourceline or 0,
                         element=child.tag,
-                        message=_("<%(c)s> is not a PAXml 2.0 section; expected one of %(e)s")
-                        % {"c": child.tag, "e": ", ".join(SECTIONS)},
+                        message=Text(
+                            gettext_noop(
+                                "<%(c)s> is not a PAXml 2.0 section; expected one of %(e)s"
+                            ),
+                            c=child.tag,
+                            e=", ".join(SECTIONS),
+                        ),
                     )
                 )
         if "header" not in self.sections:
             self.add_problem(
                 Problem(
-                    line=el.sourceline or 0, element="header", message=_("<header> is required")
+                    line=el.sourceline or 0,
+                    element="header",
+                    message=Text(gettext_noop("<header> is required")),
                 )
             )
         el.clear(keep_tail=False)
 
 
-def _too_large(limit: int) -> str:
-    return _("the file is larger than the limit of %(n)s bytes") % {"n": limit}
+def _too_large(limit: int) -> Text:
+    return Text(gettext_noop("the file is larger than the limit of %(n)s bytes"), n=limit)
 
 
 def _employee_label(el) -> str:

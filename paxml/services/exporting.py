@@ -38,13 +38,14 @@ from typing import BinaryIO
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from companies.models import Company
 from employees.models import Employee, PayForm
 from projects.selectors import PAXML_UNIT_ID_MAX as UNIT_ID_MAX
 
 from .. import codes
+from ..messages import Text
 from ..models import PaxmlFile, SalaryCode
 from ..models import SalaryTransaction as SalaryRow
 from ..personnel import personnel_queryset, personnel_write
@@ -75,25 +76,38 @@ WORKED_TIME_CODES = frozenset({"TID", "ARB", "SCH"})
 class ExportResult:
     ok: bool = False
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warning_texts: list[Text] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     file: PaxmlFile | None = None
 
+    @property
+    def warnings(self) -> list[str]:
+        """The warnings in the active language."""
+        return [str(warning) for warning in self.warning_texts]
+
+    def summary_data(self) -> dict:
+        """The summary as parameters (JSON), for :func:`export_summary_text`."""
+        return {"ok": self.ok, "counts": self.counts, "problems": len(self.problems)}
+
     def summary(self) -> str:
         """One line in the active language."""
-        parts = [
-            f"{label} {self.counts[key]}"
-            for key, label in EXPORT_COUNT_LABELS.items()
-            if self.counts.get(key)
-        ]
-        state = _("exported") if self.ok else _("not exported")
-        nothing = _("nothing to export")
-        text = f"{state}: {', '.join(parts) or nothing}"
-        if self.problems:
-            text += "; " + ngettext("%(n)s problem", "%(n)s problems", len(self.problems)) % {
-                "n": len(self.problems)
-            }
-        return text
+        return export_summary_text(self.summary_data())
+
+
+def export_summary_text(data: dict) -> str:
+    """An export's summary line (``ExportResult.summary_data``) in the active language."""
+    counts = data.get("counts") or {}
+    parts = [
+        f"{label} {counts[key]}" for key, label in EXPORT_COUNT_LABELS.items() if counts.get(key)
+    ]
+    state = _("exported") if data.get("ok") else _("not exported")
+    nothing = _("nothing to export")
+    text = f"{state}: {', '.join(parts) or nothing}"
+    if data.get("problems"):
+        text += "; " + ngettext("%(n)s problem", "%(n)s problems", data["problems"]) % {
+            "n": data["problems"]
+        }
+    return text
 
 
 EXPORT_COUNT_LABELS = {
@@ -194,7 +208,9 @@ def paxml_export_run(  # noqa: C901
                     employee=number,
                     element=label,
                     field=date_field,
-                    message=_("registration outside the employment period: %(d)s") % {"d": day},
+                    message=Text(
+                        gettext_noop("registration outside the employment period: %(d)s"), d=day
+                    ),
                 )
             )
 
@@ -210,7 +226,9 @@ def paxml_export_run(  # noqa: C901
                 line=0,
                 element="tidtrans",
                 field="tidkod",
-                message=_("time code %(c)s (%(n)s) has no PAXml code") % {"c": code, "n": name},
+                message=Text(
+                    gettext_noop("time code %(c)s (%(n)s) has no PAXml code"), c=code, n=name
+                ),
             )
         )
     if result.problems:
@@ -226,7 +244,7 @@ def paxml_export_run(  # noqa: C901
     for number, day in regs.filter(pk__in=bad_time).values_list(
         "employee__employee_number", "date"
     ):
-        left_out.add("timmar", _("hours out of bounds"), number, day, "tidtrans")
+        left_out.add("timmar", Text(gettext_noop("hours out of bounds")), number, day, "tidtrans")
     bad_salary: set[int] = set()
     for name, limit in (
         ("amount", AMOUNT_MAX),
@@ -238,7 +256,7 @@ def paxml_export_run(  # noqa: C901
             Q(**{f"{name}__gt": limit}) | Q(**{f"{name}__lt": -limit})
         ).values_list("pk", "employee__employee_number", "period_date")[:10_000]:
             bad_salary.add(pk)
-            left_out.add(name, _("value out of bounds"), number, day, "lonetrans")
+            left_out.add(name, Text(gettext_noop("value out of bounds")), number, day, "lonetrans")
     if bad_time:
         regs = regs.exclude(pk__in=bad_time)
     if bad_salary:
@@ -323,9 +341,13 @@ def paxml_export_run(  # noqa: C901
                 if units is None:
                     continue
                 if row.salary_code in expense_codes and not row.product_group:
-                    result.warnings.append(
-                        _("expense without expense code (varugrupp) for employee %(n)s")
-                        % {"n": number}
+                    result.warning_texts.append(
+                        Text(
+                            gettext_noop(
+                                "expense without expense code (varugrupp) for employee %(n)s"
+                            ),
+                            n=number,
+                        )
                     )
                 writer.write(
                     SalaryTransaction(
@@ -364,12 +386,15 @@ def paxml_export_run(  # noqa: C901
             )
         writer.write_profile_codes()
     if writer.deviating_codes:
-        result.warnings.append(
-            _(
-                "Profile %(p)s wrote %(c)s, which the PAXml 2.0 XSD does not list: Fortnox "
-                "Lön reads them, the validator on paxml.se will not."
+        result.warning_texts.append(
+            Text(
+                gettext_noop(
+                    "Profile %(p)s wrote %(c)s, which the PAXml 2.0 XSD does not list: Fortnox "
+                    "Lön reads them, the validator on paxml.se will not."
+                ),
+                p=str(profile_obj.label),
+                c=", ".join(sorted(writer.deviating_codes)),
             )
-            % {"p": profile_obj.label, "c": ", ".join(sorted(writer.deviating_codes))}
         )
     left_out.finish()
     if left_out.count:
@@ -394,29 +419,36 @@ class _LeftOut:
     def __init__(self, result: ExportResult) -> None:
         self.result = result
         self.count = 0
-        self.groups: dict[tuple[str, str, str], list] = {}
+        # (field, reason's text, element) -> (reason, rows)
+        self.groups: dict[tuple[str, str, str], tuple[Text, list]] = {}
 
-    def add(self, field: str, reason: str, number: str, day, element: str) -> None:
+    def add(self, field: str, reason: Text, number: str, day, element: str) -> None:
         self.count += 1
-        rows = self.groups.setdefault((field, str(reason), element), [])
+        _reason, rows = self.groups.setdefault((field, str(reason), element), (reason, []))
         rows.append(f"{number} {day}")
 
     def finish(self) -> None:
-        for (name, reason, element), rows in self.groups.items():
-            shown = ", ".join(rows[:10])
+        for (name, _text, element), (reason, rows) in self.groups.items():
+            shown: str | Text = ", ".join(rows[:10])
             if len(rows) > 10:
-                shown += " " + _("and %(n)s more") % {"n": len(rows) - 10}
+                shown = Text(
+                    gettext_noop("%(lines)s and %(n)s more"), lines=shown, n=len(rows) - 10
+                )
             self.result.problems.append(
                 Problem(
                     line=0,
                     element=element,
                     field=name,
-                    message=ngettext(
-                        "%(reason)s: %(n)s row not exported (employee, day: %(rows)s)",
-                        "%(reason)s: %(n)s rows not exported (employee, day: %(rows)s)",
-                        len(rows),
-                    )
-                    % {"reason": reason, "n": len(rows), "rows": shown},
+                    message=Text(
+                        gettext_noop(
+                            "%(reason)s: %(n)s row not exported (employee, day: %(rows)s)"
+                        ),
+                        plural="%(reason)s: %(n)s rows not exported (employee, day: %(rows)s)",
+                        count="n",
+                        reason=reason,
+                        n=len(rows),
+                        rows=shown,
+                    ),
                 )
             )
 
@@ -431,7 +463,9 @@ def _units(left_out: _LeftOut, cc: str | None, project: str | None, number, day,
         if len(code) > UNIT_ID_MAX:
             left_out.add(
                 f"resenhet dim {dim}",
-                _("code %(c)s is longer than the 10 characters PAXml allows") % {"c": code},
+                Text(
+                    gettext_noop("code %(c)s is longer than the 10 characters PAXml allows"), c=code
+                ),
                 number,
                 day,
                 element,

@@ -45,7 +45,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from companies.models import Company
 from employees import services as employee_services
@@ -62,6 +62,7 @@ from projects.models import (
 from projects.services import project_create
 
 from .. import codes
+from ..messages import Text
 from ..models import ImportedTimeRegistration, PaxmlFile, SalaryCode, ScheduleDay
 from ..models import SalaryTransaction as SalaryRow
 from ..reader import PaxmlFatalError, PaxmlReader
@@ -174,12 +175,12 @@ class _Missing(Exception):
 
 
 _REGISTER_KINDS = {
-    "employee": gettext_lazy("employee"),
-    "project": gettext_lazy("project"),
-    "cost_centre": gettext_lazy("cost centre"),
-    "kategori": gettext_lazy("personnel category"),
-    "anstform": gettext_lazy("employment form"),
-    "befattning": gettext_lazy("position"),
+    "employee": Text(gettext_noop("employee")),
+    "project": Text(gettext_noop("project")),
+    "cost_centre": Text(gettext_noop("cost centre")),
+    "kategori": Text(gettext_noop("personnel category")),
+    "anstform": Text(gettext_noop("employment form")),
+    "befattning": Text(gettext_noop("position")),
 }
 _REGISTER_FIELDS = {
     "project": "resenhet dim 6",
@@ -203,45 +204,73 @@ class ImportResult:
     fingerprint: str = ""
     source: str = ""
     # What the import did (or, in a dry run, would do) beyond the counts, one line each.
-    notes: list[str] = field(default_factory=list)
+    note_texts: list[Text] = field(default_factory=list)
     file_organisation_number: str = ""
     company_organisation_number: str = ""
 
-    def summary(self) -> str:
-        """One line in the active language."""
+    @property
+    def notes(self) -> list[str]:
+        """The notes in the active language."""
+        return [str(note) for note in self.note_texts]
+
+    def summary_data(self) -> dict:
+        """The summary as parameters (JSON), for :func:`import_summary_text`."""
         state = (
-            _("already imported")
+            "already_imported"
             if self.already_imported
-            else _("dry run")
+            else "dry_run"
             if self.dry_run and self.ok
-            else _("imported")
+            else "imported"
             if self.ok
-            else _("rejected")
+            else "rejected"
         )
-        labels = {**COUNT_LABELS, **DRY_RUN_LABELS} if self.dry_run else COUNT_LABELS
-        keys = [k for k in COUNT_LABELS if self.counts.get(k)]
-        keys += sorted(k for k in self.counts if k not in COUNT_LABELS and self.counts[k])
-        parts = [f"{labels.get(key, key)} {self.counts[key]}" for key in keys]
-        nothing = _("nothing to change")
-        text = f"{state}: {', '.join(parts) or nothing}"
+        data: dict = {"state": state, "dry_run": self.dry_run, "counts": self.counts}
         if self.problem_count:
-            text += "; " + ngettext("%(n)s problem", "%(n)s problems", self.problem_count) % {
-                "n": self.problem_count
-            }
+            data["problems"] = self.problem_count
         if self.file_organisation_number and (
             _digits(self.file_organisation_number) != _digits(self.company_organisation_number)
         ):
-            text += "; " + _(
-                "organisation number in the file %(file)s, of the company %(company)s"
-            ) % {
-                "file": self.file_organisation_number,
-                "company": self.company_organisation_number or "–",
-            }
+            data["file_organisation_number"] = self.file_organisation_number
+            data["company_organisation_number"] = self.company_organisation_number
         if self.not_imported_sections:
-            text += "; " + _("read, not imported: %(s)s") % {
-                "s": ", ".join(self.not_imported_sections)
-            }
-        return text
+            data["sections"] = list(self.not_imported_sections)
+        return data
+
+    def summary(self) -> str:
+        """One line in the active language."""
+        return import_summary_text(self.summary_data())
+
+
+_STATES = {
+    "already_imported": gettext_lazy("already imported"),
+    "dry_run": gettext_lazy("dry run"),
+    "imported": gettext_lazy("imported"),
+    "rejected": gettext_lazy("rejected"),
+}
+
+
+def import_summary_text(data: dict) -> str:
+    """An import's summary line (``ImportResult.summary_data``) in the active language:
+    the outcome and every count and, where they differ, both organisation numbers."""
+    counts = data.get("counts") or {}
+    labels = {**COUNT_LABELS, **DRY_RUN_LABELS} if data.get("dry_run") else COUNT_LABELS
+    keys = [k for k in COUNT_LABELS if counts.get(k)]
+    keys += sorted(k for k in counts if k not in COUNT_LABELS and counts[k])
+    parts = [f"{labels.get(key, key)} {counts[key]}" for key in keys]
+    nothing = _("nothing to change")
+    text = f"{_STATES.get(data.get('state'), data.get('state'))}: {', '.join(parts) or nothing}"
+    if data.get("problems"):
+        text += "; " + ngettext("%(n)s problem", "%(n)s problems", data["problems"]) % {
+            "n": data["problems"]
+        }
+    if data.get("file_organisation_number"):
+        text += "; " + _("organisation number in the file %(file)s, of the company %(company)s") % {
+            "file": data["file_organisation_number"],
+            "company": data.get("company_organisation_number") or "–",
+        }
+    if data.get("sections"):
+        text += "; " + _("read, not imported: %(s)s") % {"s": ", ".join(data["sections"])}
+    return text
 
 
 def _digits(value: str) -> str:
@@ -315,7 +344,7 @@ class _Importer:
         self.create_missing = create_missing
         self.problems = _Problems(settings.PAXML_MAX_PROBLEMS)
         self.counts: dict[str, int] = {}
-        self.notes: list[str] = []
+        self.notes: list[Text] = []
         self.file_days: dict[tuple[str, dt.date], Decimal] = {}
         # (anstid or pnr, date) the file gives more than one schedule day for: summed
         self.duplicate_days: set = set()
@@ -332,10 +361,10 @@ class _Importer:
     def note(self, kind: str, value: str, line: int) -> None:
         """Log a register entry created (or, in a dry run, that would be)."""
         if self.dry_run:
-            text = _("Would create %(kind)s %(value)s (line %(line)s).")
+            text = gettext_noop("Would create %(kind)s %(value)s (line %(line)s).")
         else:
-            text = _("Created %(kind)s %(value)s (line %(line)s).")
-        self.notes.append(text % {"kind": _REGISTER_KINDS[kind], "value": value, "line": line})
+            text = gettext_noop("Created %(kind)s %(value)s (line %(line)s).")
+        self.notes.append(Text(text, kind=_REGISTER_KINDS[kind], value=value, line=line))
 
     def report_missing(self, kind: str, value: str, line: int) -> None:
         entry = self.missing.setdefault((kind, value), [0, []])
@@ -345,17 +374,23 @@ class _Importer:
 
     def missing_problems(self) -> None:
         for (kind, value), (count, lines) in self.missing.items():
-            shown = ", ".join(str(n) for n in lines)
+            shown: str | Text = ", ".join(str(n) for n in lines)
             if count > len(lines):
-                shown += " " + _("and %(n)s more") % {"n": count - len(lines)}
+                shown = Text(
+                    gettext_noop("%(lines)s and %(n)s more"), lines=shown, n=count - len(lines)
+                )
             self.problems.add(
                 line=lines[0],
                 field=_REGISTER_FIELDS[kind],
-                message=_(
-                    "unknown %(kind)s %(value)s, used on lines %(lines)s: add it to the "
-                    "register, or import with the option to create missing entries"
-                )
-                % {"kind": _REGISTER_KINDS[kind], "value": value, "lines": shown},
+                message=Text(
+                    gettext_noop(
+                        "unknown %(kind)s %(value)s, used on lines %(lines)s: add it to the "
+                        "register, or import with the option to create missing entries"
+                    ),
+                    kind=_REGISTER_KINDS[kind],
+                    value=value,
+                    lines=shown,
+                ),
             )
 
     # registers ---------------------------------------------------------------------------
@@ -422,7 +457,7 @@ class _Importer:
                 line=person.line,
                 employee=person.employee,
                 field="@delete",
-                message=_("unknown employee number; nothing to end"),
+                message=Text(gettext_noop("unknown employee number; nothing to end")),
             )
             return
         end = person.values.get("avgdatum") or dt.date.today()
@@ -446,8 +481,11 @@ class _Importer:
                     employee=person.employee,
                     field=key,
                     element="person",
-                    message=_("%(value)s is outside 0 – %(max)s")
-                    % {"value": value.value, "max": limit},
+                    message=Text(
+                        gettext_noop("%(value)s is outside 0 – %(max)s"),
+                        value=value.value,
+                        max=limit,
+                    ),
                 )
                 continue
             valid_from = value.datum or start
@@ -495,7 +533,9 @@ class _Importer:
                 line=person.line,
                 employee=label,
                 field="@persnr",
-                message=_("persnr does not match the employee's personal identity number"),
+                message=Text(
+                    gettext_noop("persnr does not match the employee's personal identity number")
+                ),
             )
             return
         dated = {k: person.values[k] for k in ("manlon", "timlon", "sysgrad") if k in person.values}
@@ -505,7 +545,7 @@ class _Importer:
                     line=person.line,
                     employee=label,
                     field="@anstid",
-                    message=_("a new employee needs an employee number (anstid)"),
+                    message=Text(gettext_noop("a new employee needs an employee number (anstid)")),
                 )
                 return
             missing = [
@@ -522,7 +562,7 @@ class _Importer:
                     line=person.line,
                     employee=label,
                     field=", ".join(missing),
-                    message=_("a new employee needs %(f)s") % {"f": ", ".join(missing)},
+                    message=Text(gettext_noop("a new employee needs %(f)s"), f=", ".join(missing)),
                 )
                 return
             employee = self._call(
@@ -675,9 +715,9 @@ class _Importer:
                 employee=record.employee,
                 field="@anstid" if record.anstid else "@persnr",
                 element=element,
-                message=_("unknown employee number")
+                message=Text(gettext_noop("unknown employee number"))
                 if record.anstid
-                else _("no employee with this personal identity number"),
+                else Text(gettext_noop("no employee with this personal identity number")),
             )
             return None
         if record.persnr and record.anstid and emp.pin and emp.pin != record.persnr:
@@ -686,7 +726,9 @@ class _Importer:
                 employee=record.employee,
                 field="@persnr",
                 element=element,
-                message=_("persnr does not match the employee's personal identity number"),
+                message=Text(
+                    gettext_noop("persnr does not match the employee's personal identity number")
+                ),
             )
             return None
         return emp
@@ -698,10 +740,14 @@ class _Importer:
                 employee=record.employee,
                 field=field,
                 element=element,
-                message=_(
-                    "registration outside the employment period (%(start)s – %(end)s): %(day)s"
-                )
-                % {"start": emp.start, "end": emp.end or "", "day": day},
+                message=Text(
+                    gettext_noop(
+                        "registration outside the employment period (%(start)s – %(end)s): %(day)s"
+                    ),
+                    start=emp.start,
+                    end=emp.end or "",
+                    day=day,
+                ),
             )
             return False
         return True
@@ -750,8 +796,12 @@ class _Importer:
             self.problems.add(
                 line=line,
                 field=_REGISTER_FIELDS[kind],
-                message=_("%(kind)s %(value)s could not be created: %(why)s")
-                % {"kind": _REGISTER_KINDS[kind], "value": code, "why": "; ".join(exc.messages)},
+                message=Text(
+                    gettext_noop("%(kind)s %(value)s could not be created: %(why)s"),
+                    kind=_REGISTER_KINDS[kind],
+                    value=code,
+                    why="; ".join(exc.messages),
+                ),
             )
             return None
         (self.projects if kind == "project" else self.cost_centres)[code] = created.pk
@@ -829,10 +879,13 @@ class _Importer:
                     employee=t.employee,
                     field="omfattning",
                     element="tidtrans",
-                    message=_(
-                        "no schedule for %(day)s: give timmar, or schedule days for the employee"
-                    )
-                    % {"day": day},
+                    message=Text(
+                        gettext_noop(
+                            "no schedule for %(day)s: give timmar, or schedule days for the "
+                            "employee"
+                        ),
+                        day=day,
+                    ),
                 )
                 return []
             hours = (scheduled * share).quantize(Decimal("0.01"))
@@ -1107,11 +1160,11 @@ def paxml_import_run(
     finally:
         _DRY_RUN.reset(token)
     result.counts = importer.counts
-    result.notes = importer.notes
+    result.note_texts = importer.notes
     result.problems, result.problem_count = importer.problems.items, importer.problems.count
     if importer.problems.count:
         result.ok = False
-        result.notes = []  # nothing was created
+        result.note_texts = []  # nothing was created
         result.file = _record_file(
             company=company,
             status=PaxmlFile.Status.REJECTED,
@@ -1188,11 +1241,14 @@ def _organisation_number_ok(importer, header, company, *, confirmed: bool) -> bo
         line=header.line if header else 0,
         element="header",
         field="foretagorgnr",
-        message=_(
-            "the file is for organisation number %(file)s, this company has %(company)s: "
-            "confirm to import it anyway"
-        )
-        % {"file": given, "company": company.organisation_number or "–"},
+        message=Text(
+            gettext_noop(
+                "the file is for organisation number %(file)s, this company has %(company)s: "
+                "confirm to import it anyway"
+            ),
+            file=given,
+            company=company.organisation_number or "–",
+        ),
     )
     return False
 
@@ -1350,7 +1406,9 @@ def _add_time(batch: _Batch, record: TimeTransaction) -> None:
             employee=record.employee,
             field="tidkod",
             element="tidtrans",
-            message=_("unknown code %(c)s: not in the time-code register") % {"c": record.tidkod},
+            message=Text(
+                gettext_noop("unknown code %(c)s: not in the time-code register"), c=record.tidkod
+            ),
         )
         return
     if record.resenheter:
@@ -1372,7 +1430,7 @@ def _add_time(batch: _Batch, record: TimeTransaction) -> None:
                 employee=record.employee,
                 field="timmar",
                 element="tidtrans",
-                message=_("%(value)s hours on one day: more than 24") % {"value": hours},
+                message=Text(gettext_noop("%(value)s hours on one day: more than 24"), value=hours),
             )
             break
         batch.time_rows.append(
@@ -1400,10 +1458,14 @@ def _expand_time(importer: _Importer, record: TimeTransaction, emp: _Emp) -> lis
             employee=record.employee,
             field="omfattning",
             element="tidtrans",
-            message=_(
-                "no scheduled hours from %(first)s to %(last)s: nothing to register; give timmar"
-            )
-            % {"first": record.first_date, "last": record.last_date},
+            message=Text(
+                gettext_noop(
+                    "no scheduled hours from %(first)s to %(last)s: nothing to register; "
+                    "give timmar"
+                ),
+                first=record.first_date,
+                last=record.last_date,
+            ),
         )
     return expanded
 
@@ -1425,7 +1487,9 @@ def _add_salary(batch: _Batch, record: SalaryTransaction) -> None:
             employee=record.employee,
             field="lonkod",
             element="lonetrans",
-            message=_("unknown code %(c)s: not in the salary-code register") % {"c": record.lonkod},
+            message=Text(
+                gettext_noop("unknown code %(c)s: not in the salary-code register"), c=record.lonkod
+            ),
         )
         return
     if not _salary_within_bounds(importer, record):
@@ -1479,7 +1543,9 @@ def _add_day(batch: _Batch, record: ScheduleRecord) -> None:
             employee=record.employee,
             field="timmar",
             element="dag",
-            message=_("%(value)s scheduled hours on one day: outside 0 – 24") % {"value": hours},
+            message=Text(
+                gettext_noop("%(value)s scheduled hours on one day: outside 0 – 24"), value=hours
+            ),
         )
         return
     file_key = (record.anstid or f"pnr:{record.persnr}", record.datum)
@@ -1523,19 +1589,30 @@ def _merge_days(importer, company, file, emp_id, day, parts) -> ScheduleDay | No
             employee=first.employee,
             field="timmar",
             element="dag",
-            message=_("%(n)s schedule days on %(day)s (lines %(lines)s) sum to %(h)s hours")
-            % {"n": len(parts), "day": day, "lines": lines, "h": hours},
+            message=Text(
+                gettext_noop("%(n)s schedule days on %(day)s (lines %(lines)s) sum to %(h)s hours"),
+                n=len(parts),
+                day=day,
+                lines=lines,
+                h=hours,
+            ),
         )
         return None
     starts = [r.starttid for r, _h in parts if r.starttid is not None]
     ends = [r.sluttid for r, _h in parts if r.sluttid is not None]
     importer.count("schedule_days_merged", len(parts) - 1)
     importer.notes.append(
-        _(
-            "Employee %(e)s, %(day)s: %(n)s schedule days on one date (lines %(lines)s) "
-            "summed to %(h)s hours."
+        Text(
+            gettext_noop(
+                "Employee %(e)s, %(day)s: %(n)s schedule days on one date (lines %(lines)s) "
+                "summed to %(h)s hours."
+            ),
+            e=first.employee,
+            day=day,
+            n=len(parts),
+            lines=lines,
+            h=hours,
         )
-        % {"e": first.employee, "day": day, "n": len(parts), "lines": lines, "h": hours}
     )
     return ScheduleDay(
         company_id=company.pk,
@@ -1572,12 +1649,15 @@ def _salary_within_bounds(importer: _Importer, record: SalaryTransaction) -> boo
         if value is None:
             continue
         if abs(value) > limit:
-            message = _("%(value)s is larger than %(max)s, more than a payroll holds") % {
-                "value": value,
-                "max": limit,
-            }
+            message = Text(
+                gettext_noop("%(value)s is larger than %(max)s, more than a payroll holds"),
+                value=value,
+                max=limit,
+            )
         elif value != value.quantize(Decimal(1).scaleb(-places)):
-            message = _("%(value)s has more than %(n)s decimals") % {"value": value, "n": places}
+            message = Text(
+                gettext_noop("%(value)s has more than %(n)s decimals"), value=value, n=places
+            )
         else:
             continue
         importer.problems.add(
