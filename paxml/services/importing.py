@@ -22,6 +22,10 @@ postids are the row ids. A post whose postid an earlier file of the same source 
 replaces that row (or leaves it as it is when nothing changed); a post without postid that
 equals a row of the same source is unchanged; a ``nyexport`` header removes the source's
 rows in its period that the file no longer has. A byte-identical file is skipped.
+
+This module is the run (pass 1, the source, the outcome); the steps live beside it:
+``import_registers`` and ``import_persons`` (the registers, persons → employees),
+``import_write`` (pass 2, post by post, in batches) and ``import_match`` (idempotency).
 """
 
 from __future__ import annotations
