@@ -16,12 +16,17 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from flexbridge.masking import mask_text
 from jobs.messages import JobMessage, register_job_messages, register_parameter_values
 from jobs.models import FileHolds
 from jobs.registry import register_job_kind
 
 from .codes import PROFILES
+from .messages import Text, map_strings, render
 from .services import paxml_export_run, paxml_import_run
+from .services.exporting import export_summary_text
+from .services.importing import import_summary_text
+from .validation import Problem
 
 
 def paxml_import_job(*, job, ctx) -> None:
@@ -51,28 +56,63 @@ def _import(*, job, ctx) -> None:
     )
     for key, value in result.counts.items():
         ctx.count(key, value)
-    for note in result.notes:
-        ctx.info(note)
+    for note in result.note_texts:
+        ctx.info(_note(note))
     for section in result.not_imported_sections:
         ctx.info(JobMessage("paxml.section_not_imported", section=section))
     for problem in result.problems:
-        ctx.error(problem.message, item=_item(problem))
+        ctx.error(_problem(problem), item=problem.employee)
     if result.problem_count > len(result.problems):
         ctx.error(
             JobMessage("paxml.more_problems", count=result.problem_count - len(result.problems))
         )
     # One line with the outcome and every count (added, replaced, removed, unchanged) and,
     # where they differ, both organisation numbers.
-    ctx.info(result.summary())
+    ctx.info(JobMessage("paxml.import_summary", **result.summary_data()))
 
 
-def _item(problem) -> str:
-    parts = [_("line %(n)s") % {"n": problem.line} if problem.line else ""]
-    if problem.employee:
-        parts.append(_("employee %(e)s") % {"e": problem.employee})
-    if problem.field:
-        parts.append(problem.field)
-    return ", ".join(p for p in parts if p)
+# --- stored messages: ids with parameters, rendered in the reader's language ------------------
+
+
+def _note(text: Text) -> JobMessage:
+    return JobMessage("paxml.note", text=map_strings(text.as_data(), mask_text))
+
+
+def _problem(problem: Problem) -> JobMessage:
+    """A problem with its place in the file; the employee is the log line's item."""
+    message = (
+        {"text": map_strings(problem.text.as_data(), mask_text)}
+        if problem.text is not None
+        else {"message": problem.message}  # libxml2's or a register's own words
+    )
+    return JobMessage(
+        "paxml.problem",
+        line=problem.line,
+        element=problem.element,
+        field=problem.field,
+        **message,
+    )
+
+
+class _Rendered:
+    """A registered job message rendered by a function of its parameters."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+
+    def __mod__(self, params: dict) -> str:
+        return self.func(params)
+
+
+def _problem_text(params: dict) -> str:
+    """``line 7, tidtrans, field @persnr: <message>`` in the active language."""
+    where = [_("line %(n)s") % {"n": params["line"]} if params.get("line") else _("file")]
+    if params.get("element"):
+        where.append(params["element"])
+    if params.get("field") and params["field"] != params.get("element"):
+        where.append(_("field %(f)s") % {"f": params["field"]})
+    text = render(params["text"]) if "text" in params else params["message"]
+    return f"{', '.join(str(w) for w in where)}: {text}"
 
 
 def paxml_export_job(*, job, ctx) -> None:
@@ -96,9 +136,9 @@ def _export(*, job, ctx) -> None:
             progress=ctx,
         )
         for problem in result.problems:
-            ctx.error(problem.message, item=_item(problem))
-        for warning in result.warnings:
-            ctx.warning(warning)
+            ctx.error(_problem(problem), item=problem.employee)
+        for warning in result.warning_texts:
+            ctx.warning(_note(warning))
         for key, value in result.counts.items():
             ctx.count(key, value)
         if result.ok:
@@ -118,11 +158,15 @@ def _export(*, job, ctx) -> None:
                 out.read(),
                 holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
             )
-        ctx.info(result.summary())
+        ctx.info(JobMessage("paxml.export_summary", **result.summary_data()))
 
 
 register_job_messages(
     {
+        "paxml.problem": _Rendered(_problem_text),
+        "paxml.note": _Rendered(lambda params: render(params["text"])),
+        "paxml.import_summary": _Rendered(import_summary_text),
+        "paxml.export_summary": _Rendered(export_summary_text),
         "paxml.section_not_imported": _("Section <%(section)s> read, not imported."),
         "paxml.more_problems": ngettext_lazy(
             "… and %(count)s more problem.", "… and %(count)s more problems.", "count"

@@ -32,14 +32,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.conf import settings
+from django.utils.translation import gettext_noop
 from lxml import etree
 
 from flexbridge.errors import DomainError
+from flexbridge.masking import mask_personal_identity_number
 
 from . import codes
 from .codes import Profile
+from .messages import Text
 from .records import (
     Balance,
     CodeName,
@@ -58,7 +60,7 @@ from .records import (
     TimeTransaction,
     TravelTransaction,
 )
-from .validation import Problem, RuleChecker, xsd_problems
+from .validation import Problem, RuleChecker, post_schema, xsd_problems
 
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 
@@ -92,7 +94,7 @@ IMPORTED_SECTIONS = frozenset(
 )
 
 
-_DTD_REJECTED = gettext_lazy(
+_DTD_REJECTED = gettext_noop(
     "rejected: the file declares a DTD (<!DOCTYPE>), which PAXml files never need; "
     "entities are not expanded"
 )
@@ -173,7 +175,9 @@ def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value.strip())
     except InvalidOperation:
-        raise ValueError(_("expected a decimal number, got %(v)s") % {"v": repr(value)}) from None
+        raise ValueError(
+            Text(gettext_noop("expected a decimal number, got %(v)s"), v=repr(value))
+        ) from None
 
 
 def _date(value: str) -> date:
@@ -208,18 +212,34 @@ def _units(el) -> ResultUnits:
     return tuple((int(u.get("dim")), (u.get("id") or "").strip()) for u in el)
 
 
+def _date_el(el) -> date:
+    return date.fromisoformat((el.text or "").strip()[:10])
+
+
+def _datetime_el(el) -> datetime:
+    return datetime.fromisoformat((el.text or "").strip())
+
+
+def _decimal_el(el) -> Decimal:
+    return _decimal(el.text or "")
+
+
+def _bool_el(el) -> bool:
+    return (el.text or "").strip() in ("true", "1")
+
+
 _TIME_FIELDS = {
     "tidkod": _text,
-    "datum": lambda e: _date(e.text or ""),
-    "datumfrom": lambda e: _date(e.text or ""),
-    "datumtom": lambda e: _date(e.text or ""),
-    "starttid": lambda e: _datetime(e.text or ""),
-    "sluttid": lambda e: _datetime(e.text or ""),
-    "timmar": lambda e: _decimal(e.text or ""),
-    "omfattning": lambda e: _decimal(e.text or ""),
+    "datum": _date_el,
+    "datumfrom": _date_el,
+    "datumtom": _date_el,
+    "starttid": _datetime_el,
+    "sluttid": _datetime_el,
+    "timmar": _decimal_el,
+    "omfattning": _decimal_el,
     "barn": _text,
     "samlingsid": _text,
-    "semgrund": lambda e: _bool(e.text or ""),
+    "semgrund": _bool_el,
     "kontonr": _text,
     "kundnr": _text,
     "resenheter": _units,
@@ -230,14 +250,14 @@ _SALARY_FIELDS = {
     "lonart": _text,
     "benamning": _text,
     "kommentar": _text,
-    "datum": lambda e: _date(e.text or ""),
-    "datumfrom": lambda e: _datetime(e.text or ""),
-    "datumtom": lambda e: _datetime(e.text or ""),
-    "antal": lambda e: _decimal(e.text or ""),
-    "apris": lambda e: _decimal(e.text or ""),
-    "belopp": lambda e: _decimal(e.text or ""),
+    "datum": _date_el,
+    "datumfrom": _datetime_el,
+    "datumtom": _datetime_el,
+    "antal": _decimal_el,
+    "apris": _decimal_el,
+    "belopp": _decimal_el,
     "varugrupp": _text,
-    "moms": lambda e: _decimal(e.text or ""),
+    "moms": _decimal_el,
     "samlingsid": _text,
     "kontonr": _text,
     "kundnr": _text,
@@ -251,15 +271,6 @@ _PERSON_BOOLS = {"innevarande"}
 _PERSON_INTS = {"skattekolumn"}
 
 
-def _fields(el, table: dict) -> dict:
-    values = {}
-    for child in el:
-        convert = table.get(child.tag)
-        if convert is not None:
-            values[child.tag] = convert(child)
-    return values
-
-
 def _ref(el) -> dict:
     return {
         "anstid": (el.get("anstid") or "").strip(),
@@ -268,14 +279,32 @@ def _ref(el) -> dict:
     }
 
 
+def _transaction(el, cls, table: dict):
+    """A time or salary post: the hot path of a large file, one loop over the children."""
+    values = {}
+    get = table.get
+    for child in el:
+        tag = child.tag
+        convert = get(tag)
+        if convert is not None:
+            values[tag] = convert(child)
+    attrib = el.attrib
+    postid = attrib.get("postid")
+    return cls(
+        anstid=(attrib.get("anstid") or "").strip(),
+        persnr=(attrib.get("persnr") or "").strip(),
+        line=el.sourceline or 0,
+        postid=None if postid is None else int(postid),
+        **values,
+    )
+
+
 def _time_transaction(el) -> TimeTransaction:
-    return TimeTransaction(**_ref(el), postid=_opt(el, "postid", _int), **_fields(el, _TIME_FIELDS))
+    return _transaction(el, TimeTransaction, _TIME_FIELDS)
 
 
 def _salary_transaction(el) -> SalaryTransaction:
-    return SalaryTransaction(
-        **_ref(el), postid=_opt(el, "postid", _int), **_fields(el, _SALARY_FIELDS)
-    )
+    return _transaction(el, SalaryTransaction, _SALARY_FIELDS)
 
 
 def _person(el) -> Person:
@@ -459,8 +488,6 @@ class PaxmlReader:
         max_problems: int = 200,
     ) -> None:
         if max_bytes is None:
-            from django.conf import settings
-
             max_bytes = getattr(settings, "PAXML_MAX_FILE_BYTES", DEFAULT_MAX_BYTES)
         self.source = source
         self.validate = validate
@@ -474,6 +501,7 @@ class PaxmlReader:
         self.sections: list[str] = []
         self.counts: dict[str, int] = {}
         self._rules = RuleChecker(profile=profile)
+        self._schema = post_schema(profile.name) if validate else None
         self._consumed = False
 
     # problems ----------------------------------------------------------------------------
@@ -486,7 +514,7 @@ class PaxmlReader:
         if len(self.problems) < self.max_problems:
             self.problems.append(problem)
 
-    def _fatal(self, line: int, message: str, element: str = "") -> PaxmlFatalError:
+    def _fatal(self, line: int, message: str | Text, element: str = "") -> PaxmlFatalError:
         problem = Problem(line=line, message=message, element=element)
         self.add_problem(problem)
         return PaxmlFatalError(problem)
@@ -517,7 +545,7 @@ class PaxmlReader:
             head = raw.read(4096)
             self.encoding, forced = detect_encoding(head)
             if b"<!DOCTYPE" in head or "<!DOCTYPE".encode("utf-16-le") in head:
-                raise self._fatal(1, str(_DTD_REJECTED))
+                raise self._fatal(1, Text(_DTD_REJECTED))
             stream = _LimitedStream(raw, head, self.max_bytes)
             yield from self._parse(stream, forced)
         finally:
@@ -547,7 +575,9 @@ class PaxmlReader:
                     self._check_prolog(el)
                 tag = el.tag
                 if tag in SECTION_OF_POST:
-                    yield from self._post(el)
+                    records = self._post(el)
+                    if records:
+                        yield from records
                 elif tag == "header":
                     yield from self._header_section(el)
                 elif tag in SECTIONS:
@@ -559,18 +589,18 @@ class PaxmlReader:
         except etree.XMLSyntaxError as exc:
             message = exc.msg or str(exc)
             if "entit" in message.lower() or "DOCTYPE" in message:
-                message = _("rejected: %(m)s") % {"m": message}
+                message = Text(gettext_noop("rejected: %(m)s"), m=message)
             raise self._fatal(
-                exc.lineno or 0, _("not well-formed XML: %(m)s") % {"m": message}
+                exc.lineno or 0, Text(gettext_noop("not well-formed XML: %(m)s"), m=message)
             ) from None
         if first:
-            raise self._fatal(0, _("the file holds no <paxml> document"))
+            raise self._fatal(0, Text(gettext_noop("the file holds no <paxml> document")))
 
     def _check_prolog(self, el) -> None:
         tree = el.getroottree()
         docinfo = tree.docinfo
         if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-            raise self._fatal(1, str(_DTD_REJECTED))
+            raise self._fatal(1, Text(_DTD_REJECTED))
         root = tree.getroot()
         if root.tag != "paxml":
             raise self._fatal(root.sourceline or 1, f"expected root <paxml>, got <{root.tag}>")
@@ -578,46 +608,49 @@ class PaxmlReader:
     def _count(self, tag: str, n: int = 1) -> None:
         self.counts[tag] = self.counts.get(tag, 0) + n
 
-    def _release(self, el) -> None:
+    def _release(self, el, parent) -> None:
         el.clear(keep_tail=False)
-        parent = el.getparent()
-        if parent is not None:
-            parent.remove(el)
+        parent.remove(el)
 
-    def _post(self, el) -> Iterator[Record]:
+    def _post(self, el) -> list[Record]:
+        """The records of one post, checked; [] when it is misplaced or has problems.
+        The hot path of a large file: one call per post, no generator."""
         tag = el.tag
         parent = el.getparent()
-        section = SECTION_OF_POST[tag]
-        if parent is None or parent.tag != section or parent.getparent() is None:
+        if parent is None or parent.tag != SECTION_OF_POST[tag] or parent.getparent() is None:
             # misplaced: reported by the XSD check of the enclosing post or section
-            return
-        self._count(tag)
-        if self.validate:
-            problems = xsd_problems(el, profile=self.profile, employee=_employee_label(el))
-            if problems:
-                for problem in problems:
-                    self.add_problem(problem)
-                self._release(el)
-                return
+            return []
+        counts = self.counts
+        counts[tag] = counts.get(tag, 0) + 1
+        validate = self.validate
+        if validate and not self._schema.validate(el):
+            for problem in xsd_problems(el, profile=self.profile, employee=_employee_label(el)):
+                self.add_problem(problem)
+            self._release(el, parent)
+            return []
         try:
             if tag == "schema":
-                records: list[Record] = list(_schedule_days(el))
+                records: list[Record] = _schedule_days(el)
                 self._count("dag", len(records))
             else:
                 records = [_CONVERTERS[tag](el)]
         except (ValueError, TypeError) as exc:
-            self.add_problem(Problem(line=el.sourceline or 0, element=tag, message=str(exc)))
-            self._release(el)
-            return
-        self._release(el)
+            why = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
+            self.add_problem(Problem(line=el.sourceline or 0, element=tag, message=why))
+            self._release(el, parent)
+            return []
+        self._release(el, parent)
+        if not validate:
+            return records
+        checked = []
         for record in records:
-            if self.validate:
-                problems = self._rules.check(record)
-                if problems:
-                    for problem in problems:
-                        self.add_problem(problem)
-                    continue
-            yield record
+            problems = self._rules.check(record)
+            if problems:
+                for problem in problems:
+                    self.add_problem(problem)
+            else:
+                checked.append(record)
+        return checked
 
     def _header_section(self, el) -> Iterator[Record]:
         if el.getparent() is None or el.getparent().tag != "paxml":
@@ -639,7 +672,7 @@ class PaxmlReader:
                 Problem(
                     line=el.sourceline or 0,
                     element=el.tag,
-                    message=_("section <%(s)s> may appear only once") % {"s": el.tag},
+                    message=Text(gettext_noop("section <%(s)s> may appear only once"), s=el.tag),
                 )
             )
         else:
@@ -652,8 +685,10 @@ class PaxmlReader:
                 Problem(
                     line=el.sourceline or 0,
                     element=el.tag,
-                    message=_("<%(s)s> is a section and belongs directly under <paxml>")
-                    % {"s": el.tag},
+                    message=Text(
+                        gettext_noop("<%(s)s> is a section and belongs directly under <paxml>"),
+                        s=el.tag,
+                    ),
                 )
             )
             return
@@ -666,8 +701,12 @@ class PaxmlReader:
                     Problem(
                         line=child.sourceline or 0,
                         element=child.tag,
-                        message=_("<%(c)s> is not expected in <%(s)s>; expected %(e)s")
-                        % {"c": child.tag, "s": el.tag, "e": expected},
+                        message=Text(
+                            gettext_noop("<%(c)s> is not expected in <%(s)s>; expected %(e)s"),
+                            c=child.tag,
+                            s=el.tag,
+                            e=expected,
+                        ),
                     )
                 )
         el.clear(keep_tail=False)
@@ -679,26 +718,31 @@ class PaxmlReader:
                     Problem(
                         line=child.sourceline or 0,
                         element=child.tag,
-                        message=_("<%(c)s> is not a PAXml 2.0 section; expected one of %(e)s")
-                        % {"c": child.tag, "e": ", ".join(SECTIONS)},
+                        message=Text(
+                            gettext_noop(
+                                "<%(c)s> is not a PAXml 2.0 section; expected one of %(e)s"
+                            ),
+                            c=child.tag,
+                            e=", ".join(SECTIONS),
+                        ),
                     )
                 )
         if "header" not in self.sections:
             self.add_problem(
                 Problem(
-                    line=el.sourceline or 0, element="header", message=_("<header> is required")
+                    line=el.sourceline or 0,
+                    element="header",
+                    message=Text(gettext_noop("<header> is required")),
                 )
             )
         el.clear(keep_tail=False)
 
 
-def _too_large(limit: int) -> str:
-    return _("the file is larger than the limit of %(n)s bytes") % {"n": limit}
+def _too_large(limit: int) -> Text:
+    return Text(gettext_noop("the file is larger than the limit of %(n)s bytes"), n=limit)
 
 
 def _employee_label(el) -> str:
-    from flexbridge.masking import mask_personal_identity_number
-
     return (el.get("anstid") or "").strip() or mask_personal_identity_number(el.get("persnr"))
 
 

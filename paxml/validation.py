@@ -23,12 +23,13 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 from lxml import etree
 
 from employees.validators import parse_personal_identity_number
@@ -36,6 +37,7 @@ from flexbridge.masking import mask_personal_identity_number, mask_text
 
 from . import codes
 from .codes import Profile
+from .messages import Text
 from .records import (
     EmployeeRef,
     Person,
@@ -75,6 +77,13 @@ class Problem:
     field: str = ""
     employee: str = ""
     kind: str = "error"  # "error" (blocks the import) or "warning"
+    # the message as msgid and parameters, to be rendered again in a reader's language
+    text: Text | None = dataclass_field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.message, Text):  # given as a Text: keep it, render it now
+            object.__setattr__(self, "text", self.message)
+            object.__setattr__(self, "message", str(self.message))
 
     def __str__(self) -> str:
         where = [_("line %(n)s") % {"n": self.line} if self.line else _("file")]
@@ -122,63 +131,64 @@ _REWRITES: list[tuple[re.Pattern, str]] = [
             r"\[facet 'minLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
             r"this underruns the allowed minimum length of '(?P<m>\d+)'"
         ),
-        gettext_lazy("expected at least {m} characters, got {n} ('{v}')"),
+        gettext_noop("expected at least {m} characters, got {n} ('{v}')"),
     ),
     (
         re.compile(
             r"\[facet 'maxLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
             r"this exceeds the allowed maximum length of '(?P<m>\d+)'"
         ),
-        gettext_lazy("expected at most {m} characters, got {n} ('{v}')"),
+        gettext_noop("expected at most {m} characters, got {n} ('{v}')"),
     ),
     (
         re.compile(
             r"\[facet 'enumeration'\] The value '(?P<v>[^']*)' is not an element of the set"
         ),
-        gettext_lazy("expected one of the codes of the PAXml 2.0 code list, got '{v}'"),
+        gettext_noop("expected one of the codes of the PAXml 2.0 code list, got '{v}'"),
     ),
     (
         re.compile(r"'(?P<v>[^']*)' is not a valid value of the atomic type '(?:xs:)?(?P<t>\w+)'"),
-        gettext_lazy("expected {t}, got '{v}'"),
+        gettext_noop("expected {t}, got '{v}'"),
     ),
     (
         re.compile(r"'(?P<v>[^']*)' is not a valid value of the local atomic type"),
-        gettext_lazy("got '{v}', which is not a valid value here"),
+        gettext_noop("got '{v}', which is not a valid value here"),
     ),
 ]
 _EXAMPLES = {
-    "dateTime": gettext_lazy("xs:dateTime without zone, e.g. 2012-04-01T08:00:00"),
-    "date": gettext_lazy("xs:date, e.g. 2012-06-02"),
-    "time": gettext_lazy("xs:time, e.g. 08:00:00"),
-    "decimal": gettext_lazy("a decimal number with a point, e.g. 8.5"),
-    "int": gettext_lazy("a whole number"),
-    "boolean": gettext_lazy("true or false"),
+    "dateTime": gettext_noop("xs:dateTime without zone, e.g. 2012-04-01T08:00:00"),
+    "date": gettext_noop("xs:date, e.g. 2012-06-02"),
+    "time": gettext_noop("xs:time, e.g. 08:00:00"),
+    "decimal": gettext_noop("a decimal number with a point, e.g. 8.5"),
+    "int": gettext_noop("a whole number"),
+    "boolean": gettext_noop("true or false"),
 }
 _OWN_TYPES = {"decimalTYPE": "decimal", "integerTYPE": "int", "booleanTYPE": "boolean"}
 _WHERE = re.compile(r"^Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: ")
 
 
-def _explain(message: str) -> tuple[str, str, str]:
-    """libxml2's message → (element, field, message saying what was expected)."""
+def _explain(message: str) -> tuple[str, str, str | Text]:
+    """libxml2's message → (element, field, message saying what was expected: a Text when
+    we know the message, else libxml2's own words)."""
     element = field = ""
     match = _WHERE.match(message)
     if match:
         element, field = match.group("el"), match.group("attr") or ""
         message = message[match.end() :]
+    explained: str | Text = message.strip().rstrip(".")
     for pattern, template in _REWRITES:
         found = pattern.search(message)
         if found:
-            values = found.groupdict()
+            values: dict = found.groupdict()
             if "t" in values:
                 # the schema's own types (decimalTYPE, integerTYPE …) by their base
                 name = _OWN_TYPES.get(values["t"], values["t"])
-                values["t"] = str(_EXAMPLES.get(name, "xs:" + name))
-            message = str(template).format(**values)
+                values["t"] = Text(_EXAMPLES[name]) if name in _EXAMPLES else "xs:" + name
+            explained = Text(template, brace=True, **values)
             break
-    message = message.strip().rstrip(".")
     if field:
         field = f"@{field}"
-    return element, field or element, message
+    return element, field or element, explained
 
 
 def xsd_problems(element: etree._Element, *, profile: Profile, employee: str = "") -> list[Problem]:
@@ -197,7 +207,9 @@ def xsd_problems(element: etree._Element, *, profile: Profile, employee: str = "
                 element=el or element.tag,
                 field=field,
                 employee=employee,
-                message=_("not valid against the PAXml 2.0 schema: %(m)s") % {"m": message},
+                message=Text(
+                    gettext_noop("not valid against the PAXml 2.0 schema: %(m)s"), m=message
+                ),
             )
         )
     return problems
@@ -251,12 +263,9 @@ class RuleChecker:
         problems: list[Problem] = []
         if isinstance(record, EmployeeRef):
             self._check_employee(record, problems)
-        if isinstance(record, TimeTransaction):
-            self._check_time(record, problems)
-        elif isinstance(record, SalaryTransaction):
-            self._check_salary(record, problems)
-        elif isinstance(record, ScheduleDay):
-            self._check_day(record, problems)
+        check = self._CHECKS.get(type(record))
+        if check is not None:
+            check(self, record, problems)
         return problems
 
     def _problem(self, record, element: str, field: str, message: str) -> Problem:
@@ -269,111 +278,188 @@ class RuleChecker:
         )
 
     def _check_employee(self, record: EmployeeRef, problems: list[Problem]) -> None:
-        tag = _TAG_OF.get(type(record), "post")
-        if not record.anstid and not record.persnr:
-            problems.append(
-                self._problem(record, tag, "@anstid", _("anstid or persnr must be given"))
-            )
+        if not record.persnr:
+            if not record.anstid:
+                tag = _TAG_OF.get(type(record), "post")
+                problems.append(
+                    self._problem(
+                        record, tag, "@anstid", Text(gettext_noop("anstid or persnr must be given"))
+                    )
+                )
             return
-        if record.persnr:
-            if not persnr_valid(record.persnr):
+        tag = _TAG_OF.get(type(record), "post")
+        if not persnr_valid(record.persnr):
+            problems.append(
+                self._problem(
+                    record,
+                    tag,
+                    "@persnr",
+                    Text(
+                        gettext_noop(
+                            "expected a personal identity number yyyymmddnnnn with a valid "
+                            "check digit, got %(pin)s"
+                        ),
+                        pin=mask_personal_identity_number(record.persnr),
+                    ),
+                )
+            )
+        if record.anstid:
+            seen = self._persnr_of.get(record.anstid)
+            if seen is None:
+                self._persnr_of[record.anstid] = (record.persnr, record.line)
+            elif seen[0] != record.persnr:
                 problems.append(
                     self._problem(
                         record,
                         tag,
                         "@persnr",
-                        _(
-                            "expected a personal identity number yyyymmddnnnn with a valid "
-                            "check digit, got %(pin)s"
-                        )
-                        % {"pin": mask_personal_identity_number(record.persnr)},
-                    )
-                )
-            if record.anstid:
-                seen = self._persnr_of.get(record.anstid)
-                if seen is None:
-                    self._persnr_of[record.anstid] = (record.persnr, record.line)
-                elif seen[0] != record.persnr:
-                    problems.append(
-                        self._problem(
-                            record,
-                            tag,
-                            "@persnr",
-                            _(
+                        Text(
+                            gettext_noop(
                                 "persnr does not match anstid %(a)s: line %(n)s gives another "
                                 "personal identity number for the same employee"
-                            )
-                            % {"a": record.anstid, "n": seen[1]},
-                        )
+                            ),
+                            a=record.anstid,
+                            n=seen[1],
+                        ),
                     )
+                )
 
-    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:  # noqa: C901
+    def _check_time(self, t: TimeTransaction, problems: list[Problem]) -> None:
+        """A time post: one form of date, hours or omfattning as the spec allows, and
+        attendance in hours. Each step appends its problems."""
+        if (
+            t.timmar is not None
+            and t.datum is not None
+            and t.datumfrom is None
+            and t.datumtom is None
+            and t.starttid is None
+            and t.sluttid is None
+            and t.omfattning is None
+        ):
+            return  # a day with hours, as nearly every post is: nothing can be wrong
+
         def add(field: str, message: str) -> None:
             problems.append(self._problem(t, "tidtrans", field, message))
 
-        has_day = t.datum is not None
+        _time_form(t, add)
+        _time_extent(t, add)
+        self._time_attendance(t, add)
+
+    def _time_attendance(self, t: TimeTransaction, add) -> None:
+        """Attendance codes (närvaro and tillägg) only in hours."""
+        code = self.profile.import_time_code(t.tidkod)
+        if not (codes.is_attendance_code(code) or code in self.profile.extra_time_codes):
+            return
         has_range = t.datumfrom is not None or t.datumtom is not None
         has_clock = t.starttid is not None or t.sluttid is not None
-        forms = sum((has_day, has_range, has_clock))
-        if forms == 0:
-            add("datum", _("expected datum, datumfrom+datumtom or starttid+sluttid"))
-        elif forms > 1:
-            add("datum", _("give only one of datum, a date range, or starttid+sluttid"))
-        if has_range and (t.datumfrom is None or t.datumtom is None):
-            add("datumfrom" if t.datumfrom is None else "datumtom", _("a date range needs both"))
-        if t.datumfrom and t.datumtom and t.datumfrom > t.datumtom:
-            add("datumtom", _("datumtom is before datumfrom"))
-        if has_clock and (t.starttid is None or t.sluttid is None):
-            add("starttid" if t.starttid is None else "sluttid", _("give starttid and sluttid"))
-        if t.starttid and t.sluttid and t.sluttid <= t.starttid:
-            add("sluttid", _("sluttid must be after starttid"))
-        if t.timmar is not None and not has_day:
-            add("timmar", _("timmar only with a single datum (not with a range or start/end)"))
-        if has_range and t.omfattning is None:
-            add("omfattning", _("a date range only with omfattning"))
-        if t.omfattning is not None:
-            if not (0 < t.omfattning <= 100):
-                add(
-                    "omfattning",
-                    _("expected 0 < omfattning ≤ 100, got %(v)s") % {"v": t.omfattning},
-                )
-            if t.timmar is not None:
-                add("omfattning", _("give timmar or omfattning, not both"))
-            if has_clock:
-                add("omfattning", _("no omfattning with starttid/sluttid"))
-        code = self.profile.import_time_code(t.tidkod)
-        if codes.is_attendance_code(code) or code in self.profile.extra_time_codes:
-            if t.omfattning is not None or has_range:
-                add(
-                    "tidkod",
-                    _("attendance (%(c)s) is always given in hours, not omfattning")
-                    % {"c": t.tidkod},
-                )
-            elif t.timmar is None and not has_clock:
-                add(
-                    "timmar",
-                    _("attendance (%(c)s) needs timmar or starttid/sluttid") % {"c": t.tidkod},
-                )
+        if t.omfattning is not None or has_range:
+            add(
+                "tidkod",
+                Text(
+                    gettext_noop("attendance (%(c)s) is always given in hours, not omfattning"),
+                    c=t.tidkod,
+                ),
+            )
+        elif t.timmar is None and not has_clock:
+            add(
+                "timmar",
+                Text(
+                    gettext_noop("attendance (%(c)s) needs timmar or starttid/sluttid"), c=t.tidkod
+                ),
+            )
 
     def _check_salary(self, s: SalaryTransaction, problems: list[Problem]) -> None:
         if not s.lonkod and not s.lonart:
             problems.append(
-                self._problem(s, "lonetrans", "lonkod", _("lonkod or lonart is required"))
+                self._problem(
+                    s, "lonetrans", "lonkod", Text(gettext_noop("lonkod or lonart is required"))
+                )
             )
         if s.datum is not None and (s.datumfrom is not None or s.datumtom is not None):
             problems.append(
-                self._problem(s, "lonetrans", "datum", _("give datum or a date range, not both"))
+                self._problem(
+                    s,
+                    "lonetrans",
+                    "datum",
+                    Text(gettext_noop("give datum or a date range, not both")),
+                )
             )
         if s.datumfrom and s.datumtom and s.datumfrom > s.datumtom:
-            problems.append(self._problem(s, "lonetrans", "datumtom", _("before datumfrom")))
+            problems.append(
+                self._problem(s, "lonetrans", "datumtom", Text(gettext_noop("before datumfrom")))
+            )
 
     def _check_day(self, d: ScheduleDay, problems: list[Problem]) -> None:
         clock = d.starttid is not None and d.sluttid is not None
         if d.timmar is None and not clock:
             problems.append(
-                self._problem(d, "dag", "@timmar", _("expected timmar or starttid and sluttid"))
+                self._problem(
+                    d,
+                    "dag",
+                    "@timmar",
+                    Text(gettext_noop("expected timmar or starttid and sluttid")),
+                )
             )
 
+
+def _time_form(t: TimeTransaction, add) -> None:
+    """Exactly one of datum, datumfrom+datumtom, starttid+sluttid, each complete and in order."""
+    has_day = t.datum is not None
+    has_range = t.datumfrom is not None or t.datumtom is not None
+    has_clock = t.starttid is not None or t.sluttid is not None
+    forms = sum((has_day, has_range, has_clock))
+    if forms == 0:
+        add("datum", Text(gettext_noop("expected datum, datumfrom+datumtom or starttid+sluttid")))
+    elif forms > 1:
+        add(
+            "datum", Text(gettext_noop("give only one of datum, a date range, or starttid+sluttid"))
+        )
+    if has_range and (t.datumfrom is None or t.datumtom is None):
+        add(
+            "datumfrom" if t.datumfrom is None else "datumtom",
+            Text(gettext_noop("a date range needs both")),
+        )
+    if t.datumfrom and t.datumtom and t.datumfrom > t.datumtom:
+        add("datumtom", Text(gettext_noop("datumtom is before datumfrom")))
+    if has_clock and (t.starttid is None or t.sluttid is None):
+        add(
+            "starttid" if t.starttid is None else "sluttid",
+            Text(gettext_noop("give starttid and sluttid")),
+        )
+    if t.starttid and t.sluttid and t.sluttid <= t.starttid:
+        add("sluttid", Text(gettext_noop("sluttid must be after starttid")))
+
+
+def _time_extent(t: TimeTransaction, add) -> None:
+    """timmar only with a single datum; a range only with omfattning; 0 < omfattning ≤ 100,
+    never with timmar or start/end."""
+    has_range = t.datumfrom is not None or t.datumtom is not None
+    has_clock = t.starttid is not None or t.sluttid is not None
+    if t.timmar is not None and t.datum is None:
+        add(
+            "timmar",
+            Text(gettext_noop("timmar only with a single datum (not with a range or start/end)")),
+        )
+    if has_range and t.omfattning is None:
+        add("omfattning", Text(gettext_noop("a date range only with omfattning")))
+    if t.omfattning is None:
+        return
+    if not (0 < t.omfattning <= 100):
+        add(
+            "omfattning",
+            Text(gettext_noop("expected 0 < omfattning ≤ 100, got %(v)s"), v=t.omfattning),
+        )
+    if t.timmar is not None:
+        add("omfattning", Text(gettext_noop("give timmar or omfattning, not both")))
+    if has_clock:
+        add("omfattning", Text(gettext_noop("no omfattning with starttid/sluttid")))
+
+
+RuleChecker._CHECKS = {
+    TimeTransaction: RuleChecker._check_time,
+    SalaryTransaction: RuleChecker._check_salary,
+    ScheduleDay: RuleChecker._check_day,
+}
 
 _TAG_OF = {
     TimeTransaction: "tidtrans",

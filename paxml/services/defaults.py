@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from companies.models import Company
 from companies.services import register_company_defaults
+from projects.models import TimeCode
 
 from ..codes import STANDARD_CODES, Category
 from ..models import SalaryCode
@@ -21,8 +22,6 @@ _EXPENSES = {"UTLÄGG", "RESERS"}
 def paxml_codes_seed(*, company: Company) -> None:
     """Time codes (``projects.TimeCode``, code = PAXml code) for every ``tidkod`` and
     salary codes (``paxml.SalaryCode``) for every ``lonkod``; existing rows are kept."""
-    from projects.models import TimeCode
-
     have_time = set(TimeCode.objects.filter(company=company).values_list("code", flat=True))
     TimeCode.objects.bulk_create(
         [

@@ -629,3 +629,27 @@ def test_a_range_without_scheduled_hours_is_refused_not_lost(company):
     assert not result.ok
     assert [(p.line, p.field) for p in result.problems] == [(5, "omfattning")]
     assert "no scheduled hours from 2024-03-09 to 2024-03-10" in result.problems[0].message
+
+
+def test_copy_keeps_every_character_of_the_comment_and_the_postids(company):
+    """PostgreSQL writes the rows as COPY text: backslash, tab and newline in ``info`` are
+    escaped, a missing project or cost centre and a missing postid are NULL."""
+    from paxml.models import ImportedTimeRegistration
+
+    employee(company, "1")
+    info = "back\\slash\ttab\nnew line \\N"
+    data = _time_doc(
+        '<tidtrans anstid="1" postid="7"><tidkod>ARB</tidkod><datum>2024-03-12</datum>'
+        f"<timmar>-1.255</timmar><info>{info}</info></tidtrans>\n"
+        + _post(1, "2024-03-13", hours="0")
+    )
+    result = paxml_import_run(company=company, source=data)
+    assert result.ok, [str(p) for p in result.problems]
+    rows = TimeRegistration.objects.filter(company=company).order_by("date")
+    assert [(r.hours, r.internal_comment, r.project_id, r.cost_center_id) for r in rows] == [
+        (Decimal("-1.26"), info, None, None),
+        (Decimal("0.00"), "", None, None),
+    ]
+    assert [r.review_status for r in rows] == ["pending", "pending"]
+    links = ImportedTimeRegistration.objects.filter(time_registration__in=rows)
+    assert sorted(links.values_list("postid", flat=True), key=str) == [7, None]

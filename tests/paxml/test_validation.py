@@ -1,9 +1,19 @@
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from stdnum import luhn
 
 from paxml import codes
 from paxml.reader import read_records
-from paxml.validation import persnr_valid, xsd_validate_document
+from paxml.records import TimeTransaction
+from paxml.validation import (
+    RuleChecker,
+    _time_extent,
+    _time_form,
+    persnr_valid,
+    xsd_validate_document,
+)
 from tests.paxml.helpers import doc, tidtrans
 
 
@@ -194,3 +204,44 @@ def test_persnr_valid_refuses_a_date_that_does_not_exist():
         assert not persnr_valid(number), number
     body = "840229123"
     assert persnr_valid("19" + body + luhn.calc_check_digit(body))
+
+
+# --- the time post's rules, step by step (RuleChecker._check_time) ---------------------
+
+
+def _time_problems(**fields):
+    post = TimeTransaction(anstid="1", line=3, tidkod=fields.pop("tidkod", "SJK"), **fields)
+    return [(p.field, p.message) for p in RuleChecker().check(post)]
+
+
+def test_time_rules_a_day_with_hours_passes_at_once():
+    assert _time_problems(datum=dt.date(2024, 3, 4), timmar=Decimal(8)) == []
+    assert _time_problems(tidkod="ARB", datum=dt.date(2024, 3, 4), timmar=Decimal(8)) == []
+
+
+def test_time_rules_form_extent_and_attendance_steps():
+
+    found = []
+
+    def add(field, message):
+        found.append((field, str(message)))
+
+    _time_form(_record(datumfrom=dt.date(2024, 3, 5), datumtom=dt.date(2024, 3, 4)), add)
+    assert found == [("datumtom", "datumtom is before datumfrom")]
+    found.clear()
+    _time_extent(_record(datum=dt.date(2024, 3, 4), timmar=Decimal(8), omfattning=Decimal(0)), add)
+    assert found == [
+        ("omfattning", "expected 0 < omfattning ≤ 100, got 0"),
+        ("omfattning", "give timmar or omfattning, not both"),
+    ]
+    assert _time_problems(
+        tidkod="ARB", datumfrom=dt.date(2024, 3, 4), datumtom=dt.date(2024, 3, 5),
+        omfattning=Decimal(50),
+    ) == [("tidkod", "attendance (ARB) is always given in hours, not omfattning")]  # fmt: skip
+    assert _time_problems(tidkod="ARB", datum=dt.date(2024, 3, 4)) == [
+        ("timmar", "attendance (ARB) needs timmar or starttid/sluttid")
+    ]
+
+
+def _record(**fields):
+    return TimeTransaction(anstid="1", line=3, tidkod="SJK", **fields)
