@@ -75,7 +75,6 @@ class PayrollLinkAdmin(ProgramLinkAdminMixin, SecretsWriteOnlyAdminMixin, Compan
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("acknowledge_accounting_warning") and obj.send_home_accounting:
-
             obj.accounting_warning_acknowledged_at = timezone.now()
             obj.accounting_warning_acknowledged_by = request.user
         super().save_model(request, obj, form, change)
