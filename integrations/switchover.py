@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -1171,27 +1171,24 @@ def _journal(switchover_id: int):
     row per employee wins, so a re-run keeps the snapshot of how HR was before."""
 
     def journal(*, created: list[Employee], changed: dict[int, dict]) -> None:
-        known = set(
-            SwitchoverHrChange.objects.filter(
-                switchover_id=switchover_id, employee__isnull=False
-            ).values_list("employee_id", flat=True)
-        )
-        rows = [
-            SwitchoverHrChange(
-                switchover_id=switchover_id,
-                action=SwitchoverHrChange.Action.CREATED,
-                employee=e,
-                employee_number=e.employee_number,
+        # Only the changed employees can have a row already (the created ones are new);
+        # asking for this page's ids keeps each page's cost independent of the export's size.
+        known = (
+            set(
+                SwitchoverHrChange.objects.filter(
+                    switchover_id=switchover_id, employee_id__in=sorted(changed)
+                ).values_list("employee_id", flat=True)
             )
-            for e in created
-            if e.pk not in known
-        ]
+            if changed
+            else set()
+        )
+        _journal_created(switchover_id, [e.pk for e in created])
         numbers = dict(
             Employee.objects.filter(pk__in=[pk for pk in changed if pk not in known]).values_list(
                 "pk", "employee_number"
             )
         )
-        rows += [
+        rows = [
             SwitchoverHrChange(
                 switchover_id=switchover_id,
                 action=SwitchoverHrChange.Action.CHANGED,
@@ -1205,6 +1202,33 @@ def _journal(switchover_id: int):
         SwitchoverHrChange.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
     return journal
+
+
+def _journal_created(switchover_id: int, employee_ids: list[int]) -> None:
+    """A ``created`` row per new employee, copied from the employee table in the database
+    (``INSERT … SELECT``): the employees are new, so none has a row yet."""
+    if not employee_ids:
+        return
+    meta = SwitchoverHrChange._meta
+    quote = connection.ops.quote_name
+    column = {f.name: quote(f.column) for f in meta.concrete_fields}
+    employee_pk = quote(Employee._meta.pk.column)
+    number = quote(Employee._meta.get_field("employee_number").column)
+    before = meta.get_field("before").get_db_prep_value({}, connection)
+    now = meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    for start in range(0, len(employee_ids), 1000):
+        chunk = employee_ids[start : start + 1000]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({column['switchover']}, {column['action']}, "  # noqa: S608 - names from _meta, values as parameters
+            f"{column['employee']}, {column['employee_number']}, {column['register']}, "
+            f"{column['before']}, {column['created_at']}) "
+            f"SELECT %s, %s, {employee_pk}, {number}, '', %s, %s "
+            f"FROM {quote(Employee._meta.db_table)} "
+            f"WHERE {employee_pk} IN ({', '.join(['%s'] * len(chunk))}) ORDER BY {employee_pk}"
+        )
+        params = [switchover_id, SwitchoverHrChange.Action.CREATED.value, before, now, *chunk]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def _journal_registers(switchover_id: int, registers: Registers) -> None:
