@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -56,6 +56,7 @@ from .payroll_mapping import (
     payroll_view,
 )
 from .services import JobContext, job_start
+from .switchover_messages import PREFLIGHT_LABELS, is_part, part, render
 
 STEPS = ("preflight", "test_export", "export_all", "payroll_off", "hr_on", "verify")
 STEP_LABELS = {
@@ -564,61 +565,49 @@ def switchover_personnel_file_upload(
 # --- 1. preflight -----------------------------------------------------------------------------
 
 
-def _item(key: str, label: str, status: str, message: str, offenders=None, strong=False) -> dict:
-    return {
+def _item(
+    key: str, status: str, parts: list[dict], offenders=None, strong=False, sep: str = " "
+) -> dict:
+    """A checklist item. The words are kept twice: as message ids with parameters
+    (``parts``, ``offender_parts``: rendered in the reader's language) and as text in the
+    language of whoever ran the preflight (``label``, ``message``, ``offenders``: for the
+    preflight.json file and older readers)."""
+    offenders = list(offenders or [])
+    item = {
         "key": key,
-        "label": label,
+        "label": str(PREFLIGHT_LABELS[key]),
         "status": status,
-        "message": message,
-        "offenders": list(offenders or [])[:200],
-        "offender_count": len(offenders or []),
+        "message": sep.join(render(p) for p in parts),
+        "parts": parts,
+        "sep": sep,
+        "offenders": [render(o) for o in offenders[:200]],
+        "offender_count": len(offenders),
         "strong": strong,
     }
+    if any(is_part(o) for o in offenders):
+        item["offender_parts"] = offenders[:200]
+    return item
 
 
-_NOT_IN_FILE_REGISTER = gettext_lazy(
-    "Whether HR's codes exist in payroll cannot be checked: a personnel file only shows the "
-    "codes its employees use."
-)
-
-
-def _not_checkable(key: str, label: str, reason: str) -> dict:
+def _not_checkable(key: str, reason: dict) -> dict:
     """A check a PAXml personnel file cannot answer: yellow, with the reason."""
-    item = _item(
-        key,
-        label,
-        WARNING,
-        _("Not checkable with a file-based payroll system: %(reason)s Check it there by hand.")
-        % {"reason": reason},
-    )
+    item = _item(key, WARNING, [part("preflight.not_checkable", reason=reason)])
     item["not_checkable"] = True
     return item
 
 
 def _file_wage_item(backend) -> dict:
     """Hourly/monthly wage from a personnel file: its ``timlon``/``manlon`` elements."""
-    label = _("Salary codes for hourly or monthly wage")
     if backend.wages:
         offenders = [f"{n} ({', '.join(tags)})" for n, tags in sorted(backend.wages.items())]
         return _item(
             "salary_codes",
-            label,
             WARNING,
-            _(
-                "Switching is NOT recommended: these employees have an hourly or monthly wage "
-                "in the payroll system, whose salary codes are removed when the flow turns."
-            ),
+            [part("preflight.wage.file_not_recommended")],
             offenders,
             strong=True,
         )
-    return _not_checkable(
-        "salary_codes",
-        label,
-        _(
-            "no employee in the file has an hourly or monthly wage, but the salary codes in "
-            "use are not in a personnel file."
-        ),
-    )
+    return _not_checkable("salary_codes", part("preflight.wage.file_reason"))
 
 
 def _payroll_employees(
@@ -716,14 +705,8 @@ def check_salary_codes(pf: Preflight) -> dict:
     ]
     return _item(
         "salary_codes",
-        _("Salary codes for hourly or monthly wage"),
         WARNING if wage_codes else PASS,
-        _(
-            "Switching is NOT recommended: these salary codes are in use and are removed "
-            "when the flow turns."
-        )
-        if wage_codes
-        else _("No hourly or monthly wage salary codes in use."),
+        [part("preflight.wage.not_recommended" if wage_codes else "preflight.wage.none")],
         wage_codes,
         strong=bool(wage_codes),
     )
@@ -741,27 +724,21 @@ def check_personnel_categories(pf: Preflight) -> dict:
     )
     missing_in_payroll = sorted(hr_categories - payroll_categories)
     missing_in_hr = sorted({p.personnel_category for p in pf.people} - hr_categories)
+    parts = []
+    if missing_in_hr:
+        parts.append(part("preflight.missing_in_hr", codes=", ".join(missing_in_hr)))
+    if missing_in_payroll:
+        parts.append(
+            part("preflight.categories.missing_in_payroll", codes=", ".join(missing_in_payroll))
+        )
+    if pf.file_based:
+        parts.append(part("preflight.not_in_file_register"))
     return _item(
         "personnel_categories",
-        _("Personnel categories match by code"),
         FAIL if missing_in_hr else WARNING if missing_in_payroll else PASS,
-        "; ".join(
-            filter(
-                None,
-                [
-                    _("Missing in HR: %(codes)s.") % {"codes": ", ".join(missing_in_hr)}
-                    if missing_in_hr
-                    else "",
-                    _("Missing in payroll (employees would fall back to STD): %(codes)s.")
-                    % {"codes": ", ".join(missing_in_payroll)}
-                    if missing_in_payroll
-                    else "",
-                    str(_NOT_IN_FILE_REGISTER) if pf.file_based else "",
-                ],
-            )
-        )
-        or _("The registers match."),
+        parts or [part("preflight.registers_match")],
         missing_in_hr + missing_in_payroll,
+        sep="; ",
     )
 
 
@@ -780,23 +757,19 @@ def check_employment_forms(pf: Preflight) -> dict:
     without_las = sorted(f["code"] for f in payroll_forms if not f.get("las_settings"))
     problems = []
     if forms_missing_hr:
-        problems.append(_("Missing in HR: %(codes)s.") % {"codes": ", ".join(forms_missing_hr)})
+        problems.append(part("preflight.missing_in_hr", codes=", ".join(forms_missing_hr)))
     if forms_missing_payroll:
         problems.append(
-            _("Missing in payroll (would be created without LAS/AVA settings): %(codes)s.")
-            % {"codes": ", ".join(forms_missing_payroll)}
+            part("preflight.forms.missing_in_payroll", codes=", ".join(forms_missing_payroll))
         )
     if without_las:
-        problems.append(
-            _("Without LAS settings in payroll: %(codes)s.") % {"codes": ", ".join(without_las)}
-        )
+        problems.append(part("preflight.forms.without_las", codes=", ".join(without_las)))
     if pf.file_based:
-        problems.append(str(_NOT_IN_FILE_REGISTER))
+        problems.append(part("preflight.not_in_file_register"))
     return _item(
         "employment_forms",
-        _("Employment forms match"),
         FAIL if forms_missing_hr else WARNING if forms_missing_payroll or without_las else PASS,
-        " ".join(problems) or _("The registers match."),
+        problems or [part("preflight.registers_match")],
         forms_missing_hr + forms_missing_payroll + without_las,
     )
 
@@ -814,22 +787,17 @@ def check_emails(pf: Preflight) -> dict:
         n for n in missing_email if n in pf.hr_employees and pf.hr_employees[n].work_email
     ]
     email_status = FAIL if malformed or only_in_hr else WARNING if missing_email else PASS
-    email_message = []
+    parts = []
     if malformed:
-        email_message.append(
-            _("Malformed in payroll (the export would fail): %(n)s.") % {"n": len(malformed)}
-        )
+        parts.append(part("preflight.emails.malformed", n=len(malformed)))
     if only_in_hr:
-        email_message.append(
-            _("Only in HR (the final export would overwrite them): %(n)s.") % {"n": len(only_in_hr)}
-        )
+        parts.append(part("preflight.emails.only_in_hr", n=len(only_in_hr)))
     if missing_email and not only_in_hr:
-        email_message.append(_("Missing in payroll: %(n)s.") % {"n": len(missing_email)})
+        parts.append(part("preflight.emails.missing", n=len(missing_email)))
     return _item(
         "emails",
-        _("Emails present in payroll and well-formed"),
         email_status,
-        " ".join(email_message) or _("All employees have a well-formed email."),
+        parts or [part("preflight.emails.ok")],
         malformed + missing_email,
     )
 
@@ -844,25 +812,15 @@ def check_position(pf: Preflight) -> dict:
     unknown_positions = sorted(
         {p.position for p in pf.people if p.position and p.position.casefold() not in hr_positions}
     )
+    parts = []
+    if no_position:
+        parts.append(part("preflight.position.none", n=len(no_position)))
+    if unknown_positions:
+        parts.append(part("preflight.position.unknown", p=", ".join(unknown_positions)))
     return _item(
         "position",
-        _("Position present on both sides"),
         WARNING if no_position or unknown_positions else PASS,
-        " ".join(
-            filter(
-                None,
-                [
-                    _("Employees without a position in payroll: %(n)s.") % {"n": len(no_position)}
-                    if no_position
-                    else "",
-                    _("Positions missing in HR (created by the export): %(p)s.")
-                    % {"p": ", ".join(unknown_positions)}
-                    if unknown_positions
-                    else "",
-                ],
-            )
-        )
-        or _("Every employee has a position known on both sides."),
+        parts or [part("preflight.position.ok")],
         no_position + unknown_positions,
     )
 
@@ -874,79 +832,83 @@ def check_bank_accounts(pf: Preflight) -> dict:
     ]
     return _item(
         "bank_accounts",
-        _("Clearing and bank account present"),
         WARNING if no_bank else PASS,
-        _("Employees without clearing or account number in payroll: %(n)s.") % {"n": len(no_bank)}
-        if no_bank
-        else _("Every employee has clearing and account number."),
+        [part("preflight.bank.missing", n=len(no_bank)) if no_bank else part("preflight.bank.ok")],
         no_bank,
     )
 
 
+def _name_order(code: str) -> dict:
+    return part("preflight.name_order_label", code=code)
+
+
 def check_name_order(pf: Preflight) -> dict:
     """The first/last name setting is set, and the same in payroll and HR."""
-    label = _("Name order set and the same")
     if pf.file_based:
         if pf.company.name_order == Company.NameOrder.UNDEFINED:
-            return _item("name_order", label, FAIL, _("HR's name order is 'undefined'."))
-        return _not_checkable(
-            "name_order",
-            label,
-            _("the payroll system's name order setting is not in a personnel file."),
-        )
+            return _item("name_order", FAIL, [part("preflight.name_order.hr_undefined")])
+        return _not_checkable("name_order", part("preflight.name_order.file_reason"))
     settings, company = pf.settings, pf.company
-    name_problem = []
+    problems = []
     if settings.name_order == "undefined":
-        name_problem.append(_("The payroll system's name order is 'undefined'."))
+        problems.append(part("preflight.name_order.payroll_undefined"))
     if company.name_order == Company.NameOrder.UNDEFINED:
-        name_problem.append(_("HR's name order is 'undefined'."))
+        problems.append(part("preflight.name_order.hr_undefined"))
     elif settings.name_order not in ("undefined", company.name_order):
-        name_problem.append(
-            _("Payroll uses %(p)s, HR uses %(h)s.")
-            % {
-                "p": _name_order_label(settings.name_order),
-                "h": company.get_name_order_display(),
-            }
+        problems.append(
+            part(
+                "preflight.name_order.differs",
+                p=_name_order(settings.name_order),
+                h=_name_order(company.name_order),
+            )
         )
     return _item(
         "name_order",
-        label,
-        FAIL if name_problem else PASS,
-        " ".join(name_problem)
-        or _("Both use %(order)s.") % {"order": _name_order_label(settings.name_order)},
+        FAIL if problems else PASS,
+        problems or [part("preflight.name_order.same", order=_name_order(settings.name_order))],
     )
 
 
 def check_templates(pf: Preflight) -> dict:
     """Payroll's person templates have the same code and name as HR's employment templates."""
-    label = _("Person templates match employment templates by code and name")
     if pf.file_based:
-        return _not_checkable(
-            "templates", label, _("person templates are not in a personnel file.")
-        )
+        return _not_checkable("templates", part("preflight.templates.file_reason"))
     hr_templates = {t.code: t.name for t in EmploymentTemplate.objects.filter(company=pf.company)}
     payroll_templates = {t["code"]: t["name"] for t in pf.client.person_templates_list()}
     template_mismatch = sorted(
-        f"{code}: HR '{name}' / payroll '{payroll_templates[code]}'"
-        for code, name in hr_templates.items()
-        if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
+        (
+            part(
+                "preflight.templates.differs",
+                code=code,
+                hr=name,
+                payroll=payroll_templates[code],
+            )
+            for code, name in hr_templates.items()
+            if code in payroll_templates and payroll_templates[code].casefold() != name.casefold()
+        ),
+        key=render,
     )
     template_missing = sorted(
-        [_("%(code)s (HR only)") % {"code": c} for c in hr_templates if c not in payroll_templates]
+        [
+            part("preflight.templates.hr_only", code=c)
+            for c in hr_templates
+            if c not in payroll_templates
+        ]
         + [
-            _("%(code)s (payroll only)") % {"code": c}
+            part("preflight.templates.payroll_only", code=c)
             for c in payroll_templates
             if c not in hr_templates
-        ]
+        ],
+        key=render,
     )
     return _item(
         "templates",
-        label,
         FAIL if template_mismatch else WARNING if template_missing else PASS,
-        _("Templates differ: %(n)s; on one side only: %(m)s.")
-        % {"n": len(template_mismatch), "m": len(template_missing)}
-        if template_mismatch or template_missing
-        else _("The templates match."),
+        [
+            part("preflight.templates.summary", n=len(template_mismatch), m=len(template_missing))
+            if template_mismatch or template_missing
+            else part("preflight.templates.ok")
+        ],
         template_mismatch + template_missing,
     )
 
@@ -963,19 +925,16 @@ def check_employment_rates(pf: Preflight) -> dict:
             employee__company=pf.company, valid_from__isnull=True
         ).values_list("employee__employee_number", flat=True)
     )
+    missing = rates_without_start + hr_without_start
     return _item(
         "employment_rates",
-        _("Employment rates have start dates"),
-        FAIL if rates_without_start or hr_without_start else PASS,
-        ngettext(
-            "Employment rates without a start date: %(n)s employee.",
-            "Employment rates without a start date: %(n)s employees.",
-            len(rates_without_start) + len(hr_without_start),
-        )
-        % {"n": len(rates_without_start) + len(hr_without_start)}
-        if rates_without_start or hr_without_start
-        else _("Every employment rate has a start date."),
-        rates_without_start + hr_without_start,
+        FAIL if missing else PASS,
+        [
+            part("preflight.rates.missing", n=len(missing))
+            if missing
+            else part("preflight.rates.ok")
+        ],
+        missing,
     )
 
 
@@ -986,64 +945,50 @@ def check_onboarding_flows(pf: Preflight) -> dict:
     ]
     return _item(
         "onboarding_flows",
-        _("Onboarding flows paused"),
         FAIL if flows else PASS,
-        _("Pause these onboarding flows during the export.")
-        if flows
-        else _("No active onboarding flows."),
+        [part("preflight.onboarding.active" if flows else "preflight.onboarding.none")],
         flows,
     )
 
 
 def check_web_service(pf: Preflight) -> dict:
     """'Use HR web service' is on in payroll and the integration user exists and is active."""
-    label = _("'Use HR web service' on and the integration user active")
     if pf.file_based:
-        return _not_checkable(
-            "web_service",
-            label,
-            _(
-                "a file-based payroll system has no web service and no integration user; "
-                "files are exchanged by hand instead."
-            ),
-        )
+        return _not_checkable("web_service", part("preflight.web.file_reason"))
     settings = pf.settings
     users = {u["username"]: u for u in pf.client.users_list()}
     wanted_user = pf.link.integration_username or settings.integration_username
-    integration = []
+    problems = []
     if not settings.use_hr_web_service:
-        integration.append(_("'Use HR web service' is off in payroll."))
+        problems.append(part("preflight.web.off"))
     if wanted_user not in users:
-        integration.append(_("The user %(u)s does not exist.") % {"u": wanted_user})
+        problems.append(part("preflight.web.no_user", u=wanted_user))
     elif not users[wanted_user].get("active"):
-        integration.append(_("The user %(u)s is not active.") % {"u": wanted_user})
+        problems.append(part("preflight.web.inactive", u=wanted_user))
     return _item(
         "web_service",
-        label,
-        FAIL if integration else PASS,
-        " ".join(integration) or _("On, and %(u)s is active.") % {"u": wanted_user},
+        FAIL if problems else PASS,
+        problems or [part("preflight.web.ok", u=wanted_user)],
     )
 
 
 def check_accountings(pf: Preflight) -> dict:
     """Which accountings HR sends, and the accounting distributions that would overwrite."""
-    label = _("Accountings to send")
     send = pf.link.send_home_accounting
     if pf.file_based and send:
-        return _not_checkable(
-            "accountings",
-            label,
-            _("the payroll system's accounting distributions are not in a personnel file."),
-        )
+        return _not_checkable("accountings", part("preflight.accountings.file_reason"))
     split = [p.employee_number for p in pf.people if len(p.home_accounting) > 1]
     return _item(
         "accountings",
-        label,
         WARNING if send and split else PASS,
-        _("Sending accountings overwrites %(n)s accounting distributions in payroll.")
-        % {"n": len(split)}
-        if send and split
-        else _("Accountings are sent: %(on)s.") % {"on": _("yes") if send else _("no")},
+        [
+            part("preflight.accountings.overwrite", n=len(split))
+            if send and split
+            else part(
+                "preflight.accountings.sent",
+                on=part("preflight.yes" if send else "preflight.no"),
+            )
+        ],
         split if send else [],
     )
 
@@ -1054,26 +999,22 @@ def check_field_diff(pf: Preflight) -> dict:
     differing = sum(1 for d in diff if d["change"] == "differs")
     return _item(
         "field_diff",
-        _("Fields the sync will change"),
         WARNING if differing else PASS,
-        _("%(d)s employees differ, %(p)s only in payroll, %(h)s only in HR.")
-        % {
-            "d": differing,
-            "p": sum(1 for d in diff if d["change"] == "only_in_payroll"),
-            "h": sum(1 for d in diff if d["change"] == "only_in_hr"),
-        },
+        [
+            part(
+                "preflight.diff",
+                d=differing,
+                p=sum(1 for d in diff if d["change"] == "only_in_payroll"),
+                h=sum(1 for d in diff if d["change"] == "only_in_hr"),
+            )
+        ],
         [d["employee_number"] for d in diff if d["change"] == "differs"],
     )
 
 
 def check_termination_reason(pf: Preflight) -> dict:
     """The reminder to enter the termination reason in payroll by hand."""
-    return _item(
-        "termination_reason",
-        _("Termination reason reminder"),
-        PASS,
-        _("Ending an employment creates a task to enter the termination reason in payroll."),
-    )
+    return _item("termination_reason", PASS, [part("preflight.termination")])
 
 
 # The preflight's checklist, in the order the report shows it (the seed's "Observera!" first).
@@ -1124,9 +1065,16 @@ def switchover_preflight_run(*, job: Job, ctx: JobContext) -> None:
         report = preflight_report(company=job.company, client=client, ctx=ctx)
     ctx.set_total(len(report["items"]))
     for item in report["items"]:
-        message = f"{item['label']}: {item['message']}"
-        if item["offenders"]:
-            message += " — " + ", ".join(item["offenders"][:50])
+        message = JobMessage(
+            "switchover.preflight_item",
+            key=item["key"],
+            label=item["label"],
+            message=item["message"],
+            parts=item["parts"],
+            sep=item["sep"],
+            offenders=item["offenders"][:50],
+            **({"offender_parts": item["offender_parts"][:50]} if "offender_parts" in item else {}),
+        )
         if item["status"] == FAIL:
             ctx.error(message, item=item["key"])
         elif item["status"] == WARNING:
@@ -1639,8 +1587,3 @@ HANDLERS = {
     "hr_on": switchover_hr_on_run,
     "verify": switchover_verify_run,
 }
-
-
-def _name_order_label(code: str) -> str:
-    """A name order by its name ("First name, last name"), not its code."""
-    return str(dict(Company.NameOrder.choices).get(code, code))

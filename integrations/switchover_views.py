@@ -11,7 +11,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -22,6 +21,7 @@ from . import switchover as sw
 from .clients.base import OutsideSystemError
 from .models import FileHolds, Job, PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
+from .switchover_messages import preflight_item_texts
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
 OUTCOME_COLOURS = {
@@ -34,26 +34,6 @@ OUTCOME_COLOURS = {
 }
 
 logger = logging.getLogger(__name__)
-
-
-# The preflight's checks by key, named in the reader's language (the stored report holds
-# the label in the language of whoever ran it; the same msgids as integrations.switchover).
-PREFLIGHT_LABELS = {
-    "salary_codes": gettext_lazy("Salary codes for hourly or monthly wage"),
-    "personnel_categories": gettext_lazy("Personnel categories match by code"),
-    "employment_forms": gettext_lazy("Employment forms match"),
-    "emails": gettext_lazy("Emails present in payroll and well-formed"),
-    "position": gettext_lazy("Position present on both sides"),
-    "bank_accounts": gettext_lazy("Clearing and bank account present"),
-    "name_order": gettext_lazy("Name order set and the same"),
-    "templates": gettext_lazy("Person templates match employment templates by code and name"),
-    "employment_rates": gettext_lazy("Employment rates have start dates"),
-    "onboarding_flows": gettext_lazy("Onboarding flows paused"),
-    "web_service": gettext_lazy("'Use HR web service' on and the integration user active"),
-    "accountings": gettext_lazy("Accountings to send"),
-    "field_diff": gettext_lazy("Fields the sync will change"),
-    "termination_reason": gettext_lazy("Termination reason reminder"),
-}
 
 
 def _outcome_labels() -> dict[str, str]:
@@ -144,11 +124,7 @@ def switchover_page(request):
         )
     preflight = results.get("preflight", {})
     checklist = [
-        {
-            **item,
-            "colour": COLOURS[item["status"]],
-            "label": PREFLIGHT_LABELS.get(item.get("key"), item["label"]),
-        }
+        {**preflight_item_texts(item), "colour": COLOURS[item["status"]]}
         for item in preflight.get("items", [])
     ]
     for item in checklist:

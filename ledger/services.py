@@ -22,6 +22,7 @@ from integrations.clients.base import AnswerLost, OutsideSystemError, TransientE
 from integrations.clients.config import client_options
 from integrations.clients.outbound import OutboundPolicy, private_addresses_allowed
 from integrations.clients.visma import VismaClient, VismaRefused
+from integrations.messages import JobMessage
 from integrations.models import FileHolds
 from payslips.models import PayslipLine
 
@@ -617,25 +618,16 @@ def sie_export_run(*, job, ctx) -> None:
         ctx.advance()
         return
     for dim, code in sie_unnamed_objects(document):
-        ctx.warning(
-            _(
-                "Object %(code)s of dimension %(dim)s is used in the file but has no name in "
-                "the registers: it is written with an empty name."
-            )
-            % {"code": code, "dim": dim}
-        )
+        ctx.warning(JobMessage("ledger.sie.unnamed_object", code=code, dim=dim))
     for voucher in vouchers:
         ctx.info(
-            _(
-                "Voucher %(key)s: %(postings)s postings, debit = credit = %(debit)s SEK, "
-                "rounding %(rounding)s SEK."
-            )
-            % {
-                "key": voucher.key,
-                "postings": len(voucher.postings),
-                "debit": voucher.debit_total,
-                "rounding": voucher.rounding,
-            },
+            JobMessage(
+                "ledger.sie.voucher",
+                key=voucher.key,
+                postings=len(voucher.postings),
+                debit=str(voucher.debit_total),
+                rounding=str(voucher.rounding),
+            ),
             item=f"run {voucher.payroll_run_id}",
         )
         ctx.count("vouchers")
@@ -731,11 +723,7 @@ def _transfer_look_up(*, transfer: LedgerTransfer, client: VismaClient, ctx, ite
     if found is None:
         return False
     ctx.info(
-        _(
-            "Found in Visma.Net as batch %(batch)s (%(key)s) after an unconfirmed attempt; "
-            "not sent again."
-        )
-        % {"batch": found.batch_number, "key": transfer.voucher_key},
+        JobMessage("ledger.visma.found", batch=found.batch_number, key=transfer.voucher_key),
         item=item,
     )
     _transfer_save(
@@ -760,15 +748,12 @@ def _transfer_release(*, transfer: LedgerTransfer, link: VismaLink, client: Vism
         client.journal_transaction_release(transfer.batch_number)
     except OutsideSystemError as exc:
         ctx.warning(
-            _("Batch %(batch)s was posted but not released: %(error)s. Release it in Visma.Net.")
-            % {"batch": transfer.batch_number, "error": exc},
+            JobMessage("ledger.visma.not_released", batch=transfer.batch_number, error=str(exc)),
             item=item,
         )
         return
     _transfer_save(transfer, released_at=timezone.now())
-    ctx.info(
-        _("Released batch %(batch)s in Visma.Net.") % {"batch": transfer.batch_number}, item=item
-    )
+    ctx.info(JobMessage("ledger.visma.released", batch=transfer.batch_number), item=item)
 
 
 def ledger_transfer_send(
@@ -832,11 +817,7 @@ def ledger_transfer_send(
                 error_code=exc.code or str(exc.status or ""),
                 error_message=str(exc),
             )
-            ctx.warning(
-                _("Not confirmed: %(error)s; looking the voucher up before sending again.")
-                % {"error": exc},
-                item=item,
-            )
+            ctx.warning(JobMessage("ledger.visma.not_confirmed", error=str(exc)), item=item)
             continue
         except OutsideSystemError as exc:
             # Refused (4xx) or never reached Visma (connect errors, 429 after retries).
@@ -895,11 +876,7 @@ def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
         if preliminary:
             raise VoucherError(
                 [
-                    _(
-                        "Payroll run %(run)s (%(date)s) is preliminary; only final runs are "
-                        "transferred."
-                    )
-                    % {"run": r.pk, "date": r.payment_date}
+                    JobMessage("ledger.visma.preliminary", run=r.pk, date=str(r.payment_date))
                     for r in preliminary
                 ]
             )
@@ -924,11 +901,11 @@ def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
                     ctx.count("sent")
                 else:
                     ctx.error(
-                        _(
-                            "Already transferred as batch %(batch)s (%(key)s); refused. An admin "
-                            "can mark it reversed and re-send."
-                        )
-                        % {"batch": transfer.batch_number, "key": transfer.voucher_key},
+                        JobMessage(
+                            "ledger.visma.already_transferred",
+                            batch=transfer.batch_number,
+                            key=transfer.voucher_key,
+                        ),
                         item=item,
                     )
                     ctx.count("failed")
@@ -936,12 +913,18 @@ def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
                 continue
             if transfer.generation > 1 and transfer.attempts == 0:
                 ctx.warning(
-                    _("Re-send after reversal (%(key)s) by %(user)s: %(reason)s")
-                    % {
-                        "key": transfer.voucher_key,
-                        "user": job.started_by or _("system"),
-                        "reason": transfer.resend_reason,
-                    },
+                    JobMessage(
+                        "ledger.visma.resend",
+                        key=transfer.voucher_key,
+                        user=str(job.started_by),
+                        reason=transfer.resend_reason,
+                    )
+                    if job.started_by
+                    else JobMessage(
+                        "ledger.visma.resend_by_system",
+                        key=transfer.voucher_key,
+                        reason=transfer.resend_reason,
+                    ),
                     item=item,
                 )
             _transfer_save(transfer, job=job)
@@ -960,16 +943,13 @@ def visma_transfer_run(*, job, ctx) -> None:  # noqa: C901
                 ctx.count("failed")
             else:
                 ctx.info(
-                    _(
-                        "Transferred %(key)s as batch %(batch)s (debit = credit = %(debit)s SEK, "
-                        "period %(period)s)."
-                    )
-                    % {
-                        "key": voucher.key,
-                        "batch": transfer.batch_number,
-                        "debit": voucher.debit_total,
-                        "period": transfer.financial_period,
-                    },
+                    JobMessage(
+                        "ledger.visma.transferred",
+                        key=voucher.key,
+                        batch=transfer.batch_number,
+                        debit=str(voucher.debit_total),
+                        period=transfer.financial_period,
+                    ),
                     item=item,
                 )
                 ctx.count("sent")

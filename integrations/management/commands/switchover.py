@@ -22,6 +22,7 @@ from integrations import switchover as sw
 from integrations.models import Job
 from integrations.selectors import job_log_lines
 from integrations.services import job_execute
+from integrations.switchover_messages import preflight_item_texts
 
 FILE_STEPS = ("preflight", "test_export", "export_all")
 MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}
@@ -101,7 +102,7 @@ class Command(BaseCommand):
         current = sw.switchover_current(company=company_obj)
         result = current.results.get(step, {}) if current else {}
         if step == "preflight":
-            for item in result.get("items", []):
+            for item in map(preflight_item_texts, result.get("items", [])):
                 strong = " (STRONG WARNING)" if item["strong"] else ""
                 self.stdout.write(
                     f"{MARK[item['status']]} {item['label']}{strong}: {item['message']}"
