@@ -23,7 +23,7 @@ from companies.scoping import CompanyScopedViewSetMixin, ScopedPrimaryKeyRelated
 from . import switchover as sw
 from .api import JobSerializer, job_response
 from .models import Switchover, SwitchoverEvent
-from .switchover_messages import switchover_results_texts
+from .switchover.messages import switchover_results_texts
 
 
 class SwitchoverEventSerializer(serializers.ModelSerializer):

@@ -21,7 +21,7 @@ from . import switchover as sw
 from .clients.base import OutsideSystemError
 from .models import FileHolds, Job, PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
-from .switchover_messages import preflight_item_texts
+from .switchover.messages import preflight_item_texts
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
 OUTCOME_COLOURS = {

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from integrations import switchover as sw
 from integrations.models import Job
-from integrations.switchover_messages import preflight_item_texts
+from integrations.switchover.messages import preflight_item_texts
 from tests.integrations.helpers import run
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from integrations import switchover as sw
 from integrations.models import Job
 from integrations.selectors import job_log_lines
 from integrations.services import job_execute
-from integrations.switchover_messages import preflight_item_texts
+from integrations.switchover.messages import preflight_item_texts
 
 FILE_STEPS = ("preflight", "test_export", "export_all")
 MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext_lazy
 
 from companies.models import Company
 
-from .messages import job_message_text, register_job_messages
+from ..messages import job_message_text, register_job_messages
 
 # The preflight's checks by key, in the reader's language.
 PREFLIGHT_LABELS = {
