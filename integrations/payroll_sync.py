@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from companies.models import Company
 from employees.models import Employee, EmploymentRate
 from employees.services import employee_change_number
+from paxml.personnel import personnel_queryset
 from paxml.records import COST_CENTRE_DIM, PROJECT_DIM
 from projects.models import HomeAccounting
 
@@ -312,8 +313,6 @@ def _deliveries_write_file(
         backend = PaxmlFileBackend()
         people = {}
         if kind == PayrollSyncDelivery.Kind.EMPLOYEE:
-            from paxml.personnel import personnel_queryset
-
             # the PAXml personnel writer: every field Fortnox Lön reads, as of now
             people = {
                 e.pk: e

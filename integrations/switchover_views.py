@@ -184,57 +184,65 @@ def _test_export(result: dict) -> dict:
     return {**result, "side_by_side": rows}
 
 
-def _post(request, company: Company):  # noqa: C901
+def _post(request, company: Company):
     action = request.POST.get("action", "")
     url = reverse("switchover:page") + f"?company={company.code}"
-    switchover = sw.switchover_current(company=company)
     try:
         if action in sw.STEPS:
-            parameters = {}
-            for name in ("employee_number", "template"):
-                if request.POST.get(name):
-                    parameters[name] = request.POST[name].strip()
-            if action == "hr_on":
-                parameters["transfer_employment_data"] = request.POST.get("transfer", "all")
-            job = sw.switchover_step_start(
-                user=request.user, company=company, step=action, parameters=parameters
-            )
-            messages.info(request, _("Started: %(job)s") % {"job": job})
+            _post_step(request, company, action)
         elif action == "upload_file":
-            upload = request.FILES.get("personnel_file")
-            if upload is None:
-                raise sw.SwitchoverRefused(_("Choose the personnel PAXml file to upload."))
-            sw.switchover_personnel_file_upload(
-                user=request.user, company=company, content=upload.read(), name=upload.name
-            )
-            messages.success(request, _("The personnel file is uploaded; run the preflight."))
-        elif switchover is None:
-            raise sw.SwitchoverRefused(_("No switchover has started."))
-        elif action == "approve":
-            sw.switchover_approve(user=request.user, switchover=switchover)
-            messages.success(request, _("Approved; the approval is logged."))
-        elif action == "override":
-            step = sw.STEPS[sw.step_index(switchover.state) + 1]
-            sw.switchover_override(
-                user=request.user,
-                switchover=switchover,
-                step=step,
-                reason=request.POST.get("reason", ""),
-            )
-            messages.warning(request, _("Overridden; the override is logged."))
-        elif action == "abort":
-            sw.switchover_abort(
-                user=request.user, switchover=switchover, reason=request.POST.get("reason", "")
-            )
-            messages.warning(
-                request,
-                _("The switchover is aborted; HR and payroll's switches are back as they were."),
-            )
+            _post_upload(request, company)
         else:
-            messages.error(request, _("Unknown action."))
+            _post_on_switchover(request, company, action)
     except (*REFUSALS, OutsideSystemError) as exc:  # a refusal, or an outside system's words
         page_error(request, exc)
     except Exception as exc:  # unexpected: logged with its traceback, and shown on the page
         logger.exception("Switchover action %r for company %s failed", action, company.pk)
         page_error(request, exc)
     return redirect(url)
+
+
+def _post_step(request, company: Company, step: str) -> None:
+    parameters = {}
+    for name in ("employee_number", "template"):
+        if request.POST.get(name):
+            parameters[name] = request.POST[name].strip()
+    if step == "hr_on":
+        parameters["transfer_employment_data"] = request.POST.get("transfer", "all")
+    job = sw.switchover_step_start(
+        user=request.user, company=company, step=step, parameters=parameters
+    )
+    messages.info(request, _("Started: %(job)s") % {"job": job})
+
+
+def _post_upload(request, company: Company) -> None:
+    upload = request.FILES.get("personnel_file")
+    if upload is None:
+        raise sw.SwitchoverRefused(_("Choose the personnel PAXml file to upload."))
+    sw.switchover_personnel_file_upload(
+        user=request.user, company=company, content=upload.read(), name=upload.name
+    )
+    messages.success(request, _("The personnel file is uploaded; run the preflight."))
+
+
+def _post_on_switchover(request, company: Company, action: str) -> None:
+    """Approve, override or abort the current switchover."""
+    switchover = sw.switchover_current(company=company)
+    if switchover is None:
+        raise sw.SwitchoverRefused(_("No switchover has started."))
+    reason = request.POST.get("reason", "")
+    if action == "approve":
+        sw.switchover_approve(user=request.user, switchover=switchover)
+        messages.success(request, _("Approved; the approval is logged."))
+    elif action == "override":
+        step = sw.STEPS[sw.step_index(switchover.state) + 1]
+        sw.switchover_override(user=request.user, switchover=switchover, step=step, reason=reason)
+        messages.warning(request, _("Overridden; the override is logged."))
+    elif action == "abort":
+        sw.switchover_abort(user=request.user, switchover=switchover, reason=reason)
+        messages.warning(
+            request,
+            _("The switchover is aborted; HR and payroll's switches are back as they were."),
+        )
+    else:
+        messages.error(request, _("Unknown action."))

@@ -158,97 +158,123 @@ def _undo_blockers(changes: list[SwitchoverHrChange]) -> list[str]:
     return blockers
 
 
-def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:  # noqa: C901
-    """Put HR back as it was before this switchover's exports (see ``SwitchoverHrChange``)."""
+def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) -> dict:
+    """Put HR back as it was before this switchover's exports (see ``SwitchoverHrChange``):
+    the changed employees restored, then the created ones deleted, then the register rows
+    the exports created deleted unless in use."""
     reason = f"switchover {switchover.pk}: abort"
-    fields = {f.attname: f for f in Employee._meta.concrete_fields}
     counts = {"restored": 0, "deleted": 0, "registers_deleted": 0, "kept": 0}
     ctx.set_total(len(changes))
-    for change in (c for c in changes if c.action == SwitchoverHrChange.Action.CHANGED):
-        employee = change.employee
-        if employee is None:
-            ctx.warning(
-                _("Changed by the export, deleted since: nothing to restore."),
-                item=change.employee_number,
-            )
-            counts["kept"] += 1
+    steps = (
+        (SwitchoverHrChange.Action.CHANGED, _undo_changed),
+        (SwitchoverHrChange.Action.CREATED, _undo_created),
+        (SwitchoverHrChange.Action.REGISTER, _undo_register),
+    )
+    for action, undo in steps:
+        for change in (c for c in changes if c.action == action):
+            counted = undo(change=change, reason=reason, ctx=ctx)
+            if counted:
+                counts[counted] += 1
             ctx.advance()
-            continue
-        before = change.before.get("fields", {})
-        differing = []
-        for attname, value in before.items():
-            value = fields[attname].to_python(value)
-            if getattr(employee, attname) != value:
-                differing.append(fields[attname].name)
-                setattr(employee, attname, value)
-        if differing:
-            employee._change_reason = reason
-            employee.save()
-        rates_before = {
-            r["valid_from"]: Decimal(r["rate_percent"]) for r in change.before.get("rates", [])
-        }
-        rates_now = {
-            r.valid_from.isoformat(): r for r in EmploymentRate.objects.filter(employee=employee)
-        }
-        for day, rate in rates_now.items():
-            if day not in rates_before:
-                rate.delete()
-                differing.append(f"employment rate {day}")
-            elif rate.rate_percent != rates_before[day]:
-                rate.rate_percent = rates_before[day]
-                rate.save()
-                differing.append(f"employment rate {day}")
-        for day, percent in rates_before.items():
-            if day not in rates_now:
-                EmploymentRate.objects.create(
-                    employee=employee, valid_from=dt.date.fromisoformat(day), rate_percent=percent
-                )
-                differing.append(f"employment rate {day}")
-        ctx.info(
-            _("Restored as it was before the export: %(fields)s.")
-            % {"fields": ", ".join(differing) or _("nothing had changed")},
-            item=employee.employee_number,
-        )
-        counts["restored"] += 1
-        ctx.advance()
-    for change in (c for c in changes if c.action == SwitchoverHrChange.Action.CREATED):
-        employee = change.employee
-        if employee is None:
-            ctx.info(_("Created by the export, already deleted."), item=change.employee_number)
-            ctx.advance()
-            continue
-        rows = _cascaded_rows(employee)
-        number = employee.employee_number
-        employee._change_reason = reason
-        employee.delete()
-        ctx.info(
-            _("Deleted (created by the export)%(rows)s.")
-            % {"rows": _(", with %(rows)s") % {"rows": ", ".join(rows)} if rows else ""},
-            item=number,
-        )
-        counts["deleted"] += 1
-        ctx.advance()
-    for change in (c for c in changes if c.action == SwitchoverHrChange.Action.REGISTER):
-        model = apps.get_model(change.register)
-        obj = model._base_manager.filter(pk=change.object_id).first()
-        if obj is not None:
-            if _any_reference(obj):
-                ctx.warning(
-                    _("%(what)s %(obj)s was created by the export and is in use now: kept.")
-                    % {"what": model._meta.verbose_name, "obj": obj},
-                    item=change.register,
-                )
-                counts["kept"] += 1
-            else:
-                obj.delete()
-                ctx.info(
-                    _("%(what)s %(obj)s deleted (created by the export).")
-                    % {"what": model._meta.verbose_name, "obj": obj},
-                    item=change.register,
-                )
-                counts["registers_deleted"] += 1
-        ctx.advance()
     return counts
+
+
+def _undo_changed(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None:
+    """Restore an employee the export changed: its fields and employment rates."""
+    employee = change.employee
+    if employee is None:
+        ctx.warning(
+            _("Changed by the export, deleted since: nothing to restore."),
+            item=change.employee_number,
+        )
+        return "kept"
+    differing = _restore_fields(employee, change.before.get("fields", {}))
+    if differing:
+        employee._change_reason = reason
+        employee.save()
+    differing += _restore_rates(employee, change.before.get("rates", []))
+    ctx.info(
+        _("Restored as it was before the export: %(fields)s.")
+        % {"fields": ", ".join(differing) or _("nothing had changed")},
+        item=employee.employee_number,
+    )
+    return "restored"
+
+
+def _restore_fields(employee: Employee, before: dict) -> list[str]:
+    """Set the snapshot's fields on the employee (not saved); the names that differed."""
+    fields = {f.attname: f for f in Employee._meta.concrete_fields}
+    differing = []
+    for attname, value in before.items():
+        value = fields[attname].to_python(value)
+        if getattr(employee, attname) != value:
+            differing.append(fields[attname].name)
+            setattr(employee, attname, value)
+    return differing
+
+
+def _restore_rates(employee: Employee, before: list[dict]) -> list[str]:
+    """Put the employment rates back as in the snapshot; one entry per day changed."""
+    rates_before = {r["valid_from"]: Decimal(r["rate_percent"]) for r in before}
+    rates_now = {
+        r.valid_from.isoformat(): r for r in EmploymentRate.objects.filter(employee=employee)
+    }
+    differing = []
+    for day, rate in rates_now.items():
+        if day not in rates_before:
+            rate.delete()
+            differing.append(f"employment rate {day}")
+        elif rate.rate_percent != rates_before[day]:
+            rate.rate_percent = rates_before[day]
+            rate.save()
+            differing.append(f"employment rate {day}")
+    for day, percent in rates_before.items():
+        if day not in rates_now:
+            EmploymentRate.objects.create(
+                employee=employee, valid_from=dt.date.fromisoformat(day), rate_percent=percent
+            )
+            differing.append(f"employment rate {day}")
+    return differing
+
+
+def _undo_created(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None:
+    """Delete an employee the export created, with its own rows."""
+    employee = change.employee
+    if employee is None:
+        ctx.info(_("Created by the export, already deleted."), item=change.employee_number)
+        return None
+    rows = _cascaded_rows(employee)
+    number = employee.employee_number
+    employee._change_reason = reason
+    employee.delete()
+    ctx.info(
+        _("Deleted (created by the export)%(rows)s.")
+        % {"rows": _(", with %(rows)s") % {"rows": ", ".join(rows)} if rows else ""},
+        item=number,
+    )
+    return "deleted"
+
+
+def _undo_register(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None:
+    """Delete a register row (position, employment form) the export created, unless used."""
+    model = apps.get_model(change.register)
+    obj = model._base_manager.filter(pk=change.object_id).first()
+    if obj is None:
+        return None
+    if _any_reference(obj):
+        ctx.warning(
+            _("%(what)s %(obj)s was created by the export and is in use now: kept.")
+            % {"what": model._meta.verbose_name, "obj": obj},
+            item=change.register,
+        )
+        return "kept"
+    obj.delete()
+    ctx.info(
+        _("%(what)s %(obj)s deleted (created by the export).")
+        % {"what": model._meta.verbose_name, "obj": obj},
+        item=change.register,
+    )
+    return "registers_deleted"
 
 
 # --- what the export did to HR (for the abort) --------------------------------------------------
