@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import (
@@ -32,6 +33,22 @@ from employees.validators import parse_personal_identity_number
 from flexbridge.masking import mask_personal_identity_number
 
 from .clients.payroll import PayrollEmployee
+from .messages import JobMessage, register_job_messages
+
+register_job_messages(
+    {
+        "payroll_import.category_fallback": gettext_lazy(
+            "Personnel category %(code)s is missing in HR; STD used."
+        ),
+        "payroll_import.form_created": gettext_lazy(
+            "Employment form %(code)s created in HR without LAS/AVA settings."
+        ),
+        "payroll_import.rate_without_start": gettext_lazy(
+            "An employment rate without a start date was not imported (HR needs one for the "
+            "transfer to payroll)."
+        ),
+    }
+)
 
 # HR field → payroll field. ``employment_rates`` is the dated rows.
 SYNCED_FIELDS: dict[str, str] = {
@@ -198,7 +215,8 @@ class ImportOutcome:
     updated: int = 0
     unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (employee number, why)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
+    # (employee number, what): a stored job message, read in the reader's language
+    warnings: list[tuple[str, JobMessage]] = field(default_factory=list)
 
 
 EMPLOYEE_IMPORT_FIELDS = [
@@ -311,14 +329,17 @@ def _apply(
     if category is None:
         category = registers.categories[STANDARD_CATEGORY_CODE]
         outcome.warnings.append(
-            (number, f"Personnel category {record.personnel_category} is missing in HR; STD used.")
+            (
+                number,
+                JobMessage("payroll_import.category_fallback", code=record.personnel_category),
+            )
         )
     employee.personnel_category = category
     if record.employment_form and record.employment_form not in registers.forms:
         outcome.warnings.append(
             (
                 number,
-                f"Employment form {record.employment_form} created in HR without LAS/AVA settings.",
+                JobMessage("payroll_import.form_created", code=record.employment_form),
             )
         )
     employee.employment_form = registers.form(record.employment_form) or employee.employment_form
@@ -563,11 +584,7 @@ def _rates_import(
         for row in record.employment_rates:
             if not row.get("start_date"):
                 outcome.warnings.append(
-                    (
-                        record.employee_number,
-                        "An employment rate without a start date was not imported "
-                        "(HR needs one for the transfer to payroll).",
-                    )
+                    (record.employee_number, JobMessage("payroll_import.rate_without_start"))
                 )
                 continue
             day = dt.date.fromisoformat(row["start_date"])

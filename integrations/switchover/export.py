@@ -82,7 +82,7 @@ def switchover_test_export_run(*, job: Job, ctx: JobContext) -> None:
         if row["field"] == "personal_identity_number":
             row["payroll"] = mask_personal_identity_number(row["payroll"] or "")
             row["hr"] = mask_personal_identity_number(row["hr"] or "")
-    ctx.info(_("Imported; waiting for approval."), item=number)
+    ctx.info(JobMessage("switchover.awaiting_approval"), item=number)
     ctx.advance()
     _finish_step(
         job=job,
@@ -172,7 +172,7 @@ def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
             ctx.advance(len(page.items))
             ctx.flush(force=True)
         for created in registers.created:
-            ctx.warning(_("Created in HR: %(what)s.") % {"what": created})
+            ctx.warning(JobMessage("switchover.created_in_hr", what=created))
         counts = count_check(company=company, client=client)
     ctx.summary["count_check"] = {k: counts[k] for k in ("payroll", "hr")}
     if counts["payroll"] != counts["hr"]:

@@ -122,6 +122,8 @@ class _NameOrder:
 
 _MESSAGES: dict[str, Any] = {
     "switchover.preflight_item": _PreflightLine(),
+    "switchover.awaiting_approval": _("Imported; waiting for approval."),
+    "switchover.created_in_hr": _("Created in HR: %(what)s."),
     "preflight.name_order_label": _NameOrder(),
     "preflight.yes": _("yes"),
     "preflight.no": _("no"),

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from employees.models import Employee
 from employees.validators import parse_personal_identity_number
@@ -176,3 +177,18 @@ def test_the_journal_records_each_created_employee_once_in_order(company, payrol
         journal=sw._journal(switchover.pk),
     )
     assert SwitchoverHrChange.objects.filter(switchover=switchover).count() == 4
+
+
+def test_import_warnings_are_messages_read_in_the_readers_language(company, payroll):
+    number = sorted(payroll.employees)[0]
+    outcome = employees_import_page(
+        company=company,
+        records=records(payroll, **{number: {"personnel_category": "OKÄND"}}),
+        registers=Registers.load(company),
+    )
+    [(item, message)] = outcome.warnings
+    assert item == number and message.id == "payroll_import.category_fallback"
+    with translation.override("en"):
+        assert str(message) == "Personnel category OKÄND is missing in HR; STD used."
+    with translation.override("sv"):
+        assert str(message) == "Personalkategori OKÄND saknas i HR; STD används."
