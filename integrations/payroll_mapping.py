@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import (
@@ -29,8 +31,24 @@ from employees.models import (
 )
 from employees.validators import parse_personal_identity_number
 from flexbridge.masking import mask_personal_identity_number
+from jobs.messages import JobMessage, register_job_messages
 
 from .clients.payroll import PayrollEmployee
+
+register_job_messages(
+    {
+        "payroll_import.category_fallback": gettext_lazy(
+            "Personnel category %(code)s is missing in HR; STD used."
+        ),
+        "payroll_import.form_created": gettext_lazy(
+            "Employment form %(code)s created in HR without LAS/AVA settings."
+        ),
+        "payroll_import.rate_without_start": gettext_lazy(
+            "An employment rate without a start date was not imported (HR needs one for the "
+            "transfer to payroll)."
+        ),
+    }
+)
 
 # HR field → payroll field. ``employment_rates`` is the dated rows.
 SYNCED_FIELDS: dict[str, str] = {
@@ -197,7 +215,8 @@ class ImportOutcome:
     updated: int = 0
     unchanged: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (employee number, why)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
+    # (employee number, what): a stored job message, read in the reader's language
+    warnings: list[tuple[str, JobMessage]] = field(default_factory=list)
 
 
 EMPLOYEE_IMPORT_FIELDS = [
@@ -222,14 +241,79 @@ EMPLOYEE_IMPORT_FIELDS = [
 ]
 
 
+_UNCHECKED = object()
+_CACHED_TYPES = (str, int, bool, dt.date)
+
+
+class _Validation:
+    """``Employee.full_clean`` as the import runs it (the relations, set from the company's
+    own registers, the uniqueness and the constraints left to the database), with each
+    field value validated once per page: most values repeat (empty fields, defaults, the
+    template's tax table, a city), and a field's checks depend on its value alone. The
+    model's ``clean`` still runs for every employee.
+
+    A personal identity number that ``parse_personal_identity_number`` has just accepted
+    and normalised is known to be valid (parsing the normal form again gives the same
+    number), so it is not parsed a second time.
+    """
+
+    EXCLUDE = frozenset(
+        {"company", "personnel_category", "employment_form", "template", "position"}
+    )
+
+    def __init__(self) -> None:
+        self.fields = [
+            f for f in Employee._meta.fields if f.name not in self.EXCLUDE and not f.generated
+        ]
+        # Only plain Django fields are cached: their checks depend on the value alone.
+        self.cached = {f.name for f in self.fields if type(f).validate is Field.validate}
+        self.valid: dict[str, dict] = defaultdict(dict)
+
+    def known_valid(self, name: str, value) -> None:
+        self.valid[name][(type(value), value)] = value
+
+    def _clean_field(self, f, employee: Employee, raw):
+        if f.name not in self.cached or not isinstance(raw, _CACHED_TYPES):
+            return f.clean(raw, employee)
+        seen = self.valid[f.name]
+        key = (type(raw), raw)
+        cleaned = seen.get(key, _UNCHECKED)
+        if cleaned is _UNCHECKED:
+            cleaned = seen[key] = f.clean(raw, employee)
+        return cleaned
+
+    def full_clean(self, employee: Employee) -> None:
+        errors: dict = {}
+        for f in self.fields:
+            raw = getattr(employee, f.attname)
+            if f.blank and raw in f.empty_values:
+                continue
+            try:
+                setattr(employee, f.attname, self._clean_field(f, employee, raw))
+            except ValidationError as exc:
+                errors[f.name] = exc.error_list
+        try:
+            employee.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+
 def _apply(
-    employee: Employee, record: PayrollEmployee, registers: Registers, outcome: ImportOutcome
+    employee: Employee,
+    record: PayrollEmployee,
+    registers: Registers,
+    outcome: ImportOutcome,
+    validation: _Validation | None = None,
 ) -> None:
     number = record.employee_number
     if record.personal_identity_number:
         parsed = parse_personal_identity_number(record.personal_identity_number)
         employee.personal_identity_number = parsed.number
         employee.is_coordination_number = parsed.is_coordination_number
+        if validation is not None:
+            validation.known_valid("personal_identity_number", parsed.number)
     employee.first_name = record.first_name
     employee.last_name = record.last_name
     employee.work_email = record.email
@@ -245,14 +329,17 @@ def _apply(
     if category is None:
         category = registers.categories[STANDARD_CATEGORY_CODE]
         outcome.warnings.append(
-            (number, f"Personnel category {record.personnel_category} is missing in HR; STD used.")
+            (
+                number,
+                JobMessage("payroll_import.category_fallback", code=record.personnel_category),
+            )
         )
     employee.personnel_category = category
     if record.employment_form and record.employment_form not in registers.forms:
         outcome.warnings.append(
             (
                 number,
-                f"Employment form {record.employment_form} created in HR without LAS/AVA settings.",
+                JobMessage("payroll_import.form_created", code=record.employment_form),
             )
         )
     employee.employment_form = registers.form(record.employment_form) or employee.employment_form
@@ -290,7 +377,26 @@ def rates_json(rates) -> list[dict]:
     ]
 
 
-def employees_import_page(  # noqa: C901
+@dataclass
+class _Page:
+    """One page of an import on its way to the database."""
+
+    company: Company
+    registers: Registers
+    template: EmploymentTemplate | None
+    outcome: ImportOutcome
+    validation: _Validation
+    journal: object = None
+    to_create: list[Employee] = field(default_factory=list)
+    to_update: list[Employee] = field(default_factory=list)
+    # (record, employee) of every row that passed validation, and whether it existed before.
+    accepted: list[tuple[PayrollEmployee, Employee]] = field(default_factory=list)
+    existed: set[int] = field(default_factory=set)
+    # The imported fields of existing employees as they were (only with a journal).
+    before_json: dict[int, dict] = field(default_factory=dict)
+
+
+def employees_import_page(
     *,
     company: Company,
     records: list[PayrollEmployee],
@@ -311,136 +417,174 @@ def employees_import_page(  # noqa: C901
     the page's transaction with the employees created and those changed (fields or
     employment rates), ``before`` being ``{"fields": ..., "rates": ...}`` as they were.
     """
-    outcome = ImportOutcome()
-    template = template or registers.default_template
-    numbers = [r.employee_number for r in records]
+    page = _Page(
+        company=company,
+        registers=registers,
+        template=template or registers.default_template,
+        outcome=ImportOutcome(),
+        validation=_Validation(),
+        journal=journal,
+    )
     existing = {
         e.employee_number: e
-        for e in Employee.objects.filter(company=company, employee_number__in=numbers)
+        for e in Employee.objects.filter(
+            company=company, employee_number__in=[r.employee_number for r in records]
+        )
     }
-    to_create: list[Employee] = []
-    to_update: list[Employee] = []
-    accepted: list[tuple[PayrollEmployee, Employee]] = []
-    before_json: dict[int, dict] = {}
     for record in records:
-        employee = existing.get(record.employee_number)
-        is_new = employee is None
-        if is_new:
-            employee = Employee(company=company, employee_number=record.employee_number)
-            employee.template = template
-            if template is not None:
-                employee.tax_table, employee.tax_column = template.tax_table, template.tax_column
-                if template.pay_form:
-                    employee.pay_form = template.pay_form
-        before = None if is_new else _snapshot(employee)
-        if not is_new and journal is not None:
-            before_json[employee.pk] = snapshot_json(employee)
-        try:
-            _apply(employee, record, registers, outcome)
-            if template is not None and is_new:
-                employee.employment_form = employee.employment_form or template.employment_form
-                employee.position = employee.position or template.position
-            employee.full_clean(
-                exclude=[
-                    "company",
-                    "personnel_category",
-                    "employment_form",
-                    "template",
-                    "position",
-                ],
-                validate_unique=False,
-                validate_constraints=False,
-            )
-        except (ValidationError, ValueError, KeyError) as exc:
-            messages = getattr(exc, "message_dict", None) or {"": [str(exc)]}
-            text = "; ".join(
-                f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v))
-                for k, v in messages.items()
-            )
-            outcome.failed.append((record.employee_number, text))
-            if not is_new:
-                employee.refresh_from_db()
-            continue
-        accepted.append((record, employee))
-        if is_new:
-            to_create.append(employee)
-        elif _snapshot(employee) != before:
-            to_update.append(employee)
-        else:
-            outcome.unchanged += 1
-    now = timezone.now()
+        _import_record(page, record, existing.get(record.employee_number))
     with transaction.atomic():
-        rates_before: dict[int, list] = defaultdict(list)
-        if journal is not None:
-            for rate in EmploymentRate.objects.filter(
-                employee__in=[e.pk for _r, e in accepted if e.pk in before_json]
-            ):
-                rates_before[rate.employee_id].append(rate)
-        if to_create:
-            Employee.objects.bulk_create(to_create, batch_size=1000)
-            outcome.created = len(to_create)
-        if to_update:
-            Employee.objects.bulk_update(to_update, EMPLOYEE_IMPORT_FIELDS, batch_size=1000)
-            outcome.updated = len(to_update)
-        _history(to_create, "+", change_reason, user, now)
-        _history(to_update, "~", change_reason, user, now)
-        rates_changed = _rates_import(accepted, outcome)
-        if journal is not None:
-            changed_ids = {e.pk for e in to_update} | (rates_changed & set(before_json))
-            journal(
-                created=to_create,
-                changed={
-                    pk: {"fields": before_json[pk], "rates": rates_json(rates_before[pk])}
-                    for pk in changed_ids
-                },
-            )
-    return outcome
+        _import_write(page, change_reason=change_reason, user=user)
+    return page.outcome
+
+
+def _new_employee(page: _Page, record: PayrollEmployee) -> Employee:
+    employee = Employee(company=page.company, employee_number=record.employee_number)
+    template = page.template
+    employee.template = template
+    if template is not None:
+        employee.tax_table, employee.tax_column = template.tax_table, template.tax_column
+        if template.pay_form:
+            employee.pay_form = template.pay_form
+    return employee
+
+
+def _import_record(page: _Page, record: PayrollEmployee, employee: Employee | None) -> None:
+    """Apply one payroll record to its HR employee (new or existing) and validate it."""
+    is_new = employee is None
+    if is_new:
+        employee = _new_employee(page, record)
+        before = None
+    else:
+        before = _snapshot(employee)
+        if page.journal is not None:
+            page.before_json[employee.pk] = snapshot_json(employee)
+    try:
+        _apply(employee, record, page.registers, page.outcome, page.validation)
+        if page.template is not None and is_new:
+            employee.employment_form = employee.employment_form or page.template.employment_form
+            employee.position = employee.position or page.template.position
+        page.validation.full_clean(employee)
+    except (ValidationError, ValueError, KeyError) as exc:
+        page.outcome.failed.append((record.employee_number, _failure_text(exc)))
+        if not is_new:
+            employee.refresh_from_db()
+        return
+    page.accepted.append((record, employee))
+    if is_new:
+        page.to_create.append(employee)
+        return
+    page.existed.add(employee.pk)
+    if _snapshot(employee) != before:
+        page.to_update.append(employee)
+    else:
+        page.outcome.unchanged += 1
+
+
+def _failure_text(exc: Exception) -> str:
+    messages = getattr(exc, "message_dict", None) or {"": [str(exc)]}
+    return "; ".join(
+        f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v)) for k, v in messages.items()
+    )
+
+
+def _import_write(page: _Page, *, change_reason: str, user) -> None:
+    """The page's writes, in its transaction: employees, their history, the employment
+    rates and the journal."""
+    outcome = page.outcome
+    rates_before: dict[int, list] = defaultdict(list)
+    if page.journal is not None and page.before_json:
+        for rate in EmploymentRate.objects.filter(
+            employee__in=[pk for pk in page.existed if pk in page.before_json]
+        ):
+            rates_before[rate.employee_id].append(rate)
+    now = timezone.now()
+    if page.to_create:
+        Employee.objects.bulk_create(page.to_create, batch_size=1000)
+        outcome.created = len(page.to_create)
+    if page.to_update:
+        Employee.objects.bulk_update(page.to_update, EMPLOYEE_IMPORT_FIELDS, batch_size=1000)
+        outcome.updated = len(page.to_update)
+    _history(page.to_create, "+", change_reason, user, now)
+    _history(page.to_update, "~", change_reason, user, now)
+    rates_changed = _rates_import(page.accepted, page.existed, outcome)
+    if page.journal is not None:
+        changed_ids = {e.pk for e in page.to_update} | (rates_changed & set(page.before_json))
+        page.journal(
+            created=page.to_create,
+            changed={
+                pk: {"fields": page.before_json[pk], "rates": rates_json(rates_before[pk])}
+                for pk in changed_ids
+            },
+        )
 
 
 def _history(employees: list[Employee], kind: str, reason: str, user, when) -> None:
-    """History rows for bulk writes (who, when, from which source), PIN masked only."""
+    """History rows for bulk writes (who, when, from which source), PIN masked only.
+
+    The rows are copied from the employee table in the database (``INSERT … SELECT``), as
+    simple-history would have recorded them from the saved rows; only the masked personal
+    identity number comes from Python, joined in by employee id.
+    """
     if not employees:
         return
     history_model = Employee.history.model
-    tracked = [f.attname for f in history_model.tracked_fields]
-    rows = []
-    for employee in employees:
-        values = {name: getattr(employee, name) for name in tracked if hasattr(employee, name)}
-        rows.append(
-            history_model(
-                **values,
-                history_date=when,
-                history_type=kind,
-                history_user_id=getattr(user, "pk", None),
-                history_change_reason=reason,
-                personal_identity_number_masked=mask_personal_identity_number(
-                    employee.personal_identity_number
-                ),
-            )
+    tracked = [f.column for f in history_model.tracked_fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in tracked)
+    meta = history_model._meta
+    extra = [
+        meta.get_field(name).column
+        for name in (
+            "history_date",
+            "history_type",
+            "history_user",
+            "history_change_reason",
+            "personal_identity_number_masked",
         )
-    history_model.objects.bulk_create(rows, batch_size=1000)
+    ]
+    date = meta.get_field("history_date").get_db_prep_value(when, connection)
+    for start in range(0, len(employees), 500):
+        chunk = employees[start : start + 500]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        params: list = []
+        for employee in chunk:
+            params += [
+                employee.pk,
+                mask_personal_identity_number(employee.personal_identity_number),
+            ]
+        sql = (
+            f"WITH masked (employee_id, pin_masked) AS (VALUES {values}) "  # noqa: S608 - names from _meta, values as parameters
+            f"INSERT INTO {quote(meta.db_table)} ({columns}, {', '.join(quote(c) for c in extra)}) "
+            f"SELECT {', '.join('e.' + quote(c) for c in tracked)}, %s, %s, %s, %s, m.pin_masked "
+            f"FROM {quote(Employee._meta.db_table)} e "
+            f"JOIN masked m ON m.employee_id = e.{quote(Employee._meta.pk.column)}"
+        )
+        params += [date, kind, getattr(user, "pk", None), reason]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def _rates_import(
-    accepted: list[tuple[PayrollEmployee, Employee]], outcome: ImportOutcome
+    accepted: list[tuple[PayrollEmployee, Employee]], existed: set[int], outcome: ImportOutcome
 ) -> set[int]:
-    """Create or update the employment rates; the ids of the employees whose rates changed."""
+    """Create or update the employment rates; the ids of the employees whose rates changed.
+
+    ``existed``: the employees that existed before the page (only they can have rates)."""
     if not accepted:
         return set()
-    existing: dict[tuple[int, dt.date], EmploymentRate] = {
-        (r.employee_id, r.valid_from): r
-        for r in EmploymentRate.objects.filter(employee__in=[e.pk for _r, e in accepted])
-    }
+    existing: dict[tuple[int, dt.date], EmploymentRate] = {}
+    if existed:
+        existing = {
+            (r.employee_id, r.valid_from): r
+            for r in EmploymentRate.objects.filter(employee__in=sorted(existed))
+        }
     create, update = [], []
     for record, employee in accepted:
         for row in record.employment_rates:
             if not row.get("start_date"):
                 outcome.warnings.append(
-                    (
-                        record.employee_number,
-                        "An employment rate without a start date was not imported "
-                        "(HR needs one for the transfer to payroll).",
-                    )
+                    (record.employee_number, JobMessage("payroll_import.rate_without_start"))
                 )
                 continue
             day = dt.date.fromisoformat(row["start_date"])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -22,6 +23,7 @@ from jobs.api import JobSerializer, job_response
 
 from . import switchover as sw
 from .models import Switchover, SwitchoverEvent
+from .switchover.messages import switchover_results_texts
 
 
 class SwitchoverEventSerializer(serializers.ModelSerializer):
@@ -34,6 +36,7 @@ class SwitchoverEventSerializer(serializers.ModelSerializer):
 
 class SwitchoverSerializer(serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
+    results = serializers.SerializerMethodField()
     events = SwitchoverEventSerializer(many=True, read_only=True)
 
     class Meta:
@@ -50,6 +53,11 @@ class SwitchoverSerializer(serializers.ModelSerializer):
             "events",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_results(self, obj: Switchover) -> dict:
+        """The step results; the preflight's items in the reader's language."""
+        return switchover_results_texts(obj.results)
 
 
 class StepInputSerializer(serializers.Serializer):

@@ -11,7 +11,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
@@ -23,6 +22,7 @@ from . import switchover as sw
 from .clients.base import OutsideSystemError
 from .models import PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
+from .switchover.messages import preflight_item_texts
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
 OUTCOME_COLOURS = {
@@ -35,26 +35,6 @@ OUTCOME_COLOURS = {
 }
 
 logger = logging.getLogger(__name__)
-
-
-# The preflight's checks by key, named in the reader's language (the stored report holds
-# the label in the language of whoever ran it; the same msgids as integrations.switchover).
-PREFLIGHT_LABELS = {
-    "salary_codes": gettext_lazy("Salary codes for hourly or monthly wage"),
-    "personnel_categories": gettext_lazy("Personnel categories match by code"),
-    "employment_forms": gettext_lazy("Employment forms match"),
-    "emails": gettext_lazy("Emails present in payroll and well-formed"),
-    "position": gettext_lazy("Position present on both sides"),
-    "bank_accounts": gettext_lazy("Clearing and bank account present"),
-    "name_order": gettext_lazy("Name order set and the same"),
-    "templates": gettext_lazy("Person templates match employment templates by code and name"),
-    "employment_rates": gettext_lazy("Employment rates have start dates"),
-    "onboarding_flows": gettext_lazy("Onboarding flows paused"),
-    "web_service": gettext_lazy("'Use HR web service' on and the integration user active"),
-    "accountings": gettext_lazy("Accountings to send"),
-    "field_diff": gettext_lazy("Fields the sync will change"),
-    "termination_reason": gettext_lazy("Termination reason reminder"),
-}
 
 
 def _outcome_labels() -> dict[str, str]:
@@ -145,11 +125,7 @@ def switchover_page(request):
         )
     preflight = results.get("preflight", {})
     checklist = [
-        {
-            **item,
-            "colour": COLOURS[item["status"]],
-            "label": PREFLIGHT_LABELS.get(item.get("key"), item["label"]),
-        }
+        {**preflight_item_texts(item), "colour": COLOURS[item["status"]]}
         for item in preflight.get("items", [])
     ]
     for item in checklist:
@@ -209,57 +185,65 @@ def _test_export(result: dict) -> dict:
     return {**result, "side_by_side": rows}
 
 
-def _post(request, company: Company):  # noqa: C901
+def _post(request, company: Company):
     action = request.POST.get("action", "")
     url = reverse("switchover:page") + f"?company={company.code}"
-    switchover = sw.switchover_current(company=company)
     try:
         if action in sw.STEPS:
-            parameters = {}
-            for name in ("employee_number", "template"):
-                if request.POST.get(name):
-                    parameters[name] = request.POST[name].strip()
-            if action == "hr_on":
-                parameters["transfer_employment_data"] = request.POST.get("transfer", "all")
-            job = sw.switchover_step_start(
-                user=request.user, company=company, step=action, parameters=parameters
-            )
-            messages.info(request, _("Started: %(job)s") % {"job": job})
+            _post_step(request, company, action)
         elif action == "upload_file":
-            upload = request.FILES.get("personnel_file")
-            if upload is None:
-                raise sw.SwitchoverRefused(_("Choose the personnel PAXml file to upload."))
-            sw.switchover_personnel_file_upload(
-                user=request.user, company=company, content=upload.read(), name=upload.name
-            )
-            messages.success(request, _("The personnel file is uploaded; run the preflight."))
-        elif switchover is None:
-            raise sw.SwitchoverRefused(_("No switchover has started."))
-        elif action == "approve":
-            sw.switchover_approve(user=request.user, switchover=switchover)
-            messages.success(request, _("Approved; the approval is logged."))
-        elif action == "override":
-            step = sw.STEPS[sw.step_index(switchover.state) + 1]
-            sw.switchover_override(
-                user=request.user,
-                switchover=switchover,
-                step=step,
-                reason=request.POST.get("reason", ""),
-            )
-            messages.warning(request, _("Overridden; the override is logged."))
-        elif action == "abort":
-            sw.switchover_abort(
-                user=request.user, switchover=switchover, reason=request.POST.get("reason", "")
-            )
-            messages.warning(
-                request,
-                _("The switchover is aborted; HR and payroll's switches are back as they were."),
-            )
+            _post_upload(request, company)
         else:
-            messages.error(request, _("Unknown action."))
+            _post_on_switchover(request, company, action)
     except (*REFUSALS, OutsideSystemError) as exc:  # a refusal, or an outside system's words
         page_error(request, exc)
     except Exception as exc:  # unexpected: logged with its traceback, and shown on the page
         logger.exception("Switchover action %r for company %s failed", action, company.pk)
         page_error(request, exc)
     return redirect(url)
+
+
+def _post_step(request, company: Company, step: str) -> None:
+    parameters = {}
+    for name in ("employee_number", "template"):
+        if request.POST.get(name):
+            parameters[name] = request.POST[name].strip()
+    if step == "hr_on":
+        parameters["transfer_employment_data"] = request.POST.get("transfer", "all")
+    job = sw.switchover_step_start(
+        user=request.user, company=company, step=step, parameters=parameters
+    )
+    messages.info(request, _("Started: %(job)s") % {"job": job})
+
+
+def _post_upload(request, company: Company) -> None:
+    upload = request.FILES.get("personnel_file")
+    if upload is None:
+        raise sw.SwitchoverRefused(_("Choose the personnel PAXml file to upload."))
+    sw.switchover_personnel_file_upload(
+        user=request.user, company=company, content=upload.read(), name=upload.name
+    )
+    messages.success(request, _("The personnel file is uploaded; run the preflight."))
+
+
+def _post_on_switchover(request, company: Company, action: str) -> None:
+    """Approve, override or abort the current switchover."""
+    switchover = sw.switchover_current(company=company)
+    if switchover is None:
+        raise sw.SwitchoverRefused(_("No switchover has started."))
+    reason = request.POST.get("reason", "")
+    if action == "approve":
+        sw.switchover_approve(user=request.user, switchover=switchover)
+        messages.success(request, _("Approved; the approval is logged."))
+    elif action == "override":
+        step = sw.STEPS[sw.step_index(switchover.state) + 1]
+        sw.switchover_override(user=request.user, switchover=switchover, step=step, reason=reason)
+        messages.warning(request, _("Overridden; the override is logged."))
+    elif action == "abort":
+        sw.switchover_abort(user=request.user, switchover=switchover, reason=reason)
+        messages.warning(
+            request,
+            _("The switchover is aborted; HR and payroll's switches are back as they were."),
+        )
+    else:
+        messages.error(request, _("Unknown action."))

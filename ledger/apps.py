@@ -7,5 +7,5 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Ledger")
 
     def ready(self) -> None:
-        # Per-company defaults and job kinds register themselves on import.
-        from . import defaults, jobs  # noqa: F401
+        # Per-company defaults, job kinds and job messages register themselves on import.
+        from . import defaults, jobs, messages  # noqa: F401

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from companies.services import register_company_defaults
 
+from .models import Account, LedgerSettings, SalaryTypeAccounting
+
 # BAS 2024 numbers and names of the accounts a payroll voucher uses.
 BAS_PAYROLL_ACCOUNTS: dict[str, str] = {
     "1930": "Företagskonto/checkkonto/affärskonto",
@@ -41,8 +43,6 @@ DEFAULT_SALARY_TYPES: dict[str, tuple[str, str, str | None, bool, bool]] = {
 
 @register_company_defaults
 def ledger_defaults_create(*, company) -> None:
-    from .models import Account, LedgerSettings, SalaryTypeAccounting
-
     names = dict(BAS_PAYROLL_ACCOUNTS)
     names.setdefault(company.rounding_account, "Öres- och kronutjämning")
     existing = set(Account.objects.filter(company=company).values_list("number", flat=True))

@@ -296,90 +296,114 @@ def _object_list(value, line_no: int) -> tuple[tuple[int, str], ...]:
     return tuple(pairs)
 
 
-def sie_read(data: bytes | str) -> SieDocument:  # noqa: C901
+def sie_read(data: bytes | str) -> SieDocument:
     """Parse an SIE 4 file (bytes in CP437, or text)."""
     text = data.decode(ENCODING) if isinstance(data, bytes) else data
-    document = SieDocument(company_name="", program="", program_version="")
-    voucher: SieVoucher | None = None
-    in_block = False
+    reader = _SieReader()
     for line_no, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        if not line:
-            continue
-        if line == "{":
-            if voucher is None or in_block:
-                raise SieError("'{' without a #VER", line=line_no)
-            in_block = True
-            continue
-        if line == "}":
-            if not in_block or voucher is None:
-                raise SieError("'}' without '{'", line=line_no)
-            document.vouchers.append(voucher)
-            voucher, in_block = None, False
-            continue
+        if line:
+            reader.read_line(line, line_no)
+    if reader.voucher is not None or reader.in_block:
+        raise SieError("file ends inside a #VER")
+    return reader.document
+
+
+def _sie_head_setters() -> dict:
+    """How each label outside a voucher sets the document: ``set(document, tokens, line)``."""
+
+    def program(d, t, _n):
+        d.program, d.program_version = _field(t, 0), _field(t, 1)
+
+    return {
+        "#FLAGGA": lambda d, t, _n: setattr(d, "flag", int(_field(t, 0) or 0)),
+        "#PROGRAM": program,
+        "#FORMAT": lambda d, t, _n: setattr(d, "format", _field(t, 0)),
+        "#GEN": lambda d, t, n: setattr(d, "generated", _parse_date(_field(t, 0), n)),
+        "#SIETYP": lambda d, t, _n: setattr(d, "sie_type", _field(t, 0)),
+        "#FNAMN": lambda d, t, _n: setattr(d, "company_name", _field(t, 0)),
+        "#ORGNR": lambda d, t, _n: setattr(d, "organisation_number", _field(t, 0).strip()),
+        "#KONTO": lambda d, t, _n: d.accounts.__setitem__(_field(t, 0), _field(t, 1)),
+        "#DIM": lambda d, t, _n: d.dimensions.__setitem__(int(_field(t, 0)), _field(t, 1)),
+        "#OBJEKT": lambda d, t, _n: d.objects.__setitem__(
+            (int(_field(t, 0)), _field(t, 1)), _field(t, 2)
+        ),
+    }
+
+
+_SIE_HEAD = _sie_head_setters()
+
+
+class _SieReader:
+    """The reader's state, line by line: the document, the voucher being read and whether
+    its ``{ … }`` block is open."""
+
+    def __init__(self) -> None:
+        self.document = SieDocument(company_name="", program="", program_version="")
+        self.voucher: SieVoucher | None = None
+        self.in_block = False
+
+    def read_line(self, line: str, line_no: int) -> None:
+        if line in ("{", "}"):
+            self._brace(line, line_no)
+            return
         if not line.startswith("#"):
             raise SieError(f"unexpected text {line[:30]!r}", line=line_no)
         label, _sep, rest = line.partition(" ")
         label = label.upper()
         tokens = _tokens(rest, line_no)
-        if in_block:
-            if label == "#TRANS":
-                if len(tokens) < 3:
-                    raise SieError("#TRANS needs account, object list and amount", line=line_no)
-                date_text = _field(tokens, 3)
-                quantity_text = _field(tokens, 5)
-                voucher.transactions.append(
-                    SieTransaction(
-                        account=str(tokens[0]),
-                        objects=_object_list(tokens[1], line_no),
-                        amount=_parse_decimal(str(tokens[2]), line_no, "amount"),
-                        date=_parse_date(date_text, line_no) if date_text else None,
-                        text=_field(tokens, 4),
-                        quantity=(
-                            _parse_decimal(quantity_text, line_no, "quantity")
-                            if quantity_text
-                            else None
-                        ),
-                    )
-                )
-            # #RTRANS is followed by the same row as #TRANS (for older readers) and #BTRANS
-            # marks a removed row: reading only #TRANS gives the voucher as it stands.
-            elif label not in ("#RTRANS", "#BTRANS"):
-                document.unknown.append(line)
-            continue
-        if voucher is not None:
+        if self.in_block:
+            self._in_voucher(label, tokens, line, line_no)
+        else:
+            self._outside_voucher(label, tokens, line, line_no)
+
+    def _brace(self, line: str, line_no: int) -> None:
+        if line == "{":
+            if self.voucher is None or self.in_block:
+                raise SieError("'{' without a #VER", line=line_no)
+            self.in_block = True
+            return
+        if not self.in_block or self.voucher is None:
+            raise SieError("'}' without '{'", line=line_no)
+        self.document.vouchers.append(self.voucher)
+        self.voucher, self.in_block = None, False
+
+    def _in_voucher(self, label: str, tokens: list, line: str, line_no: int) -> None:
+        if label == "#TRANS":
+            self.voucher.transactions.append(_sie_transaction(tokens, line_no))
+        # #RTRANS is followed by the same row as #TRANS (for older readers) and #BTRANS
+        # marks a removed row: reading only #TRANS gives the voucher as it stands.
+        elif label not in ("#RTRANS", "#BTRANS"):
+            self.document.unknown.append(line)
+
+    def _outside_voucher(self, label: str, tokens: list, line: str, line_no: int) -> None:
+        if self.voucher is not None:
             raise SieError("#VER without '{'", line=line_no)
-        if label == "#FLAGGA":
-            document.flag = int(_field(tokens, 0) or 0)
-        elif label == "#PROGRAM":
-            document.program, document.program_version = _field(tokens, 0), _field(tokens, 1)
-        elif label == "#FORMAT":
-            document.format = _field(tokens, 0)
-        elif label == "#GEN":
-            document.generated = _parse_date(_field(tokens, 0), line_no)
-        elif label == "#SIETYP":
-            document.sie_type = _field(tokens, 0)
-        elif label == "#FNAMN":
-            document.company_name = _field(tokens, 0)
-        elif label == "#ORGNR":
-            document.organisation_number = _field(tokens, 0).strip()
-        elif label == "#KONTO":
-            document.accounts[_field(tokens, 0)] = _field(tokens, 1)
-        elif label == "#DIM":
-            document.dimensions[int(_field(tokens, 0))] = _field(tokens, 1)
-        elif label == "#OBJEKT":
-            document.objects[(int(_field(tokens, 0)), _field(tokens, 1))] = _field(tokens, 2)
-        elif label == "#VER":
+        if label == "#VER":
             registered = _field(tokens, 4)
-            voucher = SieVoucher(
+            self.voucher = SieVoucher(
                 series=_field(tokens, 0),
                 number=_field(tokens, 1),
                 date=_parse_date(_field(tokens, 2), line_no),
                 text=_field(tokens, 3),
                 registered=_parse_date(registered, line_no) if registered else None,
             )
+        elif label in _SIE_HEAD:
+            _SIE_HEAD[label](self.document, tokens, line_no)
         else:
-            document.unknown.append(line)
-    if voucher is not None or in_block:
-        raise SieError("file ends inside a #VER")
-    return document
+            self.document.unknown.append(line)
+
+
+def _sie_transaction(tokens: list, line_no: int) -> SieTransaction:
+    if len(tokens) < 3:
+        raise SieError("#TRANS needs account, object list and amount", line=line_no)
+    date_text = _field(tokens, 3)
+    quantity_text = _field(tokens, 5)
+    return SieTransaction(
+        account=str(tokens[0]),
+        objects=_object_list(tokens[1], line_no),
+        amount=_parse_decimal(str(tokens[2]), line_no, "amount"),
+        date=_parse_date(date_text, line_no) if date_text else None,
+        text=_field(tokens, 4),
+        quantity=(_parse_decimal(quantity_text, line_no, "quantity") if quantity_text else None),
+    )

@@ -27,10 +27,11 @@ class VoucherError(DomainError):
 
     code = "voucher_refused"
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list) -> None:
+        # A problem is text or a JobMessage (logged by id, read in the reader's language).
         self.problems = problems
         super().__init__(
-            " ".join([_("Nothing was exported."), *problems]),
+            " ".join([_("Nothing was exported."), *map(str, problems)]),
             fields={"problems": [str(p) for p in problems]},
         )
 

@@ -237,7 +237,9 @@ def test_employment_rates(registers):
 
 def test_onboarding_flows(registers, monkeypatch):
     assert sw.check_onboarding_flows(preflight(registers))["status"] == "pass"
-    monkeypatch.setattr(sw, "ONBOARDING_FLOW_PROVIDERS", [lambda *, company: ["New hires"]])
+    monkeypatch.setattr(
+        sw.preflight, "ONBOARDING_FLOW_PROVIDERS", [lambda *, company: ["New hires"]]
+    )
     item = sw.check_onboarding_flows(preflight(registers))
     assert (item["status"], item["offenders"]) == ("fail", ["New hires"])
 

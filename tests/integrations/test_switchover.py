@@ -109,7 +109,9 @@ def test_strong_warning_for_hourly_wage_codes_lists_them(user, company, link, sa
 
 
 def test_onboarding_flows_must_be_paused(user, company, link, monkeypatch):
-    monkeypatch.setattr(sw, "ONBOARDING_FLOW_PROVIDERS", [lambda *, company: ["Nyanställning IT"]])
+    monkeypatch.setattr(
+        sw.preflight, "ONBOARDING_FLOW_PROVIDERS", [lambda *, company: ["Nyanställning IT"]]
+    )
     run(user, company, "preflight")
     assert items(company)["onboarding_flows"]["status"] == "fail"
     assert items(company)["onboarding_flows"]["offenders"] == ["Nyanställning IT"]
@@ -262,7 +264,7 @@ def test_resume_after_a_killed_worker(user, company, link, sandbox, monkeypatch)
             raise Killed
         return real(**kwargs)
 
-    monkeypatch.setattr(sw, "employees_import_page", dying)
+    monkeypatch.setattr(sw.export, "employees_import_page", dying)
     job = sw.switchover_step_start(
         user=user, company=company, step="export_all", parameters={"page_size": 5}
     )
@@ -270,7 +272,7 @@ def test_resume_after_a_killed_worker(user, company, link, sandbox, monkeypatch)
         job_execute(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and job.summary["pages_done"] == 1
-    monkeypatch.setattr(sw, "employees_import_page", real)
+    monkeypatch.setattr(sw.export, "employees_import_page", real)
     fetched = []
     original_page = sandbox.employees_list
 

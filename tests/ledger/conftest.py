@@ -33,7 +33,7 @@ def link(company, sandbox, monkeypatch):
             retry=RetryPolicy(max_attempts=4, backoff_base=0.001, max_retry_after=0.05),
         )
 
-    monkeypatch.setattr(services, "visma_client_for", fast_client)
+    monkeypatch.setattr(services.visma, "visma_client_for", fast_client)
     return VismaLink.objects.create(
         company=company,
         base_url=sandbox.url,

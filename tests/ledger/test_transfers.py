@@ -199,7 +199,7 @@ def test_restart_after_crash_while_sending_finds_the_batch(company, user, link, 
         client.journal_transaction_create = create_then_die
         return real_send(transfer=transfer, voucher=voucher, link=link, client=client, ctx=ctx)
 
-    services.ledger_transfer_send = crash_after_post
+    services.visma.ledger_transfer_send = crash_after_post
     job = job_start(
         user=user, company=company, kind="visma_transfer", parameters={"payroll_run": run.pk}
     )
@@ -207,7 +207,7 @@ def test_restart_after_crash_while_sending_finds_the_batch(company, user, link, 
         with pytest.raises(SystemExit):
             job_execute(job_id=job.pk)
     finally:
-        services.ledger_transfer_send = real_send
+        services.visma.ledger_transfer_send = real_send
     assert LedgerTransfer.objects.get(payroll_run=run).status == "sending"
     job = job_execute(job_id=job.pk)  # the redelivered task
     assert job.status == "succeeded"

@@ -22,9 +22,24 @@ from integrations import switchover as sw
 from jobs.models import Job
 from jobs.runner import job_execute
 from jobs.selectors import job_log_lines
+from integrations.switchover.messages import preflight_item_texts
 
 FILE_STEPS = ("preflight", "test_export", "export_all")
 MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}
+
+
+def _parameters(step: str, options: dict) -> dict:
+    """The step's parameters from the command line."""
+    parameters = {}
+    if options.get("employee_number"):
+        parameters["employee_number"] = options["employee_number"]
+    if options.get("template"):
+        parameters["template"] = options["template"]
+    if options.get("selection"):
+        parameters["selection"] = json.loads(options["selection"])
+    if step == "hr_on":
+        parameters["transfer_employment_data"] = options["transfer"]
+    return parameters
 
 
 class Command(BaseCommand):
@@ -52,7 +67,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--transfer", choices=["all", "selection"], default="all", help="hr_on")
 
-    def handle(self, *args, company, step, user, reason, **options):  # noqa: C901
+    def handle(self, *args, company, step, user, reason, **options):
         try:
             company_obj = Company.objects.select_related("license").get(code=company)
         except Company.DoesNotExist as exc:
@@ -65,31 +80,12 @@ class Command(BaseCommand):
                 self._status(current)
                 return
             if step in ("approve", "override", "abort"):
-                if current is None:
-                    raise CommandError("No switchover has started for this company.")
-                if step == "approve":
-                    sw.switchover_approve(user=actor, switchover=current)
-                elif step == "abort":
-                    sw.switchover_abort(user=actor, switchover=current, reason=reason)
-                else:
-                    nxt = sw.STEPS[sw.step_index(current.state) + 1]
-                    sw.switchover_override(user=actor, switchover=current, step=nxt, reason=reason)
-                current.refresh_from_db()
-                self._status(current)
+                self._decide(actor, current, step, reason)
                 return
             if options.get("personnel_file"):
                 self._upload(actor, company_obj, step, options["personnel_file"])
-            parameters = {}
-            if options.get("employee_number"):
-                parameters["employee_number"] = options["employee_number"]
-            if options.get("template"):
-                parameters["template"] = options["template"]
-            if options.get("selection"):
-                parameters["selection"] = json.loads(options["selection"])
-            if step == "hr_on":
-                parameters["transfer_employment_data"] = options["transfer"]
             job = sw.switchover_step_start(
-                user=actor, company=company_obj, step=step, parameters=parameters
+                user=actor, company=company_obj, step=step, parameters=_parameters(step, options)
             )
         except (sw.SwitchoverRefused, Exception) as exc:
             if isinstance(exc, CommandError):
@@ -100,21 +96,37 @@ class Command(BaseCommand):
             job = job_execute(job_id=job.pk)
         current = sw.switchover_current(company=company_obj)
         result = current.results.get(step, {}) if current else {}
-        if step == "preflight":
-            for item in result.get("items", []):
-                strong = " (STRONG WARNING)" if item["strong"] else ""
-                self.stdout.write(
-                    f"{MARK[item['status']]} {item['label']}{strong}: {item['message']}"
-                )
-                if item["offenders"]:
-                    self.stdout.write("       " + ", ".join(map(str, item["offenders"][:30])))
-        else:
-            for line in job_log_lines(job=job)[:200]:
-                self.stdout.write(f"{line.level:<7} {line.item:<12} {line.message}")
+        self._report(step, result, job)
         outcome = result.get("outcome", job.status)
         self.stdout.write(f"Step {step}: {outcome} (job #{job.pk}, {job.status})")
         if outcome in ("failed", "strong_warning") or job.status == Job.Status.FAILED:
             raise SystemExit(1)
+
+    def _decide(self, actor, current, step: str, reason: str) -> None:
+        """Approve, abort or override the current switchover, then print where it stands."""
+        if current is None:
+            raise CommandError("No switchover has started for this company.")
+        if step == "approve":
+            sw.switchover_approve(user=actor, switchover=current)
+        elif step == "abort":
+            sw.switchover_abort(user=actor, switchover=current, reason=reason)
+        else:
+            nxt = sw.STEPS[sw.step_index(current.state) + 1]
+            sw.switchover_override(user=actor, switchover=current, step=nxt, reason=reason)
+        current.refresh_from_db()
+        self._status(current)
+
+    def _report(self, step: str, result: dict, job: Job) -> None:
+        """The preflight's checklist, in the reader's language; for other steps the log."""
+        if step != "preflight":
+            for line in job_log_lines(job=job)[:200]:
+                self.stdout.write(f"{line.level:<7} {line.item:<12} {line.text}")
+            return
+        for item in map(preflight_item_texts, result.get("items", [])):
+            strong = " (STRONG WARNING)" if item["strong"] else ""
+            self.stdout.write(f"{MARK[item['status']]} {item['label']}{strong}: {item['message']}")
+            if item["offenders"]:
+                self.stdout.write("       " + ", ".join(map(str, item["offenders"][:30])))
 
     def _upload(self, actor, company, step: str, path: str) -> None:
         if step not in FILE_STEPS:

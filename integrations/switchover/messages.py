@@ -1,0 +1,219 @@
+"""The switchover's stored words: the preflight's items and log lines as message ids with
+parameters, rendered in the reader's language.
+
+A preflight item (in the switchover's results, the job's log and ``preflight.json``) keeps,
+beside its text in the language of whoever ran it (``label``, ``message``, ``offenders``),
+the same as ids: ``key`` names the check, ``parts`` are the message's sentences and
+``offender_parts`` the offenders, each part ``{"id": ..., "params": {...}}`` (a parameter
+may itself be a part). :func:`preflight_item_texts` renders them for pages, the API and
+the shell; the log line is the registered message ``switchover.preflight_item``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from companies.models import Company
+from jobs.messages import job_message_text, register_job_messages
+
+# The preflight's checks by key, in the reader's language.
+PREFLIGHT_LABELS = {
+    "salary_codes": _("Salary codes for hourly or monthly wage"),
+    "personnel_categories": _("Personnel categories match by code"),
+    "employment_forms": _("Employment forms match"),
+    "emails": _("Emails present in payroll and well-formed"),
+    "position": _("Position present on both sides"),
+    "bank_accounts": _("Clearing and bank account present"),
+    "name_order": _("Name order set and the same"),
+    "templates": _("Person templates match employment templates by code and name"),
+    "employment_rates": _("Employment rates have start dates"),
+    "onboarding_flows": _("Onboarding flows paused"),
+    "web_service": _("'Use HR web service' on and the integration user active"),
+    "accountings": _("Accountings to send"),
+    "field_diff": _("Fields the sync will change"),
+    "termination_reason": _("Termination reason reminder"),
+}
+
+
+def part(message_id: str, /, **params) -> dict:
+    """A sentence kept by id: ``{"id", "params"}`` (JSON), rendered by :func:`render`."""
+    if message_id not in _IDS:
+        raise LookupError(f"Unknown switchover message {message_id!r}")
+    return {"id": message_id, "params": params}
+
+
+def is_part(value) -> bool:
+    return isinstance(value, Mapping) and "id" in value and "params" in value
+
+
+def render(value) -> str:
+    """A part (nested parts in its parameters too) in the active language; text as is."""
+    if not is_part(value):
+        return str(value)
+    params = {k: render(v) if is_part(v) else v for k, v in dict(value["params"]).items()}
+    return job_message_text(value["id"], params, fallback=value["id"])
+
+
+def preflight_label(item: Mapping) -> str:
+    label = PREFLIGHT_LABELS.get(item.get("key"))
+    return str(label) if label is not None else str(item.get("label", item.get("key", "")))
+
+
+def preflight_message(item: Mapping) -> str:
+    parts = item.get("parts")
+    if not parts:
+        return str(item.get("message", ""))
+    return item.get("sep", " ").join(render(p) for p in parts)
+
+
+def preflight_offenders(item: Mapping) -> list[str]:
+    parts = item.get("offender_parts")
+    if parts is None:
+        return [str(o) for o in item.get("offenders", [])]
+    return [render(p) for p in parts]
+
+
+def preflight_item_texts(item: Mapping) -> dict:
+    """The item with its label, message and offenders in the reader's language."""
+    return {
+        **item,
+        "label": preflight_label(item),
+        "message": preflight_message(item),
+        "offenders": preflight_offenders(item),
+    }
+
+
+def switchover_results_texts(results: Mapping) -> dict:
+    """A switchover's results with the preflight's items in the reader's language."""
+    results = dict(results or {})
+    preflight = results.get("preflight")
+    if preflight and preflight.get("items"):
+        results["preflight"] = {
+            **preflight,
+            "items": [preflight_item_texts(item) for item in preflight["items"]],
+        }
+    return results
+
+
+class _PreflightLine:
+    """The log line of one preflight item: "label: message — offenders"."""
+
+    def __mod__(self, params: Mapping) -> str:
+        item = dict(params)
+        text = f"{preflight_label(item)}: {preflight_message(item)}"
+        offenders = preflight_offenders(item)
+        if offenders:
+            text += " — " + ", ".join(offenders)
+        return text
+
+
+class _NameOrder:
+    """A name order by its name ("First name, last name"), not its code."""
+
+    def __mod__(self, params: Mapping) -> str:
+        code = params["code"]
+        return str(dict(Company.NameOrder.choices).get(code, code))
+
+
+_MESSAGES: dict[str, Any] = {
+    "switchover.preflight_item": _PreflightLine(),
+    "switchover.awaiting_approval": _("Imported; waiting for approval."),
+    "switchover.created_in_hr": _("Created in HR: %(what)s."),
+    "preflight.name_order_label": _NameOrder(),
+    "preflight.yes": _("yes"),
+    "preflight.no": _("no"),
+    "preflight.not_checkable": _(
+        "Not checkable with a file-based payroll system: %(reason)s Check it there by hand."
+    ),
+    "preflight.not_in_file_register": _(
+        "Whether HR's codes exist in payroll cannot be checked: a personnel file only shows the "
+        "codes its employees use."
+    ),
+    "preflight.registers_match": _("The registers match."),
+    "preflight.missing_in_hr": _("Missing in HR: %(codes)s."),
+    # salary codes
+    "preflight.wage.file_not_recommended": _(
+        "Switching is NOT recommended: these employees have an hourly or monthly wage in the "
+        "payroll system, whose salary codes are removed when the flow turns."
+    ),
+    "preflight.wage.file_reason": _(
+        "no employee in the file has an hourly or monthly wage, but the salary codes in use "
+        "are not in a personnel file."
+    ),
+    "preflight.wage.not_recommended": _(
+        "Switching is NOT recommended: these salary codes are in use and are removed when the "
+        "flow turns."
+    ),
+    "preflight.wage.none": _("No hourly or monthly wage salary codes in use."),
+    # registers
+    "preflight.categories.missing_in_payroll": _(
+        "Missing in payroll (employees would fall back to STD): %(codes)s."
+    ),
+    "preflight.forms.missing_in_payroll": _(
+        "Missing in payroll (would be created without LAS/AVA settings): %(codes)s."
+    ),
+    "preflight.forms.without_las": _("Without LAS settings in payroll: %(codes)s."),
+    # emails
+    "preflight.emails.malformed": _("Malformed in payroll (the export would fail): %(n)s."),
+    "preflight.emails.only_in_hr": _("Only in HR (the final export would overwrite them): %(n)s."),
+    "preflight.emails.missing": _("Missing in payroll: %(n)s."),
+    "preflight.emails.ok": _("All employees have a well-formed email."),
+    # position, bank
+    "preflight.position.none": _("Employees without a position in payroll: %(n)s."),
+    "preflight.position.unknown": _("Positions missing in HR (created by the export): %(p)s."),
+    "preflight.position.ok": _("Every employee has a position known on both sides."),
+    "preflight.bank.missing": _("Employees without clearing or account number in payroll: %(n)s."),
+    "preflight.bank.ok": _("Every employee has clearing and account number."),
+    # name order
+    "preflight.name_order.hr_undefined": _("HR's name order is 'undefined'."),
+    "preflight.name_order.payroll_undefined": _("The payroll system's name order is 'undefined'."),
+    "preflight.name_order.file_reason": _(
+        "the payroll system's name order setting is not in a personnel file."
+    ),
+    "preflight.name_order.differs": _("Payroll uses %(p)s, HR uses %(h)s."),
+    "preflight.name_order.same": _("Both use %(order)s."),
+    # templates
+    "preflight.templates.file_reason": _("person templates are not in a personnel file."),
+    "preflight.templates.differs": _("%(code)s: HR '%(hr)s' / payroll '%(payroll)s'"),
+    "preflight.templates.hr_only": _("%(code)s (HR only)"),
+    "preflight.templates.payroll_only": _("%(code)s (payroll only)"),
+    "preflight.templates.summary": _("Templates differ: %(n)s; on one side only: %(m)s."),
+    "preflight.templates.ok": _("The templates match."),
+    # employment rates, onboarding
+    "preflight.rates.missing": ngettext_lazy(
+        "Employment rates without a start date: %(n)s employee.",
+        "Employment rates without a start date: %(n)s employees.",
+        "n",
+    ),
+    "preflight.rates.ok": _("Every employment rate has a start date."),
+    "preflight.onboarding.active": _("Pause these onboarding flows during the export."),
+    "preflight.onboarding.none": _("No active onboarding flows."),
+    # web service
+    "preflight.web.file_reason": _(
+        "a file-based payroll system has no web service and no integration user; files are "
+        "exchanged by hand instead."
+    ),
+    "preflight.web.off": _("'Use HR web service' is off in payroll."),
+    "preflight.web.no_user": _("The user %(u)s does not exist."),
+    "preflight.web.inactive": _("The user %(u)s is not active."),
+    "preflight.web.ok": _("On, and %(u)s is active."),
+    # accountings, diff, termination reason
+    "preflight.accountings.file_reason": _(
+        "the payroll system's accounting distributions are not in a personnel file."
+    ),
+    "preflight.accountings.overwrite": _(
+        "Sending accountings overwrites %(n)s accounting distributions in payroll."
+    ),
+    "preflight.accountings.sent": _("Accountings are sent: %(on)s."),
+    "preflight.diff": _("%(d)s employees differ, %(p)s only in payroll, %(h)s only in HR."),
+    "preflight.termination": _(
+        "Ending an employment creates a task to enter the termination reason in payroll."
+    ),
+}
+_IDS = frozenset(_MESSAGES)
+
+register_job_messages(_MESSAGES)
