@@ -19,10 +19,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from companies.models import Company
 from integrations import switchover as sw
+from integrations.switchover.messages import preflight_item_texts
 from jobs.models import Job
 from jobs.runner import job_execute
 from jobs.selectors import job_log_lines
-from integrations.switchover.messages import preflight_item_texts
 
 FILE_STEPS = ("preflight", "test_export", "export_all")
 MARK = {"pass": "[ OK ]", "warning": "[WARN]", "fail": "[FAIL]"}
