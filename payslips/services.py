@@ -36,7 +36,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import Employee
@@ -44,6 +43,7 @@ from integrations.clients.base import OutsideSystemError
 from integrations.clients.config import client_options
 from integrations.clients.kivra import ContentResult, KivraClient, KivraContentInvalid, KivraError
 from integrations.clients.outbound import OutboundPolicy, private_addresses_allowed
+from integrations.messages import JobMessage
 from integrations.models import FileHolds, Job
 from integrations.ratelimit import LocalWindowLimiter, window_limiter
 from integrations.services import JobCancelled, JobContext
@@ -56,14 +56,10 @@ from .pdf import payslip_pdf_render, print_batch_render
 CENT = Decimal("0.01")
 Status = PayslipDelivery.Status
 Channel = PayslipDelivery.Channel
-UNCONFIRMED = gettext_lazy(
-    "Kivra did not confirm the payslip (%(error)s); the next dispatch resends the same bytes."
-)
-UNCONFIRMED_NO_DUPLICATE_CONTROL = gettext_lazy(
-    "Kivra did not confirm the payslip (%(error)s). This link has no duplicate control at "
-    "Kivra (test environment or sandbox), so it is not sent again: check the recipient's "
-    "mailbox in Kivra, then resolve the delivery in the admin (found, or send again)."
-)
+# Log lines are stored as message ids with parameters (registered in ``payslips.jobs``), so
+# each reader sees them in their own language.
+UNCONFIRMED = "kivra.unconfirmed"
+UNCONFIRMED_NO_DUPLICATE_CONTROL = "kivra.unconfirmed_no_duplicate_control"
 
 
 class KivraUnconfirmed(Exception):
@@ -284,9 +280,7 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
         runs = client.payroll_runs_list(payment_date=payment_date)
     ctx.set_total(len(runs))
     if not runs:
-        ctx.warning(
-            _("The payroll system has no payroll run on %(date)s.") % {"date": payment_date}
-        )
+        ctx.warning(JobMessage("payroll_run.none_on_date", date=payment_date.isoformat()))
         return
     for data in runs:
         ctx.check_cancelled()
@@ -297,12 +291,12 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
         try:
             kwargs = payroll_run_from_payroll_system(data)
         except (KeyError, TypeError, ValueError) as exc:
-            ctx.error(_("The payroll system sent an unreadable run: %(error)s") % {"error": exc})
+            ctx.error(JobMessage("payroll_run.unreadable", error=str(exc)))
             ctx.count("failed")
             ctx.advance()
             continue
         if PayrollRun.objects.filter(company=company, external_id=kwargs["external_id"]).exists():
-            ctx.info(_("Already fetched: left unchanged."), item=label)
+            ctx.info(JobMessage("payroll_run.already_fetched"), item=label)
             ctx.count("unchanged")
             ctx.advance()
             continue
@@ -310,7 +304,7 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
             with transaction.atomic():
                 run = payroll_run_create(company=company, **kwargs)
         except IntegrityError:  # fetched by a parallel job a moment ago
-            ctx.info(_("Already fetched: left unchanged."), item=label)
+            ctx.info(JobMessage("payroll_run.already_fetched"), item=label)
             ctx.count("unchanged")
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
@@ -319,8 +313,7 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
             ctx.count("failed")
         else:
             ctx.info(
-                _("Stored with %(count)s payslips (%(status)s).")
-                % {"count": len(kwargs["payslips"]), "status": run.get_status_display()},
+                JobMessage(f"payroll_run.stored_{run.status}", count=len(kwargs["payslips"])),
                 item=label,
             )
             ctx.count("fetched")
@@ -409,7 +402,7 @@ def payslip_render_plan(*, job: Job, ctx: JobContext) -> list[int]:
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     ctx.set_total(len(ids))
     if not ids:
-        ctx.warning(_("No payslips match the selection."))
+        ctx.warning(JobMessage("payslips.none_selected"))
     return ids
 
 
@@ -437,9 +430,7 @@ def payslip_render_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None
         ctx.count("rendered", stored)
         ctx.count("already_rendered", len(payslips) - stored)
         ctx.advance(len(payslips))
-    ctx.info(
-        _("%(count)s payslip PDFs rendered and stored.") % {"count": ctx.summary.get("rendered", 0)}
-    )
+    ctx.info(JobMessage("payslips.rendered", count=ctx.summary.get("rendered", 0)))
 
 
 # --- the Kivra link --------------------------------------------------------------------------
@@ -870,24 +861,22 @@ class _Item:
 
 def _label(payslip: Payslip) -> str:
     employee, run = payslip.employee, payslip.payroll_run
-    return (
-        f"{employee.employee_number} {employee.display_name}, "
-        f"payroll run {run.payment_date} #{run.pk}"
-    )
+    # no words: the item reads the same in every language
+    return f"{employee.employee_number} {employee.display_name} ({run.payment_date}, #{run.pk})"
 
 
-def _pin_problem(employee: Employee) -> str | None:
+def _pin_problem(employee: Employee) -> JobMessage | None:
     from employees.validators import validate_personal_identity_number
 
     pin = employee.personal_identity_number
     if not pin:
-        return _("The employee has no personal identity number.")
+        return JobMessage("kivra.no_pin")
     try:
         validate_personal_identity_number(pin)
     except ValidationError:
-        return _("The personal identity number is not valid.")
+        return JobMessage("kivra.pin_invalid")
     if len(pin) != 12 or not pin.isdigit():
-        return _("The personal identity number is not valid.")
+        return JobMessage("kivra.pin_invalid")
     return None
 
 
@@ -942,7 +931,7 @@ def kivra_dispatch_plan(*, job: Job, ctx: JobContext) -> list[int]:
     )
     ctx.set_total(len(ids))
     if not ids:
-        ctx.warning(_("No payslips match the selection."))
+        ctx.warning(JobMessage("payslips.none_selected"))
     return ids
 
 
@@ -970,12 +959,12 @@ def kivra_dispatch_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None
                 if finished[0].job_id == job.pk:  # done by this job before it was interrupted
                     ctx.count(DONE_COUNTERS[finished[0].status])
                 else:
-                    ctx.info(_("Already delivered earlier: not sent again."), item=label)
+                    ctx.info(JobMessage("kivra.already_delivered"), item=label)
                     ctx.count("already_sent")
                 ctx.advance()
                 continue
             if not payslip.employee.kivra_send_payslips:
-                ctx.warning(_("The employee does not get payslips via Kivra."), item=label)
+                ctx.warning(JobMessage("kivra.employee_not_via_kivra"), item=label)
                 ctx.count("skipped")
                 ctx.advance()
                 continue
@@ -1038,15 +1027,15 @@ def kivra_dispatch_chunk(*, job: Job, ctx: JobContext, items: list[int]) -> None
                     new_rows=new_rows,
                 )
             except KivraContentInvalid as exc:
-                ctx.error(str(exc), item=label)
+                ctx.error(JobMessage("kivra.content_invalid", error=str(exc)), item=label)
                 ctx.count("failed")
                 ctx.advance()
                 return None
             except KivraUnconfirmed as exc:
                 _log_unconfirmed_not_resent(ctx=ctx, label=label, error=str(exc))
                 return None
-            except KivraNotDeliverable as exc:
-                ctx.error(str(exc), item=label)
+            except KivraNotDeliverable:
+                ctx.error(JobMessage("kivra.not_deliverable"), item=label)
                 ctx.count("failed")
                 ctx.advance()
                 return None
@@ -1182,12 +1171,7 @@ def _print_handling_item(*, payslip: Payslip, link: KivraLink, job: Job, label: 
     a link without the add-on puts it into the local print batch for the employer to post.
     With the add-on but not allowed for the employee there is no print route."""
     if link.print_handling and not payslip.employee.kivra_allow_print:
-        raise KivraNotDeliverable(
-            _(
-                "Kivra could not deliver or keep it and the employee does not allow Kivra's "
-                "print handling: not delivered, hand it over another way."
-            )
-        )
+        raise KivraNotDeliverable(str(JobMessage("kivra.not_deliverable")))
     if link.print_handling:
         body = _kivra_body(payslip=payslip, link=link, retain=False, created=created)
         delivery = payslip_delivery_create(
@@ -1346,10 +1330,7 @@ def _send_all(  # noqa: C901
                         for item in batch:
                             body = bodies.get(item.delivery.pk)
                             if body is None:
-                                ctx.info(
-                                    _("Already delivered or being sent by another job."),
-                                    item=item.label,
-                                )
+                                ctx.info(JobMessage("kivra.claimed_elsewhere"), item=item.label)
                                 ctx.count("already_sent")
                                 ctx.advance()
                             else:
@@ -1415,14 +1396,11 @@ def _no_longer_reachable(
     )
     item.delivery.refresh_from_db()
     if item.delivery.retain:  # already a retain request: nothing else to try
-        ctx.error(str(error), item=item.label)
+        ctx.error(JobMessage("kivra.refused", error=str(error)), item=item.label)
         ctx.count("failed")
         ctx.advance()
         return None
-    ctx.warning(
-        _("No longer reachable in Kivra (40105): sent as for a non-user."),
-        item=item.label,
-    )
+    ctx.warning(JobMessage("kivra.no_longer_reachable"), item=item.label)
     try:
         return _plan(
             payslip=item.payslip,
@@ -1435,7 +1413,7 @@ def _no_longer_reachable(
             label=item.label,
         )
     except KivraContentInvalid as exc:
-        ctx.error(str(exc), item=item.label)
+        ctx.error(JobMessage("kivra.content_invalid", error=str(exc)), item=item.label)
         ctx.count("failed")
         ctx.advance()
         return None
@@ -1485,7 +1463,7 @@ def _record_result(
             error_code=error.code or "",
             error_message=str(error)[:2000],
         )
-        ctx.error(str(error), item=item.label)
+        ctx.error(JobMessage("kivra.refused", error=str(error)), item=item.label)
         ctx.count("failed")
     except OutsideSystemError as error:  # TransientError / AnswerLost: retries ran out
         return _unconfirmed(
@@ -1498,7 +1476,7 @@ def _record_result(
                 objkey=result.objkey,
                 correlation_id=result.correlation_id,
             )
-            ctx.info(_("Sent to Kivra for printing (Kivra's print handling)."), item=item.label)
+            ctx.info(JobMessage("kivra.sent_for_printing"), item=item.label)
             ctx.count("kivra_printing")
             ctx.advance()
             return None
@@ -1506,13 +1484,11 @@ def _record_result(
         finish(status=status, objkey=result.objkey, correlation_id=result.correlation_id)
         if result.retained:
             ctx.info(
-                _("Retained by Kivra for %(days)s days (not a Kivra user yet).")
-                % {"days": link.retroactive_delivery_days},
-                item=item.label,
+                JobMessage("kivra.retained", days=link.retroactive_delivery_days), item=item.label
             )
             ctx.count("retained")
         else:
-            ctx.info(_("Sent to Kivra."), item=item.label)
+            ctx.info(JobMessage("kivra.sent"), item=item.label)
             ctx.count("sent")
     ctx.advance()
     return None
@@ -1534,35 +1510,27 @@ def _retain_refused(*, item: _Item, error: KivraError, ctx: JobContext, link: Ki
         rerouted = _print_handling_item(
             payslip=item.payslip, link=link, job=job, label=item.label, created=None
         )
-    except KivraNotDeliverable as exc:
+    except KivraNotDeliverable:
         ctx.error(
-            _("Kivra refused to keep it as retained content (%(error)s). %(why)s")
-            % {"error": error, "why": exc},
-            item=item.label,
+            JobMessage("kivra.retain_refused_not_deliverable", error=str(error)), item=item.label
         )
         ctx.count("failed")
         ctx.advance()
         return None
     ctx.warning(
-        (
-            _(
-                "Kivra refused to keep it as retained content (%(error)s); not sent to Kivra "
-                "again. It goes to Kivra's print handling."
-            )
+        JobMessage(
+            "kivra.retain_refused_to_kivra_print"
             if rerouted.delivery.channel == Channel.KIVRA_PRINT
-            else _(
-                "Kivra refused to keep it as retained content (%(error)s); not sent to Kivra "
-                "again. It goes into the print batch for posting."
-            )
-        )
-        % {"error": error},
+            else "kivra.retain_refused_to_print_batch",
+            error=str(error),
+        ),
         item=item.label,
     )
     return rerouted
 
 
 def _log_unconfirmed_not_resent(*, ctx: JobContext, label: str, error: str) -> None:
-    ctx.error(UNCONFIRMED_NO_DUPLICATE_CONTROL % {"error": error or "-"}, item=label)
+    ctx.error(JobMessage(UNCONFIRMED_NO_DUPLICATE_CONTROL, error=error or "-"), item=label)
     ctx.count("unconfirmed")
     ctx.advance()
 
@@ -1572,10 +1540,7 @@ def _unconfirmed(
 ) -> None:
     payslip_delivery_note_unconfirmed(delivery_id=item.delivery.pk, error=error)
     message = UNCONFIRMED if resend_safe else UNCONFIRMED_NO_DUPLICATE_CONTROL
-    ctx.error(
-        message % {"error": error},
-        item=item.label,
-    )
+    ctx.error(JobMessage(message, error=str(error)), item=item.label)
     ctx.count("failed")
     ctx.advance()
     return None
@@ -1594,14 +1559,14 @@ def _print_batch(*, items: list[_Item], job: Job, ctx: JobContext) -> None:
                 error_code="no_address",
                 error_message="No postal address",
             )
-            ctx.error(_("No postal address for print handling."), item=item.label)
+            ctx.error(JobMessage("kivra.no_postal_address"), item=item.label)
             ctx.count("failed")
             ctx.advance()
             continue
         if PayslipDelivery.objects.filter(pk=item.delivery.pk, status=Status.READY).exists():
             ready.append(item)
         else:
-            ctx.info(_("Already in an earlier print batch."), item=item.label)
+            ctx.info(JobMessage("kivra.already_printed"), item=item.label)
             ctx.count("already_sent")
             ctx.advance()
     if not ready:
@@ -1616,7 +1581,7 @@ def _print_batch(*, items: list[_Item], job: Job, ctx: JobContext) -> None:
             holds=[FileHolds.PERSONAL_IDENTITY_NUMBERS, FileHolds.SALARIES],
         )
     for item in ready:
-        ctx.info(_("Added to the print batch for posting."), item=item.label)
+        ctx.info(JobMessage("kivra.print_batch"), item=item.label)
         ctx.count("printed")
         ctx.advance()
 
