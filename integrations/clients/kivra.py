@@ -149,6 +149,19 @@ class KivraClient(BaseClient):
         resend_safe: bool = False,
         outbound=None,
     ) -> None:
+        # What a sibling (:meth:`with_own_pool`) is built with.
+        self._options = {
+            "tenant_key": tenant_key,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "token_margin": token_margin,
+            "timeout": timeout,
+            "retry": retry,
+            "sleep": sleep,
+            "resend_safe": resend_safe,
+            "outbound": outbound,
+        }
+        self._own_transport = transport is None
         if transport is None:
             # One keep-alive pool shared by the dispatch's threads (httpx.Client is
             # thread-safe), as large as the concurrency. Given to the base class as its
@@ -180,10 +193,24 @@ class KivraClient(BaseClient):
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
         self._local = threading.local()
+        # A sibling asks its parent for the token (one token for all of them).
+        self._token_source: KivraClient | None = None
+
+    def with_own_pool(self) -> KivraClient:
+        """A client for one sender thread: its own keep-alive connection (a pool shared by
+        many threads costs each request a walk over all its connections), this client's
+        token. A client built on a given transport (tests) is shared as it is."""
+        if not self._own_transport:
+            return self
+        sibling = KivraClient(self.base_url, max_connections=1, **self._options)
+        sibling._token_source = self._token_source or self
+        return sibling
 
     # authentication ------------------------------------------------------------------------
     def token(self) -> str:
         """A bearer token, reused until ``token_margin`` seconds before it expires."""
+        if self._token_source is not None:
+            return self._token_source.token()
         with self._token_lock:
             if self._token and time.monotonic() < self._token_expires - self._token_margin:
                 return self._token
@@ -210,8 +237,9 @@ class KivraClient(BaseClient):
         code = response.headers.get("x-error-code") if response is not None else None
         if code and code not in TOKEN_ERROR_CODES:
             return False
-        with self._token_lock:
-            self._token = None
+        owner = self._token_source or self
+        with owner._token_lock:
+            owner._token = None
         return True
 
     def _record(self, method, path, response, attempts):

@@ -18,6 +18,15 @@ Two validators, both well-kept libraries:
   ``"12.50"`` pass for a ``number``; it also unmarshals the whole body, 20 ms a payslip.)
   Formats are checked (``date-time`` needs an offset, RFC 3339).
 
+  A body is first checked by **jsonschema-rs** (Draft 2020-12, compiled once per
+  operation), which answers "conforms" in a tenth of the time; only a body it refuses is
+  run through ``OAS31Validator``, whose errors are the answer. Both read the schema the
+  same way: every format the documents name is checked by the same function
+  (:data:`FORMAT_CHECKER`'s, or none where it has none), and patterns are read as Python's
+  ``re`` reads them (``{,n}`` is ``{0,n}``). So a body passes exactly when
+  ``OAS31Validator`` would pass it (``tests/integrations/test_contract.py`` checks both
+  agree on every way a payslip can break the document).
+
 Loading notes, kept here in one place:
 
 * Visma's documents declare ``openapi: 3.2.0``; they use nothing beyond 3.1, which is the
@@ -43,7 +52,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import jsonschema_rs
 import yaml
 from jsonschema import FormatChecker
 from openapi_core import Config, OpenAPI
@@ -129,6 +140,11 @@ def _format_checker() -> FormatChecker:
 
 
 FORMAT_CHECKER = _format_checker()
+# openapi-core's parameter checks: every format FORMAT_CHECKER knows, by the same function.
+PARAMETER_FORMATS: dict[str, Any] = {
+    name: (lambda value, name=name: FORMAT_CHECKER.conforms(value, name))
+    for name in FORMAT_CHECKER.checkers
+}
 
 
 @dataclass
@@ -195,6 +211,7 @@ class Contract:
         self.registry = Registry().with_resource(_URI, resource)
         self._parameters: dict[str, V31RequestParametersValidator] = {}
         self._validators: dict[tuple[str, str, str], OAS31Validator] = {}
+        self._fast: dict[tuple[str, str, str], Any] = {}
         self._operations: list[tuple[re.Pattern, str]] = [
             (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"), template)
             for template in document.get("paths", {})
@@ -281,6 +298,8 @@ class Contract:
             value = json.loads(body)
         except ValueError as exc:
             return [f"the body is not valid JSON: {exc}"]
+        if self._fast_validator(template, method.lower(), mime).is_valid(value):
+            return []
         validator = self._validator(template, method.lower(), mime)
         return [_schema_message(error) for error in validator.iter_errors(value)]
 
@@ -297,6 +316,9 @@ class Contract:
                 spec,
                 base_url=self.server,
                 spec_validator_cls=None,
+                # the same checks as its default (OAS 3.1's format checker) plus ours, given
+                # as functions: without them it deep-copies its checker for every parameter
+                format_validators=PARAMETER_FORMATS,
                 extra_format_validators=dict(EXTRA_FORMATS),
             )
         return self._parameters[template]
@@ -314,6 +336,54 @@ class Contract:
                 format_checker=FORMAT_CHECKER,
             )
         return self._validators[key]
+
+    def _fast_validator(self, template: str, method: str, mime: str):
+        """jsonschema-rs over the same schema, read the same way (module docstring)."""
+        key = (template, method, mime)
+        if key not in self._fast:
+            pointer = "/".join(
+                part.replace("~", "~0").replace("/", "~1")
+                for part in ("paths", template, method, "requestBody", "content", mime)
+            )
+            # JSON values only (YAML reads some examples as dates; no keyword is affected)
+            document = _python_patterns(json.loads(json.dumps(self.document, default=str)))
+            self._fast[key] = jsonschema_rs.Draft202012Validator(
+                {**document, "$ref": f"#/{quote(pointer, safe='/~')}/schema"},
+                formats={name: _format_function(name) for name in _formats_in(document)},
+                validate_formats=True,
+            )
+        return self._fast[key]
+
+
+def _formats_in(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*(_formats_in(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats_in(value) for value in node))
+    return set()
+
+
+def _format_function(name: str):
+    """The format check :data:`FORMAT_CHECKER` applies (none: any value conforms)."""
+    if name not in FORMAT_CHECKER.checkers:
+        return lambda _value: True
+    return lambda value: FORMAT_CHECKER.conforms(value, name)
+
+
+def _python_patterns(node: Any) -> Any:
+    """The document with its ``pattern`` regexes in the syntax jsonschema-rs reads, meaning
+    what Python's ``re`` (jsonschema's engine) makes of them: ``{,n}`` is ``{0,n}``."""
+    if isinstance(node, dict):
+        return {
+            key: re.sub(r"\{,(\d+)\}", r"{0,\1}", value)
+            if key == "pattern" and isinstance(value, str)
+            else _python_patterns(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_python_patterns(value) for value in node]
+    return node
 
 
 @lru_cache(maxsize=1)

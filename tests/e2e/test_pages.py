@@ -175,6 +175,42 @@ def test_start_a_kivra_dispatch_and_read_the_outcome(page, company, in_request):
     shot(page, "kivra-dispatch-done")
 
 
+PROGRESS_BETWEEN = """() => {
+    const percent = document.querySelector("#log .job-progress .percent");
+    if (!percent) { return false; }
+    const value = parseInt(percent.textContent, 10);
+    return value > 0 && value < 100;
+}"""
+
+
+def test_the_kivra_progress_bar_moves_to_done(page, company, thread_worker, settings):
+    """A dispatch run by a worker beside the web server: the page's bar shows a value
+    strictly between 0 and 100 before the finished mark. One sender and a sandbox that
+    answers after 1.5 s make six payslips take about 12 s, so the page's polling (every
+    second) sees them part-way whatever the machine's load."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker thread beside the live server needs PostgreSQL")
+    settings.KIVRA_DISPATCH_CONCURRENCY = 1
+    settings.KIVRA_DISPATCH_PARALLEL = 1  # no helper tasks: the worker thread runs it all
+    staff = [EmployeeFactory(company=company, kivra_send_payslips=True) for _ in range(6)]
+    kivra = KivraSandbox(users=[e.personal_identity_number for e in staff], latency_ms=1500)
+    make_run(company, staff, payment_date=datetime.date(2026, 1, 25))
+    with kivra.serving() as url:
+        KivraLinkFactory(company=company, base_url=url)
+        page.goto(f"{page.base}/payslips/kivra-dispatch/")
+        page.select_option("select[name=payment_date]", "2026-01-25")
+        page.click("#selection button[type=submit]")
+        page.wait_for_load_state()
+        page.wait_for_function(PROGRESS_BETWEEN, timeout=60_000)
+        shot(page, "kivra-dispatch-running")
+        page.locator("#log .mark.ok").wait_for(timeout=90_000)
+    text = visible_text(page)
+    assert "6 sent" in text
+    assert_for_people(text)
+
+
 def test_transfer_accounting_and_get_the_notice(page, company, visma, in_request):
     run = run_with_payslip(company)
     page.goto(f"{page.base}/payroll/accounting/")

@@ -100,7 +100,7 @@ def test_a_large_selection_is_read_and_matched_a_batch_at_a_time(
 ):
     """The selection streams: payslips read and matched in Kivra LOAD_BATCH at a time while
     the first are already being sent; every one is still delivered once."""
-    monkeypatch.setattr(services, "LOAD_BATCH", 2)
+    monkeypatch.setattr(services.dispatch, "LOAD_BATCH", 2)
     make_run(company, employees)
     job = dispatch(company)
     assert job.status == Job.Status.SUCCEEDED, job.message
@@ -364,8 +364,8 @@ def test_worker_killed_mid_run_then_restarted(
             raise WorkerKilled
         return real_batch(results=results)
 
-    monkeypatch.setattr(services, "payslip_delivery_finish", dying_finish)
-    monkeypatch.setattr(services, "payslip_deliveries_finish", dying_batch)
+    monkeypatch.setattr(services.deliveries, "payslip_delivery_finish", dying_finish)
+    monkeypatch.setattr(services.deliveries, "payslip_deliveries_finish", dying_batch)
     job = job_create(
         company=company, kind="kivra_dispatch", parameters={"payment_date": "2026-01-25"}
     )
@@ -377,8 +377,8 @@ def test_worker_killed_mid_run_then_restarted(
     delivered_before = len(sandbox.received)
     assert delivered_before >= 3
 
-    monkeypatch.setattr(services, "payslip_delivery_finish", real_finish)
-    monkeypatch.setattr(services, "payslip_deliveries_finish", real_batch)
+    monkeypatch.setattr(services.deliveries, "payslip_delivery_finish", real_finish)
+    monkeypatch.setattr(services.deliveries, "payslip_deliveries_finish", real_batch)
     job = job_execute(job_id=job.pk)  # the redelivered task
     assert job.status == Job.Status.SUCCEEDED, job.message
     assert job.attempts == 2
@@ -499,7 +499,7 @@ def test_without_duplicate_control_a_killed_worker_sends_nothing_twice(
     def dying_batch(*, results):
         raise WorkerKilled
 
-    monkeypatch.setattr(services, "payslip_deliveries_finish", dying_batch)
+    monkeypatch.setattr(services.deliveries, "payslip_deliveries_finish", dying_batch)
     job = job_create(
         company=company, kind="kivra_dispatch", parameters={"payment_date": "2026-01-25"}
     )
@@ -507,7 +507,7 @@ def test_without_duplicate_control_a_killed_worker_sends_nothing_twice(
         job_execute(job_id=job.pk)
     delivered = len(sandbox.received)
     assert delivered >= 1
-    monkeypatch.setattr(services, "payslip_deliveries_finish", real_batch)
+    monkeypatch.setattr(services.deliveries, "payslip_deliveries_finish", real_batch)
     job = job_execute(job_id=job.pk)  # the redelivered task
     assert job.summary.get("unconfirmed", 0) >= 1
     assert len(sandbox.received) == sandbox.content_requests <= 6
@@ -552,7 +552,7 @@ def test_a_chunk_whose_worker_died_is_finished_by_another_worker(
             raise WorkerKilled
         return real_batch(results=results)
 
-    monkeypatch.setattr(services, "payslip_deliveries_finish", dying_batch)
+    monkeypatch.setattr(services.deliveries, "payslip_deliveries_finish", dying_batch)
     job = job_create(
         company=company,
         kind="kivra_dispatch",
@@ -560,7 +560,7 @@ def test_a_chunk_whose_worker_died_is_finished_by_another_worker(
     )
     with pytest.raises(WorkerKilled):
         job_execute(job_id=job.pk)
-    monkeypatch.setattr(services, "payslip_deliveries_finish", real_batch)
+    monkeypatch.setattr(services.deliveries, "payslip_deliveries_finish", real_batch)
     dead = JobChunk.objects.get(job=job, status="running")
     assert statuses()["sending"] >= 1  # sent (maybe accepted) but never recorded
     # A was another machine: its chunk is taken over only once its heartbeat is old.
