@@ -29,12 +29,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from companies.models import Company
 from employees.models import Employee, EmploymentRate
 from employees.services import employee_change_number
 from jobs.context import JobContext
-from jobs.messages import JobMessage
+from jobs.messages import JobMessage, register_job_messages
 from jobs.models import FileHolds, Job
 from jobs.services import job_create
 from paxml.personnel import personnel_queryset
@@ -55,6 +56,43 @@ NOTICE_MESSAGES = {
     "CATEGORY_FALLBACK": "Payroll lacks the personnel category; the employee got STD.",
     "EMPLOYMENT_FORM_CREATED": "Payroll created the employment form: LAS settings missing.",
 }
+
+
+class _Notice:
+    """Payroll's notice on a sent employee: our words for its code, then payroll's own."""
+
+    def __mod__(self, params) -> str:
+        explained = NOTICE_MESSAGES.get(params.get("code"), "")
+        return f"{explained} {params.get('message', '')}".strip()
+
+
+register_job_messages(
+    {
+        "payroll_sync.nothing_new": gettext_lazy(
+            "Nothing new for the payroll system: no file written."
+        ),
+        "payroll_sync.no_accounting_unit": gettext_lazy(
+            "No cost centre or project in force: a PAXml file cannot clear "
+            "payroll's accounting, change it in the payroll system by hand."
+        ),
+        "payroll_sync.accounting_written": gettext_lazy(
+            "Home accounting written to the file: %(units)s"
+        ),
+        "payroll_sync.personnel_written": gettext_lazy(
+            "Written to the personnel file for payroll."
+        ),
+        "payroll_sync.number_changed": gettext_lazy(
+            "Employee number changed from %(old)s to %(new)s: sent under the new one."
+        ),
+        "payroll_sync.retry": gettext_lazy("Not sent yet, will retry: %(error)s"),
+        "payroll_sync.refused": gettext_lazy("Refused by payroll: %(error)s"),
+        "payroll_sync.notice": _Notice(),
+        "payroll_sync.sent": gettext_lazy("Sent to payroll."),
+        "payroll_sync.no_home_accounting": gettext_lazy(
+            "Home accountings are not sent for this company."
+        ),
+    }
+)
 
 
 def payroll_link_for(*, company: Company | int) -> PayrollLink | None:
@@ -305,7 +343,7 @@ def _deliveries_write_file(
             .order_by("pk")
         )
         if not due:
-            ctx.info(_("Nothing new for the payroll system: no file written."))
+            ctx.info(JobMessage("payroll_sync.nothing_new"))
             return counts
         ctx.set_total(ctx.done + len(due))
         # Every delivery carries the employee's whole data: the newest one per employee wins.
@@ -338,19 +376,15 @@ def _deliveries_write_file(
                 if not units:
                     rejected.append(delivery.pk)
                     ctx.count("rejected")
-                    ctx.error(
-                        _(
-                            "No cost centre or project in force: a PAXml file cannot clear "
-                            "payroll's accounting, change it in the payroll system by hand."
-                        ),
-                        item=number,
-                    )
+                    ctx.error(JobMessage("payroll_sync.no_accounting_unit"), item=number)
                     ctx.advance()
                     continue
                 backend.employee_upsert(employee_number=number, data={"resenheter": units})
                 ctx.info(
-                    _("Home accounting written to the file: %(units)s")
-                    % {"units": ", ".join(f"dim {d} = {v}" for d, v in units)},
+                    JobMessage(
+                        "payroll_sync.accounting_written",
+                        units=", ".join(f"dim {d} = {v}" for d, v in units),
+                    ),
                     item=number,
                 )
             else:
@@ -359,7 +393,7 @@ def _deliveries_write_file(
                     data=payload,
                     employee=people.get(delivery.employee_id),
                 )
-                ctx.info(_("Written to the personnel file for payroll."), item=number)
+                ctx.info(JobMessage("payroll_sync.personnel_written"), item=number)
             written.append(delivery.pk)
             ctx.count("sent")
             ctx.advance()
@@ -411,8 +445,9 @@ def _resolve_number(delivery: PayrollSyncDelivery, ctx: JobContext | None) -> No
     if current and current != delivery.employee_number:
         if ctx:
             ctx.info(
-                _("Employee number changed from %(old)s to %(new)s: sent under the new one.")
-                % {"old": delivery.employee_number, "new": current},
+                JobMessage(
+                    "payroll_sync.number_changed", old=delivery.employee_number, new=current
+                ),
                 item=current,
             )
         PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(employee_number=current)
@@ -441,14 +476,14 @@ def _send_one(*, client, delivery: PayrollSyncDelivery, ctx: JobContext | None) 
             error_message=str(exc),
         )
         if ctx:
-            ctx.warning(_("Not sent yet, will retry: %(error)s") % {"error": exc}, item=number)
+            ctx.warning(JobMessage("payroll_sync.retry", error=str(exc)), item=number)
         return "failed"
     except OutsideSystemError as exc:
         PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(
             status=PayrollSyncDelivery.Status.REJECTED, error_message=str(exc), next_attempt_at=None
         )
         if ctx:
-            ctx.error(_("Refused by payroll: %(error)s") % {"error": exc}, item=number)
+            ctx.error(JobMessage("payroll_sync.refused", error=str(exc)), item=number)
         return "rejected"
     PayrollSyncDelivery.objects.filter(pk=delivery.pk).update(
         status=PayrollSyncDelivery.Status.SENT,
@@ -459,9 +494,15 @@ def _send_one(*, client, delivery: PayrollSyncDelivery, ctx: JobContext | None) 
     )
     if ctx:
         for notice in notices:
-            explained = NOTICE_MESSAGES.get(notice.get("code"), "")
-            ctx.warning(f"{explained} {notice.get('message', '')}".strip(), item=number)
-        ctx.info(_("Sent to payroll."), item=number)
+            ctx.warning(
+                JobMessage(
+                    "payroll_sync.notice",
+                    code=str(notice.get("code", "")),
+                    message=str(notice.get("message", "")),
+                ),
+                item=number,
+            )
+        ctx.info(JobMessage("payroll_sync.sent"), item=number)
     return "sent"
 
 
@@ -524,7 +565,7 @@ def payroll_accounting_send_run(*, job: Job, ctx: JobContext) -> None:
     company = job.company
     link = payroll_link_for(company=company)
     if link is None or not link.hr_is_master or not link.send_home_accounting:
-        ctx.info(_("Home accountings are not sent for this company."))
+        ctx.info(JobMessage("payroll_sync.no_home_accounting"))
         return
     on = dt.date.fromisoformat(job.parameters.get("on") or timezone.localdate().isoformat())
     employees = [

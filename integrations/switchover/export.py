@@ -40,7 +40,7 @@ def switchover_test_export_run(*, job: Job, ctx: JobContext) -> None:
             number = first[0].employee_number
         record = client.employee_get(employee_number=number)
     if record is None:
-        ctx.error(_("The payroll system has no employee %(n)s.") % {"n": number}, item=number)
+        ctx.error(JobMessage("switchover.no_employee", n=number), item=number)
         _finish_step(job=job, step="test_export", outcome="failed")
         return
     ctx.set_total(1)
@@ -177,8 +177,7 @@ def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
     ctx.summary["count_check"] = {k: counts[k] for k in ("payroll", "hr")}
     if counts["payroll"] != counts["hr"]:
         ctx.error(
-            _("Count check: %(p)s employees in payroll, %(h)s in HR.")
-            % {"p": counts["payroll"], "h": counts["hr"]},
+            JobMessage("switchover.count_mismatch", p=counts["payroll"], h=counts["hr"]),
             item="count",
         )
         for number in counts["only_in_payroll"][:200]:

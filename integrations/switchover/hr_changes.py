@@ -16,6 +16,7 @@ from employees.models import (
     EmploymentRate,
 )
 from jobs.context import JobContext
+from jobs.messages import JobMessage
 from jobs.models import Job
 
 from ..models import PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
@@ -70,19 +71,13 @@ def switchover_abort(*, user, switchover: Switchover, reason: str = "") -> Switc
             switches = {k: before[k] for k in ("export_personal_data", "export_balances")}
             with payroll_client_for(link=link) as client:
                 restored = client.settings_set(**switches).__dict__
-            ctx.info(_("Payroll's switches are back: %(s)s.") % {"s": switches})
+            ctx.info(JobMessage("switchover.switches_back", s=switches))
         if link.variant == PayrollLink.Variant.PAXML_FILE and "payroll_off" in switchover.results:
-            ctx.warning(
-                _(
-                    "Manual step: in the payroll system, undo what you did by hand for step 4 "
-                    "(export personal data back on)."
-                ),
-                item="manual",
-            )
+            ctx.warning(JobMessage("switchover.manual_undo_payroll_off"), item="manual")
         for name, value in (switchover.link_before or {}).items():
             setattr(link, name, value)
         link.save()
-        ctx.info(_("The payroll link is back: %(l)s.") % {"l": switchover.link_before})
+        ctx.info(JobMessage("switchover.link_back", l=dict(switchover.link_before or {})))
         ctx.flush(force=True)
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.SUCCEEDED, finished_at=timezone.now()
@@ -104,7 +99,7 @@ def switchover_abort(*, user, switchover: Switchover, reason: str = "") -> Switc
 def switchover_abort_run(*, job: Job, ctx: JobContext) -> None:
     """The ``switchover_abort`` kind only names the abort's log; the abort itself runs at
     once from :func:`switchover_abort`, never from the queue."""
-    ctx.error(_("An abort runs from the switchover page, the command or the API."))
+    ctx.error(JobMessage("switchover.abort_elsewhere"))
 
 
 # Rows that are part of an employee and go with it (dated rows and the like); anything
@@ -184,10 +179,7 @@ def _undo_changed(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None
     """Restore an employee the export changed: its fields and employment rates."""
     employee = change.employee
     if employee is None:
-        ctx.warning(
-            _("Changed by the export, deleted since: nothing to restore."),
-            item=change.employee_number,
-        )
+        ctx.warning(JobMessage("switchover.changed_deleted_since"), item=change.employee_number)
         return "kept"
     differing = _restore_fields(employee, change.before.get("fields", {}))
     if differing:
@@ -195,8 +187,7 @@ def _undo_changed(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None
         employee.save()
     differing += _restore_rates(employee, change.before.get("rates", []))
     ctx.info(
-        _("Restored as it was before the export: %(fields)s.")
-        % {"fields": ", ".join(differing) or _("nothing had changed")},
+        JobMessage("switchover.restored", fields=[str(f) for f in differing]),
         item=employee.employee_number,
     )
     return "restored"
@@ -242,17 +233,13 @@ def _undo_created(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None
     """Delete an employee the export created, with its own rows."""
     employee = change.employee
     if employee is None:
-        ctx.info(_("Created by the export, already deleted."), item=change.employee_number)
+        ctx.info(JobMessage("switchover.created_already_deleted"), item=change.employee_number)
         return None
     rows = _cascaded_rows(employee)
     number = employee.employee_number
     employee._change_reason = reason
     employee.delete()
-    ctx.info(
-        _("Deleted (created by the export)%(rows)s.")
-        % {"rows": _(", with %(rows)s") % {"rows": ", ".join(rows)} if rows else ""},
-        item=number,
-    )
+    ctx.info(JobMessage("switchover.deleted_created", rows=[str(r) for r in rows]), item=number)
     return "deleted"
 
 
@@ -264,15 +251,13 @@ def _undo_register(*, change: SwitchoverHrChange, reason: str, ctx) -> str | Non
         return None
     if _any_reference(obj):
         ctx.warning(
-            _("%(what)s %(obj)s was created by the export and is in use now: kept.")
-            % {"what": model._meta.verbose_name, "obj": obj},
+            JobMessage("switchover.register_in_use", what=change.register, obj=str(obj)),
             item=change.register,
         )
         return "kept"
     obj.delete()
     ctx.info(
-        _("%(what)s %(obj)s deleted (created by the export).")
-        % {"what": model._meta.verbose_name, "obj": obj},
+        JobMessage("switchover.register_deleted", what=change.register, obj=str(obj)),
         item=change.register,
     )
     return "registers_deleted"

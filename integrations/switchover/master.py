@@ -45,13 +45,19 @@ FILE_HR_ON_STEPS = (
     ),
     gettext_lazy("From now on personal data is changed in HR only; not in the payroll system."),
 )
+# The same steps by their message ids (``switchover.manual.*``), for the job's log.
+FILE_PAYROLL_OFF_STEP_IDS = (
+    "switchover.manual.stop_personal_data",
+    "switchover.manual.keep_balances",
+)
+FILE_HR_ON_STEP_IDS = ("switchover.manual.import_personnel_file", "switchover.manual.hr_only")
 
 
-def _manual_steps(*, job: Job, ctx: JobContext, step: str, steps) -> None:
+def _manual_steps(*, job: Job, ctx: JobContext, step: str, steps, step_ids) -> None:
     """A file-based payroll system has no switches to set: the admin does them by hand and
     confirms (the approval is logged like the test export's)."""
-    for text in steps:
-        ctx.warning(_("Manual step: %(step)s") % {"step": text}, item="manual")
+    for step_id in step_ids:
+        ctx.warning(JobMessage("switchover.manual_step", step=step_id), item="manual")
     _finish_step(
         job=job,
         step=step,
@@ -67,10 +73,15 @@ def switchover_payroll_off_run(*, job: Job, ctx: JobContext) -> None:
             counts = count_check(company=job.company, client=backend)
         if counts["payroll"] != counts["hr"]:
             ctx.warning(
-                _("Count check: %(p)s employees in the file, %(h)s in HR.")
-                % {"p": counts["payroll"], "h": counts["hr"]}
+                JobMessage("switchover.count_mismatch_file", p=counts["payroll"], h=counts["hr"])
             )
-        _manual_steps(job=job, ctx=ctx, step="payroll_off", steps=FILE_PAYROLL_OFF_STEPS)
+        _manual_steps(
+            job=job,
+            ctx=ctx,
+            step="payroll_off",
+            steps=FILE_PAYROLL_OFF_STEPS,
+            step_ids=FILE_PAYROLL_OFF_STEP_IDS,
+        )
         return
     with _client(job) as client:
         before = client.settings_get()
@@ -83,14 +94,11 @@ def switchover_payroll_off_run(*, job: Job, ctx: JobContext) -> None:
         counts = count_check(company=job.company, client=client)
     ok = not after.export_personal_data and after.export_balances
     if ok:
-        ctx.info(_("Payroll: 'export personal data' off, 'export balances' on."))
+        ctx.info(JobMessage("switchover.payroll_switched"))
     else:
-        ctx.error(_("Payroll did not take the switches: %(s)s") % {"s": after.__dict__})
+        ctx.error(JobMessage("switchover.switches_not_taken", s=dict(after.__dict__)))
     if counts["payroll"] != counts["hr"]:
-        ctx.warning(
-            _("Count check: %(p)s employees in payroll, %(h)s in HR.")
-            % {"p": counts["payroll"], "h": counts["hr"]}
-        )
+        ctx.warning(JobMessage("switchover.count_mismatch", p=counts["payroll"], h=counts["hr"]))
     _finish_step(
         job=job,
         step="payroll_off",
@@ -113,12 +121,12 @@ def switchover_hr_on_run(*, job: Job, ctx: JobContext) -> None:
         link.selection = job.parameters["selection"] or {}
     link._history_user = job.started_by
     link.save()
-    ctx.info(_("HR is master of personal data; transfer employment data: %(m)s.") % {"m": mode})
+    ctx.info(JobMessage("switchover.hr_master", m=str(mode)))
     report = {"transfer_employment_data": mode}
     if link.variant == PayrollLink.Variant.PAXML_FILE:
         report["file_employees"] = _personnel_file_write(job=job, ctx=ctx, link=link)
-        for text in FILE_HR_ON_STEPS:
-            ctx.warning(_("Manual step: %(step)s") % {"step": text}, item="manual")
+        for step_id in FILE_HR_ON_STEP_IDS:
+            ctx.warning(JobMessage("switchover.manual_step", step=step_id), item="manual")
         report["manual_steps"] = [str(t) for t in FILE_HR_ON_STEPS]
     _finish_step(job=job, step="hr_on", outcome="passed", report=report)
 
@@ -191,7 +199,7 @@ def switchover_verify_run(*, job: Job, ctx: JobContext) -> None:
         None,
     )
     if employee is None:
-        ctx.error(_("No employee in the transfer to verify with."))
+        ctx.error(JobMessage("switchover.no_verify_employee"))
         _finish_step(job=job, step="verify", outcome="failed")
         return
     original = employee.street_address
@@ -209,13 +217,10 @@ def switchover_verify_run(*, job: Job, ctx: JobContext) -> None:
             seen = client.employee_get(employee_number=employee.employee_number)
             seen_value = seen.street_address if seen else None
             if seen_value == value:
-                ctx.info(
-                    _("Payroll shows the address %(v)r.") % {"v": value},
-                    item=employee.employee_number,
-                )
+                ctx.info(JobMessage("switchover.verify_ok", v=value), item=employee.employee_number)
             else:
                 ctx.error(
-                    _("Payroll shows %(s)r, expected %(v)r.") % {"s": seen_value, "v": value},
+                    JobMessage("switchover.verify_mismatch", s=seen_value, v=value),
                     item=employee.employee_number,
                 )
                 ok = False

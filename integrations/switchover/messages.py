@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from companies.models import Company
-from jobs.messages import job_message_text, register_job_messages
+from jobs.messages import format_value, humanize_code, job_message_text, register_job_messages
 
 # The preflight's checks by key, in the reader's language.
 PREFLIGHT_LABELS = {
@@ -119,8 +119,164 @@ class _NameOrder:
         return str(dict(Company.NameOrder.choices).get(code, code))
 
 
+def _labelled(values: Mapping, labels: Mapping) -> str:
+    """A dict as labelled values ("Export balances: yes"), in the labels' order."""
+    keys = [k for k in labels if k in values] + [k for k in values if k not in labels]
+    return ", ".join(
+        f"{labels[k] if k in labels else humanize_code(k)}: {format_value(values[k])}" for k in keys
+    )
+
+
+# Payroll's switches the switchover sets (step 4) and the abort sets back.
+SETTING_LABELS = {
+    "export_personal_data": _("Export personal data"),
+    "export_balances": _("Export balances"),
+}
+
+
+class _Settings:
+    """A text whose ``s`` is payroll's switches, read as labelled values."""
+
+    def __init__(self, template) -> None:
+        self.template = template
+
+    def __mod__(self, params: Mapping) -> str:
+        return str(self.template) % {"s": _labelled(params["s"], SETTING_LABELS)}
+
+
+class _LinkBack:
+    """The payroll link as it was: its fields by their names, codes by their choices."""
+
+    def __mod__(self, params: Mapping) -> str:
+        from django.utils.text import capfirst
+
+        from ..models import PayrollLink
+
+        order = [f.name for f in PayrollLink._meta.fields]
+        stored = dict(params["l"] or {})
+        values, labels = {}, {}
+        for key in sorted(stored, key=lambda k: order.index(k) if k in order else len(order)):
+            value = stored[key]
+            try:
+                field = PayrollLink._meta.get_field(key)
+            except LookupError:
+                values[key] = value
+                continue
+            labels[key] = capfirst(field.verbose_name)
+            choices = dict(field.choices or ())
+            if choices:
+                value = str(choices.get(value, value))
+            values[key] = value if value or value is False else None  # "–" for nothing
+        return str(_("The payroll link is back: %(l)s.")) % {"l": _labelled(values, labels)}
+
+
+class _ManualStep:
+    """ "Manual step: …" with the step kept by its id (``switchover.manual.*``)."""
+
+    def __mod__(self, params: Mapping) -> str:
+        step = params["step"]
+        return str(_("Manual step: %(step)s")) % {"step": job_message_text(step, {}, step)}
+
+
+class _Restored:
+    """The fields an abort restored, or "nothing had changed"."""
+
+    def __mod__(self, params: Mapping) -> str:
+        fields = ", ".join(params["fields"]) or str(_("nothing had changed"))
+        return str(_("Restored as it was before the export: %(fields)s.")) % {"fields": fields}
+
+
+class _Deleted:
+    """An employee the export created, deleted by the abort with its own rows."""
+
+    def __mod__(self, params: Mapping) -> str:
+        rows = params.get("rows") or []
+        with_rows = str(_(", with %(rows)s")) % {"rows": ", ".join(rows)} if rows else ""
+        return str(_("Deleted (created by the export)%(rows)s.")) % {"rows": with_rows}
+
+
+class _Register:
+    """A register row by its model's name in the reader's language (``what`` = app.Model)."""
+
+    def __init__(self, template) -> None:
+        self.template = template
+
+    def __mod__(self, params: Mapping) -> str:
+        from django.apps import apps
+
+        try:
+            what = apps.get_model(params["what"])._meta.verbose_name
+        except (LookupError, ValueError):
+            what = params["what"]
+        return str(self.template) % {"what": what, "obj": params["obj"]}
+
+
+class _TransferMode:
+    """The transfer of employment data by its name, not its code."""
+
+    def __mod__(self, params: Mapping) -> str:
+        from ..models import PayrollLink
+
+        mode = params["m"]
+        name = dict(PayrollLink.TransferEmploymentData.choices).get(mode, mode)
+        return str(_("HR is master of personal data; transfer employment data: %(m)s.")) % {
+            "m": name
+        }
+
+
+class _FieldDiff:
+    """The preflight's diff of one employee: "field: 'hr' → 'payroll'; …"."""
+
+    def __mod__(self, params: Mapping) -> str:
+        return "; ".join(f"{f['field']}: {f['hr']!r} → {f['payroll']!r}" for f in params["fields"])
+
+
 _MESSAGES: dict[str, Any] = {
     "switchover.preflight_item": _PreflightLine(),
+    "switchover.field_diff": _FieldDiff(),
+    "switchover.no_employee": _("The payroll system has no employee %(n)s."),
+    "switchover.count_mismatch": _("Count check: %(p)s employees in payroll, %(h)s in HR."),
+    "switchover.count_mismatch_file": _("Count check: %(p)s employees in the file, %(h)s in HR."),
+    # abort
+    "switchover.switches_back": _Settings(_("Payroll's switches are back: %(s)s.")),
+    "switchover.manual_undo_payroll_off": _(
+        "Manual step: in the payroll system, undo what you did by hand for step 4 "
+        "(export personal data back on)."
+    ),
+    "switchover.link_back": _LinkBack(),
+    "switchover.abort_elsewhere": _(
+        "An abort runs from the switchover page, the command or the API."
+    ),
+    "switchover.changed_deleted_since": _(
+        "Changed by the export, deleted since: nothing to restore."
+    ),
+    "switchover.restored": _Restored(),
+    "switchover.created_already_deleted": _("Created by the export, already deleted."),
+    "switchover.deleted_created": _Deleted(),
+    "switchover.register_in_use": _Register(
+        _("%(what)s %(obj)s was created by the export and is in use now: kept.")
+    ),
+    "switchover.register_deleted": _Register(
+        _("%(what)s %(obj)s deleted (created by the export).")
+    ),
+    # payroll off, HR on, verify
+    "switchover.manual_step": _ManualStep(),
+    "switchover.manual.stop_personal_data": _(
+        "In the payroll system: stop exporting personal data to HR."
+    ),
+    "switchover.manual.keep_balances": _("In the payroll system: keep exporting balances."),
+    "switchover.manual.import_personnel_file": _(
+        "Import the result file personnel.pax into the payroll system's personnel register."
+    ),
+    "switchover.manual.hr_only": _(
+        "From now on personal data is changed in HR only; not in the payroll system."
+    ),
+    "switchover.payroll_switched": _("Payroll: 'export personal data' off, 'export balances' on."),
+    "switchover.switches_not_taken": _Settings(_("Payroll did not take the switches: %(s)s")),
+    "switchover.hr_master": _TransferMode(),
+    "switchover.no_verify_employee": _("No employee in the transfer to verify with."),
+    "switchover.verify_ok": _("Payroll shows the address %(v)r."),
+    "switchover.verify_mismatch": _("Payroll shows %(s)r, expected %(v)r."),
     "switchover.awaiting_approval": _("Imported; waiting for approval."),
     "switchover.created_in_hr": _("Created in HR: %(what)s."),
     "preflight.name_order_label": _NameOrder(),

@@ -18,6 +18,7 @@ from employees.models import (
     PersonnelCategory,
     Position,
 )
+from flexbridge.masking import mask_personal_identity_number
 from jobs.context import JobContext
 from jobs.messages import JobMessage
 from jobs.models import FileHolds, Job
@@ -563,7 +564,7 @@ def switchover_preflight_run(*, job: Job, ctx: JobContext) -> None:
     for entry in report["diff"][:500]:
         if entry["fields"]:
             ctx.info(
-                "; ".join(f"{f['field']}: {f['hr']!r} → {f['payroll']!r}" for f in entry["fields"]),
+                JobMessage("switchover.field_diff", fields=_diff_params(entry["fields"])),
                 item=entry["employee_number"],
             )
     ctx.save_result_file(
@@ -586,3 +587,21 @@ def switchover_preflight_run(*, job: Job, ctx: JobContext) -> None:
     )
     # A failed check is the report's answer, not a failed job: the job itself succeeded
     # unless it logged errors, which it did for each failed item.
+
+
+def _diff_params(fields: list[dict]) -> list[dict]:
+    """A diff's fields as log parameters: JSON values, the personnummer masked."""
+
+    def value(name: str, v):
+        if name == "personal_identity_number" and isinstance(v, str) and v:
+            return mask_personal_identity_number(v)
+        return json.loads(json.dumps(v, default=str))
+
+    return [
+        {
+            "field": f["field"],
+            "hr": value(f["field"], f["hr"]),
+            "payroll": value(f["field"], f["payroll"]),
+        }
+        for f in fields
+    ]
