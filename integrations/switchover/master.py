@@ -182,6 +182,7 @@ def switchover_verify_run(*, job: Job, ctx: JobContext) -> None:
                     "personnel.pax show HR's data (for example one employee's address)."
                 ),
             ),
+            step_ids=("switchover.manual.check_import",),
         )
         return
     number = job.parameters.get("employee_number")

@@ -271,6 +271,10 @@ _MESSAGES: dict[str, Any] = {
     "switchover.manual.hr_only": _(
         "From now on personal data is changed in HR only; not in the payroll system."
     ),
+    "switchover.manual.check_import": _(
+        "In the payroll system: check that the employees imported from "
+        "personnel.pax show HR's data (for example one employee's address)."
+    ),
     "switchover.payroll_switched": _("Payroll: 'export personal data' off, 'export balances' on."),
     "switchover.switches_not_taken": _Settings(_("Payroll did not take the switches: %(s)s")),
     "switchover.hr_master": _TransferMode(),
