@@ -21,6 +21,7 @@ import contextlib
 import json
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -99,6 +100,13 @@ class _Server(ThreadingHTTPServer):
     # http.server's backlog of 5 resets connections when a few dozen senders connect at
     # once (two workers × 16): production systems accept them.
     request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that goes away mid-answer (a killed worker, a client timeout) is what a
+        # real server sees too: no traceback on the console for it.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class Sandbox:
