@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from flexbridge.masking import mask_text
-from integrations.clients.outbound import OutboundPolicy, OutboundRefused
+from integrations.clients.outbound import OutboundPolicy, OutboundRefused, shared_ssl_context
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,7 @@ class BaseClient:
             base_url=self.base_url,
             timeout=timeout or httpx.Timeout(30.0, connect=5.0),
             transport=transport,
+            verify=shared_ssl_context(),
             headers={"User-Agent": "flexbridge/1"},
         )
         self.last_call: CallRecord | None = None

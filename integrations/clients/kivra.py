@@ -44,6 +44,7 @@ import jsonschema
 from flexbridge.errors import DomainError
 
 from .base import BaseClient, OutsideSystemError, RetryPolicy
+from .outbound import shared_ssl_context
 
 SALARYSLIP_SCHEMA_PATH = Path(__file__).with_name("kivra_salaryslip.schema.json")
 RETENTION_TIMES = ("30", "390")
@@ -172,7 +173,7 @@ class KivraClient(BaseClient):
             transport = (
                 outbound.transport(limits=limits)
                 if outbound is not None
-                else httpx.HTTPTransport(limits=limits)
+                else httpx.HTTPTransport(limits=limits, verify=shared_ssl_context())
             )
         super().__init__(
             base_url,

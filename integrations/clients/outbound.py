@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import httpcore
@@ -113,6 +115,16 @@ class PublicOnlyBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@lru_cache(maxsize=1)
+def shared_ssl_context() -> ssl.SSLContext:
+    """The verifying TLS context every client of this process uses: httpx's own for
+    ``verify=True`` (certifi's bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), built once.
+    Building one loads the whole CA bundle (tens of milliseconds of CPU); the Kivra dispatch
+    built one per sender thread and chunk. A context is safe to share between threads once
+    built, and nothing changes it afterwards."""
+    return httpx.create_ssl_context()
+
+
 @dataclass(frozen=True)
 class OutboundPolicy:
     """What a client may connect to: ``allow_private`` for sandbox/test links."""
@@ -125,6 +137,7 @@ class OutboundPolicy:
             raise OutboundRefused(" ".join(problems))
 
     def transport(self, **kwargs) -> httpx.HTTPTransport:
+        kwargs.setdefault("verify", shared_ssl_context())
         transport = httpx.HTTPTransport(**kwargs)
         if not self.allow_private:
             # httpx builds its httpcore pool without a way to pass a network backend; the

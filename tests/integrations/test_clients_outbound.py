@@ -2,13 +2,20 @@
 sandbox links (and the explicit setting) may use private ones."""
 
 import socket
+import ssl
 
 import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
 from integrations.clients.base import AddressRefused
-from integrations.clients.outbound import OutboundPolicy, address_is_public, url_problems
+from integrations.clients.kivra import KivraClient
+from integrations.clients.outbound import (
+    OutboundPolicy,
+    address_is_public,
+    shared_ssl_context,
+    url_problems,
+)
 from integrations.clients.visma import VismaClient
 from integrations.sandboxes.visma import VismaSandbox
 from jobs.runner import job_execute
@@ -174,3 +181,28 @@ def test_the_suites_contract_hook_catches_a_request_that_breaks_the_document():
     assert any("is not a 'date-time'" in v for v in official_document_violations(request(bad)))
     assert official_document_violations(request(good)) == []
     assert official_document_violations(request(bad, user_agent="curl")) == []
+
+
+def test_every_client_and_sender_shares_one_verifying_tls_context(monkeypatch):
+    """Building a TLS context loads the whole CA bundle: the dispatch's sender threads each
+    built one per chunk. Now every transport of the process uses the one context, which
+    still verifies certificates and host names."""
+    built = []
+    create = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda *a, **k: built.append(1) or create())
+    shared_ssl_context.cache_clear()
+    try:
+        kivra = KivraClient(
+            "https://kivra.example", tenant_key="t", client_id="c", client_secret="s"
+        )
+        senders = [kivra.with_own_pool() for _n in range(16)]
+        guarded = OutboundPolicy(allow_private=False).transport()
+        contexts = {id(client._http._transport._pool._ssl_context) for client in senders}
+        contexts.add(id(kivra._http._transport._pool._ssl_context))
+        contexts.add(id(guarded._pool._ssl_context))
+        assert contexts == {id(shared_ssl_context())}
+        assert len(built) == 1
+        context = shared_ssl_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    finally:
+        shared_ssl_context.cache_clear()
