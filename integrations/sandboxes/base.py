@@ -39,9 +39,13 @@ class Request:
     headers: dict[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)
+    _parsed: Any = field(default=None, init=False, repr=False)
 
     def json(self) -> Any:
-        return json.loads(self.body or b"null")
+        """The body as JSON, parsed once (a sandbox reads it in several checks)."""
+        if self._parsed is None:
+            self._parsed = (json.loads(self.body or b"null"),)
+        return self._parsed[0]
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

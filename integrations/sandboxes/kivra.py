@@ -173,7 +173,7 @@ class KivraSandbox(Sandbox):
             return kivra_error("41300")
         if request.header("content-type").startswith("application/json"):
             try:
-                json.loads(request.body or b"null")
+                request.json()
             except ValueError:
                 return kivra_error("40008")
         errors = self.contract_breaches(contract, request)

@@ -7,7 +7,7 @@ import json
 from stdnum import luhn
 
 from integrations.clients.kivra import KivraClient
-from integrations.sandboxes.contract import kivra_contract
+from integrations.sandboxes.contract import Contract, kivra_contract, visma_contract
 
 CONTENT = "/v2/tenant/{tenantKey}/content"
 
@@ -132,3 +132,40 @@ def test_a_refused_body_is_explained_by_the_reference_check():
         body=json.dumps(document).encode(),
     )
     assert errors == ["salaryslip/pay_period/gross_pay/currency: 'sek' is not a 'currency-code'"]
+
+
+def test_parameter_verdicts_are_remembered_per_path_query_and_declared_header():
+    """openapi-core's parameter walk runs once per distinct input; the verdict for an input
+    is the same whether it is remembered or not, and another value is judged afresh."""
+    contract = Contract(copy.deepcopy(visma_contract().document))
+    walks = []
+    validator_for = contract._parameters_validator
+
+    def counting(template):
+        walks.append(template)
+        return validator_for(template)
+
+    contract._parameters_validator = counting
+    bad = {"method": "GET", "path": "/v2/journaltransaction", "query": {"pageSize": ["abc"]}}
+    first = contract.check_request(**bad, headers={"user-agent": "a"})
+    # the same parameters with other undeclared headers: the remembered verdict
+    again = contract.check_request(**bad, headers={"user-agent": "b", "x-request-id": "2"})
+    assert (
+        first
+        == again
+        == ["Query parameter error: pageSize: Failed to cast value to integer type: abc"]
+    )
+    assert len(walks) == 1
+    good = contract.check_request(
+        method="GET", path="/v2/journaltransaction", query={"pageSize": ["10"]}, headers={}
+    )
+    assert good == [] and len(walks) == 2
+    # a declared header parameter is part of the input: another value is judged afresh
+    for value in ("none", "subscription"):
+        contract.check_request(
+            method="GET",
+            path="/v2/journaltransaction",
+            query={"pageSize": ["10"]},
+            headers={"ERP-API-Background": value},
+        )
+    assert len(walks) == 4
