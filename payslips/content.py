@@ -35,7 +35,7 @@ def payslip_salaryslip(*, payslip: Payslip, link: KivraLink, created: datetime.d
     run = payslip.payroll_run
     company = payslip.company
     employee = payslip.employee
-    lines: list[PayslipLine] = list(payslip.lines.all())
+    lines: list[PayslipLine] = payslip.salary_lines()
     pay_period: dict = {
         "start_date": run.period_start.isoformat(),
         "end_date": run.period_end.isoformat(),

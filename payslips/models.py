@@ -195,6 +195,19 @@ class Payslip(CompanyOwned):
     def __str__(self) -> str:
         return f"{self.employee.employee_number} {self.payroll_run.payment_date}"
 
+    # A bulk read (the Kivra dispatch) attaches the lines and deliveries as plain lists with
+    # ``Prefetch(..., to_attr=...)``: Django then builds no queryset per payslip, which cost
+    # the dispatch a sixth of its CPU. Without them, a query as usual.
+    def salary_lines(self) -> list[PayslipLine]:
+        """The lines in order."""
+        attached = self.__dict__.get("attached_lines")
+        return attached if attached is not None else list(self.lines.all())
+
+    def delivery_list(self) -> list[PayslipDelivery]:
+        """The deliveries (Kivra, Kivra print, local print)."""
+        attached = self.__dict__.get("attached_deliveries")
+        return attached if attached is not None else list(self.deliveries.all())
+
 
 class PayslipLine(models.Model):
     """One salary line (löneart) of a payslip, with its accounting dimensions.

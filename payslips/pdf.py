@@ -212,7 +212,7 @@ def _canvas(buffer: io.BytesIO, title: str) -> canvas.Canvas:
 def payslip_pdf_render(payslip: Payslip) -> bytes:
     buffer = io.BytesIO()
     pdf = _canvas(buffer, f"Lönespecifikation {payslip.payroll_run.payment_date}")
-    draw_payslip(pdf, payslip, list(payslip.lines.all()), address=False)
+    draw_payslip(pdf, payslip, payslip.salary_lines(), address=False)
     pdf.save()
     return buffer.getvalue()
 
@@ -222,6 +222,6 @@ def print_batch_render(payslips: list[Payslip]) -> bytes:
     buffer = io.BytesIO()
     pdf = _canvas(buffer, "Lönespecifikationer för utskrift")
     for payslip in payslips:
-        draw_payslip(pdf, payslip, list(payslip.lines.all()), address=True)
+        draw_payslip(pdf, payslip, payslip.salary_lines(), address=True)
     pdf.save()
     return buffer.getvalue()

@@ -67,8 +67,16 @@ def payslips_for_dispatch(*, company: Company, ids: list[int]) -> list[Payslip]:
         for payslip in Payslip.objects.filter(company=company, pk__in=ids)
         .select_related("employee")
         .prefetch_related(
-            Prefetch("lines", queryset=PayslipLine.objects.only(*DISPATCH_LINE_FIELDS)),
-            Prefetch("deliveries", queryset=PayslipDelivery.objects.defer("request_body")),
+            Prefetch(
+                "lines",
+                queryset=PayslipLine.objects.only(*DISPATCH_LINE_FIELDS),
+                to_attr="attached_lines",
+            ),
+            Prefetch(
+                "deliveries",
+                queryset=PayslipDelivery.objects.defer("request_body"),
+                to_attr="attached_deliveries",
+            ),
         )
     }
     runs = PayrollRun.objects.in_bulk({payslip.payroll_run_id for payslip in found.values()})

@@ -138,7 +138,7 @@ def _skipped(chunk: _Chunk, payslip: Payslip) -> bool:
     """Counts and logs a payslip that is not to be sent (delivered already, not via Kivra,
     no valid personal identity number); False for one to send."""
     ctx, label = chunk.ctx, _label(payslip)
-    finished = [d for d in payslip.deliveries.all() if d.is_done]
+    finished = [d for d in payslip.delivery_list() if d.is_done]
     if finished:
         if finished[0].job_id == chunk.job.pk:  # done by this job before it was interrupted
             ctx.count(DONE_COUNTERS[finished[0].status])
@@ -199,7 +199,7 @@ def _plan_or_log(chunk: _Chunk, payslip: Payslip, new_rows, users: set[str]) -> 
     try:
         return _plan(
             payslip=payslip,
-            deliveries={d.channel: d for d in payslip.deliveries.all()},
+            deliveries={d.channel: d for d in payslip.delivery_list()},
             users=users,
             link=chunk.link,
             print_allowed=chunk.print_allowed,
