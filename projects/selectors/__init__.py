@@ -19,16 +19,8 @@ from .access import (
     projects_on_branches_q,
     projects_visible_q,
 )
-from .billing import (
-    BillingLine,
-    billing_basis,
-    project_billing_basis,
-    project_billing_price,
-)
-from .events import (
-    EventLine,
-    project_events_for_registrations,
-)
+from .billing import BillingLine, billing_basis, project_billing_basis, project_billing_price
+from .events import EventLine, project_events_for_registrations
 from .inherited import (
     EffectiveParticipant,
     EffectiveParticipants,
