@@ -15,8 +15,10 @@ from .checks import _refuse
 
 
 def _dated_set(
-    model: type[DatedValue], *, employee: Employee, valid_from, field: str, value, user
+    model: type[DatedValue], field: str, employee: Employee, valid_from, value, user
 ) -> Any:
+    """Set ``field`` of the employee's row of ``model`` from ``valid_from`` (created when
+    missing) and publish the change."""
     if valid_from in (None, ""):
         _refuse("valid_from", _("Enter the date the value applies from."), "required")
     row = model.objects.filter(employee=employee, valid_from=valid_from).first()
@@ -27,6 +29,7 @@ def _dated_set(
         row._history_user = user
     row.full_clean()
     row.save()
+    _dated_value_changed(row)
     return row
 
 
@@ -42,48 +45,21 @@ def employment_rate_set(
     *, employee: Employee, valid_from: datetime.date, rate_percent: Decimal, user=None
 ) -> EmploymentRate:
     """Set the employment rate from a date (start date required: payroll needs it)."""
-    row = _dated_set(
-        EmploymentRate,
-        employee=employee,
-        valid_from=valid_from,
-        field="rate_percent",
-        value=rate_percent,
-        user=user,
-    )
-    _dated_value_changed(row)
-    return row
+    return _dated_set(EmploymentRate, "rate_percent", employee, valid_from, rate_percent, user)
 
 
 @transaction.atomic
 def monthly_salary_set(
     *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
 ) -> MonthlySalary:
-    row = _dated_set(
-        MonthlySalary,
-        employee=employee,
-        valid_from=valid_from,
-        field="amount",
-        value=amount,
-        user=user,
-    )
-    _dated_value_changed(row)
-    return row
+    return _dated_set(MonthlySalary, "amount", employee, valid_from, amount, user)
 
 
 @transaction.atomic
 def hourly_wage_set(
     *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
 ) -> HourlyWage:
-    row = _dated_set(
-        HourlyWage,
-        employee=employee,
-        valid_from=valid_from,
-        field="amount",
-        value=amount,
-        user=user,
-    )
-    _dated_value_changed(row)
-    return row
+    return _dated_set(HourlyWage, "amount", employee, valid_from, amount, user)
 
 
 @transaction.atomic

@@ -1,11 +1,14 @@
-"""What the pages share: the company and week a page is about, the employee model and
-reading a date from a form."""
+"""What the pages share: the company and week a page is about, the employee model,
+reading a date from a form, and a service call with its outcome as a message (the project
+pages in ``views.py`` use it too)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.apps import apps
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from companies.selectors import companies_for_user
@@ -47,3 +50,15 @@ def _date(value) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def service_call_message(request, call, *, success: str) -> bool:
+    """Run ``call`` (a service call); its refusal (``ValidationError``) becomes the error
+    message on the next page, else ``success`` does. Whether it succeeded."""
+    try:
+        call()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, success)
+    return True

@@ -10,7 +10,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from employees.selectors import employee_for_user
 
 from .. import selectors, services
 from ..models import Project, TimeCode
-from .base import _company, _week
+from .base import _company, _week, service_call_message
 
 PERM_ADD_TIME = "projects.add_timeregistration"
 
@@ -122,18 +122,11 @@ def time_week(request):
         if not may_register:
             raise PermissionDenied
         if form.is_valid():
-            data = form.cleaned_data
             try:
+                # the form's fields are the service's: day, project, time code, hours,
+                # comments, billable
                 _registration, warnings = services.time_registration_create(
-                    employee=employee,
-                    date=data["date"],
-                    time_code=data["time_code"],
-                    hours=data["hours"],
-                    project=data["project"],
-                    internal_comment=data["internal_comment"],
-                    external_comment=data["external_comment"],
-                    billable=data["billable"],
-                    user=request.user,
+                    employee=employee, user=request.user, **form.cleaned_data
                 )
             except services.TimeRegistrationRejected as exc:
                 for error in exc.errors:
@@ -178,12 +171,11 @@ def time_delete(request, pk: int):
         user=request.user, perm=selectors.PERM_REGISTER_FOR_OTHERS, company=registration.company_id
     ):
         raise PermissionDenied
-    try:
-        services.time_registration_delete(registration=registration)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The registration was deleted."))
+    service_call_message(
+        request,
+        lambda: services.time_registration_delete(registration=registration),
+        success=_("The registration was deleted."),
+    )
     return redirect(
         reverse("projects:time-week")
         + "?"

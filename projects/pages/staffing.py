@@ -21,7 +21,7 @@ from employees.selectors import employee_for_user
 
 from .. import selectors, services
 from ..models import Project, ProjectShift, Shift, ShiftAssignment
-from .base import _company, _date, _employee_model, _week
+from .base import _company, _date, _employee_model, _week, service_call_message
 
 
 def _next(request) -> str:
@@ -125,12 +125,11 @@ def staffing_shift_create(request, pk: int):
         raise PermissionDenied
     form = ShiftForm(request.POST)
     if form.is_valid():
-        try:
-            services.shift_create(project=project, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The shift was added."))
+        service_call_message(
+            request,
+            lambda: services.shift_create(project=project, **form.cleaned_data),
+            success=_("The shift was added."),
+        )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(
@@ -159,7 +158,8 @@ def staffing_assign(request):
         _employee_model().objects.filter(company=company), pk=request.POST.get("employee") or 0
     )
     back = _next(request)
-    try:
+
+    def assign() -> None:
         if (request.POST.get("shift") or "").isdigit():
             shift = get_object_or_404(
                 Shift.objects.filter(project__company=company), pk=request.POST["shift"]
@@ -176,12 +176,12 @@ def staffing_assign(request):
         services.shift_assign(
             shift=shift, employee=employee, comment=request.POST.get("comment", "").strip()
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request, _("%(employee)s was staffed.") % {"employee": employee.display_name}
-        )
+
+    service_call_message(
+        request,
+        assign,
+        success=_("%(employee)s was staffed.") % {"employee": employee.display_name},
+    )
     return redirect(back)
 
 

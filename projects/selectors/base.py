@@ -1,4 +1,5 @@
-"""What the selector modules share: the money steps and the lazy model lookups."""
+"""What the selector modules share: the money steps, the lazy model lookups and the
+employee-and-period filter of the registration reads."""
 
 from __future__ import annotations
 
@@ -22,3 +23,14 @@ def _dec(value) -> Decimal | None:
 
 def _model_employee():
     return apps.get_model("employees", "Employee")
+
+
+def _registrations_of(registrations, *, employee=None, date_from=None, date_to=None):
+    """``registrations`` of one employee and within a period, each only when given."""
+    if employee is not None:
+        registrations = registrations.filter(employee=employee)
+    if date_from is not None:
+        registrations = registrations.filter(date__gte=date_from)
+    if date_to is not None:
+        registrations = registrations.filter(date__lte=date_to)
+    return registrations

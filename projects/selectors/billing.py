@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Sum
 
 from ..models import Project, ProjectPrice
-from .base import CENT, ZERO, _dec, _model, _model_employee
+from .base import CENT, ZERO, _dec, _model, _model_employee, _registrations_of
 from .tree import project_chain
 
 
@@ -86,10 +86,7 @@ def billing_basis(
     registrations = _model("TimeRegistration").objects.filter(
         company=company, released_for_billing=True, billable=True, project__isnull=False
     )
-    if date_from is not None:
-        registrations = registrations.filter(date__gte=date_from)
-    if date_to is not None:
-        registrations = registrations.filter(date__lte=date_to)
+    registrations = _registrations_of(registrations, date_from=date_from, date_to=date_to)
     never = list(
         Project.objects.filter(company=company, never_transfer=True).values_list("path", flat=True)
     )

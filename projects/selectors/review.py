@@ -8,7 +8,7 @@ from companies.selectors import user_has_company_perm
 
 from ..models import Project
 from .access import PERM_REVIEW_TIME, projects_on_branches_q
-from .base import _model
+from .base import _model, _registrations_of
 
 
 def project_reviewer_paths(*, user, company) -> list[str]:
@@ -63,12 +63,9 @@ def review_registrations(
     )
     if root is not None:
         registrations = registrations.filter(project__path__startswith=root.path)
-    if employee is not None:
-        registrations = registrations.filter(employee=employee)
-    if date_from is not None:
-        registrations = registrations.filter(date__gte=date_from)
-    if date_to is not None:
-        registrations = registrations.filter(date__lte=date_to)
+    registrations = _registrations_of(
+        registrations, employee=employee, date_from=date_from, date_to=date_to
+    )
     if status:
         registrations = registrations.filter(review_status=status)
     return registrations.select_related(

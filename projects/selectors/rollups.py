@@ -19,7 +19,7 @@ from django.db.models import Max, Q, Sum
 from ..models import Project
 from ..models.project import PATH_STEP
 from .access import projects_mine_q, projects_visible_q
-from .base import ZERO, _dec, _model, _model_employee
+from .base import ZERO, _dec, _model, _model_employee, _registrations_of
 from .tree import project_descendants
 
 
@@ -208,12 +208,9 @@ def project_status(
     registrations = _model("TimeRegistration").objects.filter(
         company_id=project.company_id, project__path__startswith=project.path
     )
-    if employee is not None:
-        registrations = registrations.filter(employee=employee)
-    if date_from is not None:
-        registrations = registrations.filter(date__gte=date_from)
-    if date_to is not None:
-        registrations = registrations.filter(date__lte=date_to)
+    registrations = _registrations_of(
+        registrations, employee=employee, date_from=date_from, date_to=date_to
+    )
     rows = (
         registrations.values("employee")
         .annotate(worked=Sum("hours"), released=Sum("hours", filter=Q(released_for_billing=True)))
