@@ -48,6 +48,7 @@ register_job_messages(
 )
 
 
+@dataclass
 class Registers:
     """The HR registers of a company, loaded once for a whole export."""
 
