@@ -58,14 +58,22 @@ class JobContext:
         """Add to a summary counter (``sent``, ``failed``, ``imported`` ...)."""
         self.summary[key] = self.summary.get(key, 0) + amount
 
-    def flush(self, *, force: bool = False) -> None:
+    def _flush_lines(self, *, force: bool) -> bool:
+        """Write the pending log lines, unless the last flush is younger than
+        ``flush_interval`` and ``force`` is false; whether it flushed (the caller then
+        writes its progress)."""
         now = time.monotonic()
         if not force and now - self._last_flush < self.flush_interval:
-            return
+            return False
         self._last_flush = now
         if self._pending_lines:
             JobLogLine.objects.bulk_create(self._pending_lines, batch_size=1000)
             self._pending_lines = []
+        return True
+
+    def flush(self, *, force: bool = False) -> None:
+        if not self._flush_lines(force=force):
+            return
         Job.objects.filter(pk=self.job.pk).update(
             progress_done=self.done, progress_total=max(self.total, self.done), summary=self.summary
         )
@@ -169,13 +177,8 @@ class ChunkContext(JobContext):
         """The job's total was set when it was planned; a chunk does not change it."""
 
     def flush(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_flush < self.flush_interval:
+        if not self._flush_lines(force=force):
             return
-        self._last_flush = now
-        if self._pending_lines:
-            JobLogLine.objects.bulk_create(self._pending_lines, batch_size=1000)
-            self._pending_lines = []
         moved = JobChunk.objects.filter(
             pk=self.chunk.pk, attempts=self.attempt, status=JobChunk.Status.RUNNING
         ).update(

@@ -41,10 +41,9 @@ DEFAULT_SALARY_TYPES: dict[str, tuple[str, str, str | None, bool, bool]] = {
 }
 
 
-@register_company_defaults
-def ledger_defaults_create(*, company) -> None:
-    names = dict(BAS_PAYROLL_ACCOUNTS)
-    names.setdefault(company.rounding_account, "Öres- och kronutjämning")
+def accounts_ensure(*, company, names: dict[str, str]) -> dict[str, Account]:
+    """Create the accounts of ``names`` (number → name) the company lacks; every account of
+    the company by number."""
     existing = set(Account.objects.filter(company=company).values_list("number", flat=True))
     Account.objects.bulk_create(
         [
@@ -53,7 +52,41 @@ def ledger_defaults_create(*, company) -> None:
             if number not in existing
         ]
     )
-    accounts = {a.number: a for a in Account.objects.filter(company=company)}
+    return {a.number: a for a in Account.objects.filter(company=company)}
+
+
+def salary_types_ensure(
+    *, company, types: dict[str, tuple], accounts: dict[str, Account]
+) -> list[SalaryTypeAccounting]:
+    """Create the accounting of the salary types of ``types`` (code → (name, debit account,
+    credit account or None, cost centre, project)) the company lacks; those created."""
+    known = set(
+        SalaryTypeAccounting.objects.filter(company=company).values_list(
+            "salary_type_code", flat=True
+        )
+    )
+    return SalaryTypeAccounting.objects.bulk_create(
+        [
+            SalaryTypeAccounting(
+                company=company,
+                salary_type_code=code,
+                name=name,
+                debit_account=accounts[debit],
+                credit_account=accounts[credit] if credit else None,
+                carries_cost_center=cost_center,
+                carries_project=project,
+            )
+            for code, (name, debit, credit, cost_center, project) in types.items()
+            if code not in known
+        ]
+    )
+
+
+@register_company_defaults
+def ledger_defaults_create(*, company) -> None:
+    names = dict(BAS_PAYROLL_ACCOUNTS)
+    names.setdefault(company.rounding_account, "Öres- och kronutjämning")
+    accounts = accounts_ensure(company=company, names=names)
     if not LedgerSettings.objects.filter(company=company).exists():
         LedgerSettings.objects.create(
             company=company,
@@ -66,23 +99,4 @@ def ledger_defaults_create(*, company) -> None:
     LedgerSettings.objects.filter(company=company, benefit_credit_account=None).update(
         benefit_credit_account=accounts["7399"]
     )
-    known = set(
-        SalaryTypeAccounting.objects.filter(company=company).values_list(
-            "salary_type_code", flat=True
-        )
-    )
-    SalaryTypeAccounting.objects.bulk_create(
-        [
-            SalaryTypeAccounting(
-                company=company,
-                salary_type_code=code,
-                name=name,
-                debit_account=accounts[debit],
-                credit_account=accounts[credit] if credit else None,
-                carries_cost_center=cost_center,
-                carries_project=project,
-            )
-            for code, (name, debit, credit, cost_center, project) in DEFAULT_SALARY_TYPES.items()
-            if code not in known
-        ]
-    )
+    salary_types_ensure(company=company, types=DEFAULT_SALARY_TYPES, accounts=accounts)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .models import Account, SalaryTypeAccounting, VismaLink
+from .defaults import accounts_ensure, salary_types_ensure
+from .models import VismaLink
 
 SANDBOX_URL = f"http://127.0.0.1:{settings.EMBEDDED_SANDBOXES.get('visma', 8702)}"
 
@@ -36,35 +37,8 @@ DEMO_SALARY_TYPES: dict[str, tuple[str, str, str | None, bool, bool]] = {
 
 
 def seed(*, company, admin, stdout) -> None:
-    existing = set(Account.objects.filter(company=company).values_list("number", flat=True))
-    Account.objects.bulk_create(
-        [
-            Account(company=company, number=number, name=name)
-            for number, name in DEMO_ACCOUNTS.items()
-            if number not in existing
-        ]
-    )
-    accounts = {a.number: a for a in Account.objects.filter(company=company)}
-    known = set(
-        SalaryTypeAccounting.objects.filter(company=company).values_list(
-            "salary_type_code", flat=True
-        )
-    )
-    added = SalaryTypeAccounting.objects.bulk_create(
-        [
-            SalaryTypeAccounting(
-                company=company,
-                salary_type_code=code,
-                name=name,
-                debit_account=accounts[debit],
-                credit_account=accounts[credit] if credit else None,
-                carries_cost_center=cost_center,
-                carries_project=project,
-            )
-            for code, (name, debit, credit, cost_center, project) in DEMO_SALARY_TYPES.items()
-            if code not in known
-        ]
-    )
+    accounts = accounts_ensure(company=company, names=DEMO_ACCOUNTS)
+    added = salary_types_ensure(company=company, types=DEMO_SALARY_TYPES, accounts=accounts)
     if added:
         stdout.write(f"Ledger: accounting for {len(added)} demo salary types of {company.code}")
     _link, created = VismaLink.objects.get_or_create(

@@ -7,7 +7,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
@@ -20,6 +20,7 @@ from employees.selectors import employee_for_user
 
 from . import selectors, services
 from .models import Project, ProjectAttachment
+from .pages.base import service_call_message
 
 TABS = [
     ("general", gettext_lazy("General")),
@@ -157,12 +158,11 @@ def attachment_upload(request, pk: int):
         raise PermissionDenied
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
-        try:
-            services.project_attachment_create(project=project, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The attachment was added."))
+        service_call_message(
+            request,
+            lambda: services.project_attachment_create(project=project, **form.cleaned_data),
+            success=_("The attachment was added."),
+        )
     else:
         messages.error(request, _("Choose a file to upload."))
     return redirect(f"{project.get_absolute_url()}?tab=attachments")

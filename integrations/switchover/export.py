@@ -16,12 +16,8 @@ from jobs.messages import JobMessage
 from jobs.models import Job
 
 from ..clients.payroll import PayrollClient, PayrollEmployee
-from ..payroll_mapping import (
-    Registers,
-    employees_import_page,
-    hr_employee_payload,
-    payroll_view,
-)
+from ..payroll_import import Registers, employees_import_page
+from ..payroll_mapping import hr_employee_payload, payroll_view
 from .hr_changes import _journal, _journal_registers
 from .preflight import _payroll_employees
 from .states import SwitchoverRefused, _client, _finish_step

@@ -21,9 +21,7 @@ from jobs.models import Job
 
 from ..models import PayrollLink, Switchover, SwitchoverEvent, SwitchoverHrChange
 from ..payroll_backend import payroll_client_for
-from ..payroll_mapping import (
-    Registers,
-)
+from ..payroll_import import Registers
 from .states import STEPS, SwitchoverRefused, _check_perm, _link, step_index
 
 

@@ -20,9 +20,7 @@ from paxml.personnel import personnel_queryset
 
 from ..models import PayrollLink, PayrollSyncChange, Switchover
 from ..payroll_backend import PaxmlFileBackend, payroll_client_for
-from ..payroll_mapping import (
-    hr_employee_payload,
-)
+from ..payroll_mapping import hr_employee_payload
 from ..payroll_sync import (
     employee_in_transfer,
     payroll_deliveries_send,

@@ -25,11 +25,7 @@ from jobs.models import FileHolds, Job
 
 from ..clients.payroll import PayrollClient, PayrollEmployee
 from ..models import PayrollLink
-from ..payroll_mapping import (
-    field_diff,
-    hr_employee_payload,
-    payroll_view,
-)
+from ..payroll_mapping import field_diff, hr_employee_payload, payroll_view
 from .messages import PREFLIGHT_LABELS, is_part, part, render
 from .states import _client, _finish_step, _link
 

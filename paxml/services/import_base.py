@@ -48,6 +48,16 @@ class Problems:
                 Problem(line=line, message=message, employee=employee, field=field, element=element)
             )
 
+    def add_for(self, record, *, message: str, field: str = "", element="") -> None:
+        """A problem of one post or person of the file: at its line, under its employee."""
+        self.add(
+            line=record.line,
+            employee=record.employee,
+            message=message,
+            field=field,
+            element=element,
+        )
+
 
 @dataclass
 class Emp:

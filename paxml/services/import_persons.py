@@ -33,9 +33,8 @@ class PersonsMixin:
     def _person_end(self, person: Person, existing: Employee | None) -> None:
         """A person with ``delete``: end the employment (today unless avgdatum says)."""
         if existing is None:
-            self.problems.add(
-                line=person.line,
-                employee=person.employee,
+            self.problems.add_for(
+                person,
                 field="@delete",
                 message=Text(gettext_noop("unknown employee number; nothing to end")),
             )
@@ -56,9 +55,8 @@ class PersonsMixin:
         for key, value in dated.items():
             limit = {"manlon": MONTHLY_SALARY_MAX, "timlon": HOURLY_WAGE_MAX}.get(key)
             if limit is not None and not (0 <= value.value <= limit):
-                self.problems.add(
-                    line=person.line,
-                    employee=person.employee,
+                self.problems.add_for(
+                    person,
                     field=key,
                     element="person",
                     message=Text(
@@ -268,18 +266,16 @@ class PersonsMixin:
         if hasattr(exc, "message_dict"):
             for name, messages in exc.message_dict.items():
                 for message in messages:
-                    self.problems.add(
-                        line=person.line,
-                        employee=person.employee,
+                    self.problems.add_for(
+                        person,
                         field=reverse.get(name, field or name),
                         element="person",
                         message=message,
                     )
         else:
             for message in exc.messages:
-                self.problems.add(
-                    line=person.line,
-                    employee=person.employee,
+                self.problems.add_for(
+                    person,
                     field=field,
                     element="person",
                     message=message,

@@ -170,9 +170,8 @@ class Importer(PersonsMixin):
         number = record.anstid or self.by_pin.get(record.persnr, "")
         emp = self.employees.get(number) if number else None
         if emp is None:
-            self.problems.add(
-                line=record.line,
-                employee=record.employee,
+            self.problems.add_for(
+                record,
                 field="@anstid" if record.anstid else "@persnr",
                 element=element,
                 message=Text(gettext_noop("unknown employee number"))
@@ -181,9 +180,8 @@ class Importer(PersonsMixin):
             )
             return None
         if record.persnr and record.anstid and emp.pin and emp.pin != record.persnr:
-            self.problems.add(
-                line=record.line,
-                employee=record.employee,
+            self.problems.add_for(
+                record,
                 field="@persnr",
                 element=element,
                 message=Text(
@@ -195,9 +193,8 @@ class Importer(PersonsMixin):
 
     def within_employment(self, emp: Emp, record, day: dt.date, element: str, field: str):
         if day < emp.start or (emp.end is not None and day > emp.end):
-            self.problems.add(
-                line=record.line,
-                employee=record.employee,
+            self.problems.add_for(
+                record,
                 field=field,
                 element=element,
                 message=Text(
@@ -334,9 +331,8 @@ class Importer(PersonsMixin):
         while day <= last:
             scheduled = self.scheduled_hours(emp, day)
             if scheduled is None:
-                self.problems.add(
-                    line=t.line,
-                    employee=t.employee,
+                self.problems.add_for(
+                    t,
                     field="omfattning",
                     element="tidtrans",
                     message=Text(

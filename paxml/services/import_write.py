@@ -269,9 +269,8 @@ def _add_time(batch: _Batch, record: TimeTransaction) -> None:
         return
     code_id = importer.time_codes.get(batch.profile.import_time_code(record.tidkod))
     if code_id is None:
-        importer.problems.add(
-            line=record.line,
-            employee=record.employee,
+        importer.problems.add_for(
+            record,
             field="tidkod",
             element="tidtrans",
             message=Text(
@@ -293,9 +292,8 @@ def _add_time(batch: _Batch, record: TimeTransaction) -> None:
         if not importer.within_employment(emp, record, day, "tidtrans", "datum"):
             break
         if not (-HOURS_MAX <= hours <= HOURS_MAX):
-            importer.problems.add(
-                line=record.line,
-                employee=record.employee,
+            importer.problems.add_for(
+                record,
                 field="timmar",
                 element="tidtrans",
                 message=Text(gettext_noop("%(value)s hours on one day: more than 24"), value=hours),
@@ -321,9 +319,8 @@ def _expand_time(importer: Importer, record: TimeTransaction, emp: Emp) -> list:
     before = importer.problems.count
     expanded = importer.time_rows(record, emp)
     if not expanded and importer.problems.count == before:
-        importer.problems.add(
-            line=record.line,
-            employee=record.employee,
+        importer.problems.add_for(
+            record,
             field="omfattning",
             element="tidtrans",
             message=Text(
@@ -350,9 +347,8 @@ def _add_salary(batch: _Batch, record: SalaryTransaction) -> None:
     if emp is None:
         return
     if record.lonkod and not record.lonart and record.lonkod not in importer.salary_codes:
-        importer.problems.add(
-            line=record.line,
-            employee=record.employee,
+        importer.problems.add_for(
+            record,
             field="lonkod",
             element="lonetrans",
             message=Text(
@@ -406,9 +402,8 @@ def _add_day(batch: _Batch, record: ScheduleRecord) -> None:
         return
     hours = day_hours(record)
     if hours is not None and not (0 <= hours <= HOURS_MAX):
-        importer.problems.add(
-            line=record.line,
-            employee=record.employee,
+        importer.problems.add_for(
+            record,
             field="timmar",
             element="dag",
             message=Text(
@@ -452,9 +447,8 @@ def _merge_days(importer, company, file, emp_id, day, parts) -> ScheduleDay | No
     first = parts[0][0]
     lines = ", ".join(str(r.line) for r, _h in parts)
     if hours > HOURS_MAX:
-        importer.problems.add(
-            line=first.line,
-            employee=first.employee,
+        importer.problems.add_for(
+            first,
             field="timmar",
             element="dag",
             message=Text(
@@ -528,9 +522,8 @@ def _salary_within_bounds(importer: Importer, record: SalaryTransaction) -> bool
             )
         else:
             continue
-        importer.problems.add(
-            line=record.line,
-            employee=record.employee,
+        importer.problems.add_for(
+            record,
             field=name,
             element="lonetrans",
             message=message,

@@ -37,6 +37,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from django.db import transaction
@@ -304,21 +305,22 @@ def paxml_import_run(
     result.not_imported_sections = reader.not_imported_sections
     result.file_organisation_number = (header.foretagorgnr if header else "") or ""
     result.source = paxml_source_key(company=company, header=header, chosen=source_name)
+    # the file's row with what pass 1 learnt of it: only its status differs
+    record_file = partial(
+        _record_file,
+        company=company,
+        name=name,
+        fingerprint=fingerprint,
+        size=size,
+        profile=profile,
+        reader=reader,
+        header=header,
+        job=job,
+        source=result.source,
+    )
     if not reader.ok:
         result.problems, result.problem_count = reader.problems, reader.problem_count
-        result.file = _record_file(
-            company=company,
-            status=PaxmlFile.Status.REJECTED,
-            name=name,
-            fingerprint=fingerprint,
-            size=size,
-            profile=profile,
-            reader=reader,
-            header=header,
-            counts={},
-            job=job,
-            source=result.source,
-        )
+        result.file = record_file(status=PaxmlFile.Status.REJECTED)
         return result
     if progress is not None:
         progress.set_total(posts + len(persons))
@@ -336,18 +338,8 @@ def paxml_import_run(
     token = _DRY_RUN.set(dry_run)
     try:
         with transaction.atomic():
-            file = _record_file(
-                company=company,
-                status=PaxmlFile.Status.DRY_RUN if dry_run else PaxmlFile.Status.IMPORTED,
-                name=name,
-                fingerprint=fingerprint,
-                size=size,
-                profile=profile,
-                reader=reader,
-                header=header,
-                counts={},
-                job=job,
-                source=result.source,
+            file = record_file(
+                status=PaxmlFile.Status.DRY_RUN if dry_run else PaxmlFile.Status.IMPORTED
             )
             importer.source = result.source
             importer.own = result.source == SELF_SOURCE
@@ -392,19 +384,7 @@ def paxml_import_run(
     if importer.problems.count:
         result.ok = False
         result.note_texts = []  # nothing was created
-        result.file = _record_file(
-            company=company,
-            status=PaxmlFile.Status.REJECTED,
-            name=name,
-            fingerprint=fingerprint,
-            size=size,
-            profile=profile,
-            reader=reader,
-            header=header,
-            counts={},
-            job=job,
-            source=result.source,
-        )
+        result.file = record_file(status=PaxmlFile.Status.REJECTED)
     elif dry_run:
         result.ok = True
     return result
@@ -481,7 +461,7 @@ def _organisation_number_ok(importer, header, company, *, confirmed: bool) -> bo
 
 
 def _record_file(
-    *, company, status, name, fingerprint, size, profile, reader, header, counts, job, source=""
+    *, company, status, name, fingerprint, size, profile, reader, header, job, source=""
 ):
     nyexport = header.nyexport if header else None
     return PaxmlFile.objects.create(
@@ -499,7 +479,7 @@ def _record_file(
         is_reexport=nyexport is not None,
         period_from=nyexport.period[0] if nyexport else None,
         period_to=nyexport.period[1] if nyexport else None,
-        counts=counts,
+        counts={},
         job=job,
     )
 

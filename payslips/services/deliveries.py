@@ -164,17 +164,7 @@ def payslip_delivery_finish(
         delivery.error_code = error_code
         delivery.error_message = error_message
         delivery.finished_at = timezone.now()
-        delivery.save(
-            update_fields=[
-                "status",
-                "kivra_objkey",
-                "correlation_id",
-                "error_code",
-                "error_message",
-                "finished_at",
-                "updated_at",
-            ]
-        )
+        delivery.save(update_fields=list(FINISH_FIELDS))
     return True
 
 
@@ -347,6 +337,7 @@ def payslip_deliveries_finish(*, results: list[dict]) -> set[int]:
     return {row[-1] for row in moved}
 
 
+# The fields a finished delivery has written (one at a time, or many in one UPDATE).
 FINISH_FIELDS = (
     "status",
     "kivra_objkey",

@@ -1,5 +1,6 @@
-"""Every write of the project register (a package: tree, registration, attachments,
-accounting)."""
+"""Every write of the project register (a package: tree, registration with its draft,
+accounting rules and project checks, review, staffing, attachments, accounting, places,
+expenses)."""
 
 from .accounting import (
     cost_center_create,
@@ -16,13 +17,12 @@ from .attachments import (
 from .expenses import expense_code_save
 from .places import places_import
 from .registration import (
-    Finding,
-    TimeRegistrationRejected,
-    accounting_rule_resolve,
     registration_accounting_validate,
     time_registration_create,
     time_registration_validate,
 )
+from .registration_accounting import accounting_rule_resolve
+from .registration_draft import Finding, TimeRegistrationRejected
 from .review import (
     billing_of_time_used,
     time_registration_delete,

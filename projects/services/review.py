@@ -29,7 +29,7 @@ from ..selectors import (
     PERM_REVIEW_TIME,
     project_reviewer_paths,
 )
-from .registration import ERROR, Finding, TimeRegistrationRejected
+from .registration_draft import ERROR, Finding, TimeRegistrationRejected
 
 
 def _reviewer_paths(*, user, company_id: int) -> list[str]:

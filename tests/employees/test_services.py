@@ -222,7 +222,9 @@ def test_kivra_print_flag_is_refused_while_print_handling_is_off(company, make_u
         services.employee_update(employee=employee, data={"kivra_allow_print": True}, user=hr)
     assert exc.value.error_dict["kivra_allow_print"][0].code == "print_handling_off"
     # Switched on in the one place, the same user may set it.
-    monkeypatch.setattr(services, "kivra_print_handling_available", lambda *, company: True)
+    monkeypatch.setattr(
+        services.employee, "kivra_print_handling_available", lambda *, company: True
+    )
     services.employee_update(employee=employee, data={"kivra_allow_print": True}, user=hr)
     assert Employee.objects.get(pk=employee.pk).kivra_allow_print is True
 

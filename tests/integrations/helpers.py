@@ -1,6 +1,11 @@
-"""Helpers of the payroll, switchover and sync tests (their fixtures are in ``conftest.py``)."""
+"""Helpers of the payroll, switchover, sync and Kivra tests (their fixtures are in
+``conftest.py``)."""
 
 from __future__ import annotations
+
+import copy
+
+from stdnum import luhn
 
 from employees.models import EmploymentForm, EmploymentTemplate, PersonnelCategory, Position
 from integrations import switchover as sw
@@ -90,3 +95,84 @@ def home_accounting(company, e, valid_from, cost_center_code):
         defaults={"name": cost_center_code},
     )
     return HomeAccounting.objects.create(employee=e, valid_from=valid_from, cost_center=value)
+
+
+# --- Kivra -----------------------------------------------------------------------------------
+
+
+def kivra_ssn(n: int) -> str:
+    """A valid personal identity number (born 1985-01-01), the ``n``-th of the series."""
+    body = f"850101{n:03d}"
+    return "19" + body + luhn.calc_check_digit(body)
+
+
+def kivra_salaryslip(net="27690.00") -> dict:
+    """A salaryslip as Kivra's schema takes it, with the fields every payslip has."""
+    money = lambda v: {"monetary_amount": v, "currency": "SEK"}  # noqa: E731
+    return {
+        "document_metadata": {
+            "creation_timestamp": "2026-01-31T10:00:00Z",
+            "source_system": "flexbridge",
+        },
+        "employment": {
+            "employer": {
+                "legal_name": "Acme AB",
+                "legal_identifiers": {"vat_number": "SE556036079301", "org_number": "556036-0793"},
+                "contact_information": {
+                    "address": {
+                        "street_address": "Storgatan 1",
+                        "postal_code": "111 22",
+                        "city": "Stockholm",
+                        "country": "Sweden",
+                    },
+                    "email_address": "hr@acme.example",
+                    "telephone_number": "+46 8-123 456",
+                },
+            }
+        },
+        "pay_period": {
+            "start_date": "2026-01-01",
+            "end_date": "2026-01-31",
+            "payout_date": "2026-01-25",
+            "gross_pay": money("35500.00"),
+            "tax_deducted": money("7810.00"),
+            "net_pay": money(net),
+        },
+    }
+
+
+def single_damages(value, replacements: tuple, path=()):
+    """Every single-step damage to a JSON document: each key removed, each value replaced
+    by each of ``replacements`` (values of other types, odd strings), an extra key in every
+    object, every list emptied. Yields ``(path, (action, replacement))``."""
+    if isinstance(value, dict):
+        yield path, ("add", None)
+        for key, child in value.items():
+            yield (*path, key), ("delete", None)
+            yield from single_damages(child, replacements, (*path, key))
+    elif isinstance(value, list):
+        yield path, ("set", [])
+        for index, child in enumerate(value):
+            yield from single_damages(child, replacements, (*path, index))
+    for replacement in replacements:
+        if replacement != value:
+            yield path, ("set", replacement)
+
+
+def damage_apply(document, path, change):
+    """A copy of ``document`` with one damage of :func:`single_damages` applied."""
+    action, replacement = change
+    if not path:
+        return replacement if action == "set" else {**document, "unexpected_key": "x"}
+    damaged = copy.deepcopy(document)
+    parent = damaged
+    for step in path[:-1]:
+        parent = parent[step]
+    if action == "delete":
+        del parent[path[-1]]
+    elif action == "add":
+        if isinstance(parent[path[-1]], dict):
+            parent[path[-1]]["unexpected_key"] = "x"
+    else:
+        parent[path[-1]] = replacement
+    return damaged

@@ -5,9 +5,8 @@ import json
 
 import httpx
 import pytest
-from stdnum import luhn
 
-from integrations.clients.base import AnswerLost, RetryPolicy, TransientError
+from integrations.clients.base import AnswerLost, TransientError
 from integrations.clients.kivra import (
     KivraClient,
     KivraContentInvalid,
@@ -15,56 +14,16 @@ from integrations.clients.kivra import (
     salaryslip_errors,
 )
 from integrations.sandboxes.kivra import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     DEMO_TENANT_KEY,
     KivraSandbox,
     ssn_is_valid,
 )
+from tests.integrations.helpers import damage_apply, kivra_salaryslip, kivra_ssn, single_damages
 
 PDF = b"%PDF-1.4\n% test\n"
 
 
-def ssn(n: int) -> str:
-    body = f"850101{n:03d}"
-    return "19" + body + luhn.calc_check_digit(body)
-
-
-USER, NON_USER = ssn(1), ssn(2)
-
-
-def salaryslip(net="27690.00") -> dict:
-    money = lambda v: {"monetary_amount": v, "currency": "SEK"}  # noqa: E731
-    return {
-        "document_metadata": {
-            "creation_timestamp": "2026-01-31T10:00:00Z",
-            "source_system": "flexbridge",
-        },
-        "employment": {
-            "employer": {
-                "legal_name": "Acme AB",
-                "legal_identifiers": {"vat_number": "SE556036079301", "org_number": "556036-0793"},
-                "contact_information": {
-                    "address": {
-                        "street_address": "Storgatan 1",
-                        "postal_code": "111 22",
-                        "city": "Stockholm",
-                        "country": "Sweden",
-                    },
-                    "email_address": "hr@acme.example",
-                    "telephone_number": "+46 8-123 456",
-                },
-            }
-        },
-        "pay_period": {
-            "start_date": "2026-01-01",
-            "end_date": "2026-01-31",
-            "payout_date": "2026-01-25",
-            "gross_pay": money("35500.00"),
-            "tax_deducted": money("7810.00"),
-            "net_pay": money(net),
-        },
-    }
+USER, NON_USER = kivra_ssn(1), kivra_ssn(2)
 
 
 def body_for(recipient: str, *, retain=False, net="27690.00") -> bytes:
@@ -72,7 +31,7 @@ def body_for(recipient: str, *, retain=False, net="27690.00") -> bytes:
         ssn=recipient,
         subject="Lönespecifikation 2026-01-25",
         generated_at="2026-01-25",
-        salaryslip=salaryslip(net),
+        salaryslip=kivra_salaryslip(net),
         pdf=PDF,
         pdf_name="payslip.pdf",
         retain=retain,
@@ -88,19 +47,10 @@ def sandbox():
 
 
 @pytest.fixture
-def client(sandbox):
+def client(sandbox, kivra_client_for):
     with sandbox.serving() as url:
         sleeps = []
-        kivra = KivraClient(
-            url,
-            tenant_key=DEMO_TENANT_KEY,
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            timeout=httpx.Timeout(2.0, connect=1.0),
-            retry=RetryPolicy(max_attempts=4, backoff_base=0.01),
-            sleep=sleeps.append,
-            resend_safe=True,
-        )
+        kivra = kivra_client_for(url, sleep=sleeps.append, resend_safe=True)
         kivra.sleeps = sleeps
         yield kivra
         kivra.close()
@@ -137,7 +87,7 @@ def test_bad_credentials_keep_kivras_code(sandbox):
 
 
 def test_usermatch_in_batches(sandbox, client):
-    many = [ssn(n) for n in range(1, 26)]
+    many = [kivra_ssn(n) for n in range(1, 26)]
     sandbox.users = set(many[::2])
     assert client.usermatch_ssn(many, batch_size=10) == set(many[::2])
     matches = [r for r in sandbox.requests if r["path"].endswith("/usermatch/ssn")]
@@ -164,7 +114,7 @@ def test_non_user_retained_or_refused(sandbox, client):
 
 
 def test_build_validates_salaryslip_before_sending():
-    broken = salaryslip()
+    broken = kivra_salaryslip()
     del broken["pay_period"]["net_pay"]
     assert any("net_pay" in e for e in salaryslip_errors(broken))
     with pytest.raises(KivraContentInvalid, match="net_pay"):
@@ -277,42 +227,9 @@ def test_received_endpoint(sandbox, client):
     assert answer["received"][0]["ssn"] == USER
 
 
-def _mutations(value, path=()):
-    """Every single-step damage to a salaryslip: each key removed, each value replaced by
-    values of other types, each string emptied or given an odd character, an extra key."""
-    if isinstance(value, dict):
-        yield path, ("add", "unexpected_key")
-        for key, child in value.items():
-            yield (*path, key), ("delete", None)
-            yield from _mutations(child, (*path, key))
-    elif isinstance(value, list):
-        yield path, ("set", [])
-        for index, child in enumerate(value):
-            yield from _mutations(child, (*path, index))
-    for replacement in (None, 1, 1.5, True, "x", "", "12,50", {}, []):
-        if replacement != value:
-            yield path, ("set", replacement)
-
-
-def _apply(document, path, change):
-    import copy
-
-    damaged = copy.deepcopy(document)
-    if not path:
-        return change[1] if change[0] == "set" else damaged
-    parent = damaged
-    for step in path[:-1]:
-        parent = parent[step]
-    action, replacement = change
-    if action == "delete":
-        del parent[path[-1]]
-    elif action == "add":
-        target = parent[path[-1]]
-        if isinstance(target, dict):
-            target["unexpected_key"] = "x"
-    else:
-        parent[path[-1]] = replacement
-    return damaged
+# The damages to a salaryslip: values of other types, each string emptied or given an odd
+# character.
+REPLACEMENTS = (None, 1, 1.5, True, "x", "", "12,50", {}, [])
 
 
 def test_fast_schema_check_agrees_with_jsonschema_on_every_single_damage():
@@ -320,30 +237,22 @@ def test_fast_schema_check_agrees_with_jsonschema_on_every_single_damage():
     from integrations.clients.kivra import salaryslip_is_valid, salaryslip_validator
 
     fast, reference = salaryslip_is_valid(), salaryslip_validator().is_valid
-    document = salaryslip()
+    document = kivra_salaryslip()
     assert fast(document) and reference(document)
     checked = 0
-    for path, change in _mutations(document):
-        damaged = _apply(document, path, change)
+    for path, change in single_damages(document, REPLACEMENTS):
+        damaged = damage_apply(document, path, change)
         assert fast(damaged) == reference(damaged), (path, change)
         checked += 1
     assert checked > 200
 
 
 @pytest.fixture
-def test_environment():
+def test_environment(kivra_client_for):
     """Kivra's test environment: no duplicate control; a client that knows it."""
     sandbox = KivraSandbox(users=[USER])
     with sandbox.serving() as url:
-        kivra = KivraClient(
-            url,
-            tenant_key=DEMO_TENANT_KEY,
-            client_id=DEMO_CLIENT_ID,
-            client_secret=DEMO_CLIENT_SECRET,
-            timeout=httpx.Timeout(2.0, connect=1.0),
-            retry=RetryPolicy(max_attempts=4, backoff_base=0.01),
-            sleep=lambda _s: None,
-        )
+        kivra = kivra_client_for(url, sleep=lambda _s: None)
         yield sandbox, kivra
         kivra.close()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.payroll_backend import PaxmlFileBackend
-from integrations.payroll_mapping import Registers, employees_import_page
+from integrations.payroll_import import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
 from tests.integrations.helpers import match_hr_registers
 

@@ -4,59 +4,24 @@
 import copy
 import json
 
-from stdnum import luhn
-
 from integrations.clients.kivra import KivraClient
 from integrations.sandboxes.contract import Contract, kivra_contract, visma_contract
+from tests.integrations.helpers import damage_apply, kivra_salaryslip, kivra_ssn, single_damages
 
 CONTENT = "/v2/tenant/{tenantKey}/content"
 
 
-def _ssn() -> str:
-    body = "850101001"
-    return "19" + body + luhn.calc_check_digit(body)
-
-
 def _content(*, retain: bool) -> dict:
-    money = {"monetary_amount": "35500.00", "currency": "SEK"}
-    salaryslip = {
-        "document_metadata": {
-            "creation_timestamp": "2026-01-31T10:00:00Z",
-            "source_system": "flexbridge",
-        },
-        "employment": {
-            "start_date": "2020-01-01",
-            "employer": {
-                "legal_name": "Acme AB",
-                "legal_identifiers": {"vat_number": "SE556036079301", "org_number": "556036-0793"},
-                "contact_information": {
-                    "address": {
-                        "street_address": "Storgatan 1",
-                        "postal_code": "111 22",
-                        "city": "Stockholm",
-                        "country": "Sweden",
-                    },
-                    "email_address": "hr@acme.example",
-                    "telephone_number": "+46 8-123 456",
-                },
-            },
-        },
-        "yearly_accumulated_gross_pay": money,
-        "pay_period": {
-            "start_date": "2026-01-01",
-            "end_date": "2026-01-31",
-            "payout_date": "2026-01-25",
-            "gross_pay": money,
-            "tax_deducted": {"monetary_amount": "7810.00", "currency": "SEK"},
-            "net_pay": {"monetary_amount": "27690.00", "currency": "SEK"},
-            "additional_payments": [
-                {"type": "Övertid", "monetary_amount": "1500.00", "currency": "SEK"}
-            ],
-        },
-        "holidays": {"days_remaining_in_period": "25.00"},
-    }
+    salaryslip = kivra_salaryslip()
+    # and the optional parts a payslip may carry
+    salaryslip["employment"]["start_date"] = "2020-01-01"
+    salaryslip["yearly_accumulated_gross_pay"] = {"monetary_amount": "35500.00", "currency": "SEK"}
+    salaryslip["pay_period"]["additional_payments"] = [
+        {"type": "Övertid", "monetary_amount": "1500.00", "currency": "SEK"}
+    ]
+    salaryslip["holidays"] = {"days_remaining_in_period": "25.00"}
     body = KivraClient.content_build(
-        ssn=_ssn(),
+        ssn=kivra_ssn(1),
         subject="Lönespecifikation 2026-01-25",
         generated_at="2026-01-25T10:00:00+01:00",
         salaryslip=salaryslip,
@@ -71,41 +36,6 @@ def _content(*, retain: bool) -> dict:
 REPLACEMENTS = (None, 1, 1.5, True, "x", "", "12,50", "2026-13-01", "+46 8-1{,2}", {}, [])
 
 
-def _damages(value, path=()):
-    """Every single-step damage: each key removed, each value replaced by values of other
-    types and odd strings, an extra key in every object, every list emptied."""
-    if isinstance(value, dict):
-        yield path, ("add", None)
-        for key, child in value.items():
-            yield (*path, key), ("delete", None)
-            yield from _damages(child, (*path, key))
-    elif isinstance(value, list):
-        yield path, ("set", [])
-        for index, child in enumerate(value):
-            yield from _damages(child, (*path, index))
-    for replacement in REPLACEMENTS:
-        if replacement != value:
-            yield path, ("set", replacement)
-
-
-def _apply(document, path, change):
-    action, replacement = change
-    if not path:
-        return replacement if action == "set" else {**document, "unexpected_key": "x"}
-    damaged = copy.deepcopy(document)
-    parent = damaged
-    for step in path[:-1]:
-        parent = parent[step]
-    if action == "delete":
-        del parent[path[-1]]
-    elif action == "add":
-        if isinstance(parent[path[-1]], dict):
-            parent[path[-1]]["unexpected_key"] = "x"
-    else:
-        parent[path[-1]] = replacement
-    return damaged
-
-
 def test_fast_body_check_agrees_with_the_reference_on_every_single_damage():
     contract = kivra_contract()
     fast = contract._fast_validator(CONTENT, "post", "application/json")
@@ -114,8 +44,8 @@ def test_fast_body_check_agrees_with_the_reference_on_every_single_damage():
     for retain in (False, True):
         document = _content(retain=retain)
         assert fast.is_valid(document) and reference.is_valid(document)
-        for path, change in _damages(document):
-            damaged = _apply(document, path, change)
+        for path, change in single_damages(document, REPLACEMENTS):
+            damaged = damage_apply(document, path, change)
             assert fast.is_valid(damaged) == reference.is_valid(damaged), (path, change)
             checked += 1
             refused += not reference.is_valid(damaged)

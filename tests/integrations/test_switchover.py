@@ -246,7 +246,7 @@ def test_export_in_rounds_with_selection_and_template(user, company, link, sandb
 
 def test_resume_after_a_killed_worker(user, company, link, sandbox, monkeypatch):
     """The worker dies after the first page; the job runs again and goes on from page 2."""
-    from integrations import payroll_mapping
+    from integrations import payroll_import
 
     run(user, company, "preflight")
     run(user, company, "test_export")
@@ -255,7 +255,7 @@ def test_resume_after_a_killed_worker(user, company, link, sandbox, monkeypatch)
     class Killed(BaseException):
         pass
 
-    real = payroll_mapping.employees_import_page
+    real = payroll_import.employees_import_page
     calls = []
 
     def dying(**kwargs):

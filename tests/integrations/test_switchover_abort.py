@@ -12,7 +12,7 @@ from employees.models import Employee, EmploymentForm, EmploymentRate, Position
 from integrations import switchover as sw
 from integrations.clients.payroll import PayrollEmployee
 from integrations.models import SwitchoverHrChange
-from integrations.payroll_mapping import Registers, employees_import_page
+from integrations.payroll_import import Registers, employees_import_page
 from jobs.models import Job
 from tests.integrations.helpers import current, run
 

@@ -185,7 +185,7 @@ def test_file_manual_steps_are_kept_by_id_and_read_in_the_readers_language():
 @pytest.fixture
 def hr_master(company, link, sandbox):
     from integrations.clients.payroll import PayrollEmployee
-    from integrations.payroll_mapping import Registers, employees_import_page
+    from integrations.payroll_import import Registers, employees_import_page
 
     records = [PayrollEmployee.from_json(r) for r in sandbox.employees.values()]
     employees_import_page(company=company, records=records, registers=Registers.load(company))

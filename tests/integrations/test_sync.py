@@ -16,7 +16,7 @@ from employees.models import Employee
 from integrations import payroll_sync
 from integrations.clients.payroll import PayrollEmployee
 from integrations.models import PayrollSyncChange, PayrollSyncDelivery
-from integrations.payroll_mapping import Registers, employees_import_page
+from integrations.payroll_import import Registers, employees_import_page
 from jobs.models import Job
 from jobs.runner import job_execute
 from tests.integrations.helpers import home_accounting, puts

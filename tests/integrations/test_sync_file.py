@@ -15,7 +15,7 @@ from integrations import payroll_sync
 from integrations.clients.payroll import PayrollEmployee
 from integrations.models import PayrollLink, PayrollSyncChange, PayrollSyncDelivery
 from integrations.payroll_backend import PaxmlFileBackend
-from integrations.payroll_mapping import Registers, employees_import_page
+from integrations.payroll_import import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
 from jobs.models import Job
 from jobs.runner import job_execute

@@ -1,9 +1,5 @@
-"""Writes of the employee register: employees, their dated values and the registers.
-
-Every function is keyword-only and runs in a transaction. ``user`` is the person (or API
-user) acting; ``None`` means the system itself (an import, the payroll sync) and skips the
-per-field permission checks, which the callers of such paths have made already.
-"""
+"""Writes of employees: create, update, change number, end employment and set many at
+once; the employee's events are sent in the transaction that writes the change."""
 
 from __future__ import annotations
 
@@ -11,8 +7,6 @@ import copy
 import datetime
 import logging
 import re
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,29 +17,19 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company, Membership, Task
 from companies.selectors import user_has_company_perm
-from companies.services import register_company_defaults
 from flexbridge.masking import mask_personal_identity_number
 
-from . import events, field_groups
-from .models import (
-    STANDARD_CATEGORY_CODE,
-    DatedValue,
-    Employee,
-    EmploymentForm,
-    EmploymentRate,
-    EmploymentTemplate,
-    HourlyWage,
-    MonthlySalary,
-    PersonnelCategory,
-    Position,
-)
-from .selectors import kivra_print_handling_available
-from .validators import parse_personal_identity_number, validate_employee_number
+from .. import events, field_groups
+from ..models import STANDARD_CATEGORY_CODE, Employee, EmploymentTemplate, PersonnelCategory
+from ..selectors import kivra_print_handling_available
+from ..validators import parse_personal_identity_number, validate_employee_number
+from .checks import _check_unique, _refuse
+from .number_check import payroll_number_check
 
-logger = logging.getLogger(__name__)
+# One logger for the register's writes: the PAXml import's dry run filters it by this name.
+logger = logging.getLogger(__package__)
 
 TASK_KIND_TERMINATION_REASON = "termination-reason"
-STANDARD_TEMPLATE_CODE = "STD"
 
 PERM_VIEW_PIN = "companies.view_personal_identity_number"
 PERM_CHANGE_PIN = "companies.change_personal_identity_number"
@@ -55,123 +39,6 @@ PERM_KIVRA_PRINT = "companies.change_employee_kivra_print"
 
 # Fields a caller may set through employee_create / employee_update.
 EMPLOYEE_FIELDS = field_groups.EDITABLE
-
-
-# --- the payroll number check (filled in by the integrations app) ---------------------------
-
-PayrollNumberCheck = Callable[..., "str | None"]
-_payroll_number_checks: list[PayrollNumberCheck] = []
-
-
-def payroll_number_check_register(func: PayrollNumberCheck) -> PayrollNumberCheck:
-    """Register ``func(*, employee, new_number) -> str | None``.
-
-    It returns a refusal message when the employee number may not be changed yet — when
-    the payroll system is master-linked, the number must be changed there first. With no
-    check registered every change is allowed.
-    """
-    if func not in _payroll_number_checks:
-        _payroll_number_checks.append(func)
-    return func
-
-
-def payroll_number_check_unregister(func: PayrollNumberCheck) -> None:
-    if func in _payroll_number_checks:
-        _payroll_number_checks.remove(func)
-
-
-def payroll_number_check(*, employee: Employee, new_number: str) -> None:
-    """Raise a field error on ``employee_number`` when a registered check refuses."""
-    for check in _payroll_number_checks:
-        refusal = check(employee=employee, new_number=new_number)
-        if refusal:
-            raise ValidationError(
-                {"employee_number": ValidationError(refusal, code="payroll_refused")}
-            )
-
-
-# --- per-company defaults -----------------------------------------------------------------
-
-
-@register_company_defaults
-def employee_registers_setup(*, company: Company) -> None:
-    """Every company has the ``STD`` personnel category and one default template."""
-    category, _created = PersonnelCategory.objects.get_or_create(
-        company=company,
-        code=STANDARD_CATEGORY_CODE,
-        defaults={"name": _("Standard")},
-    )
-    if not EmploymentTemplate.objects.filter(company=company, is_default=True).exists():
-        EmploymentTemplate.objects.get_or_create(
-            company=company,
-            code=STANDARD_TEMPLATE_CODE,
-            defaults={
-                "name": _("Standard template"),
-                "is_default": True,
-                "personnel_category": category,
-            },
-        )
-
-
-# --- registers ------------------------------------------------------------------------------
-
-
-def _register_save(obj, *, user) -> Any:
-    obj.code = (obj.code or "").strip()
-    _check_unique(obj, field="code", message=_("The company already has a row with this code."))
-    if user is not None:
-        obj._history_user = user
-    obj.full_clean()
-    obj.save()
-    return obj
-
-
-@transaction.atomic
-def register_save(*, obj: PersonnelCategory | EmploymentForm | Position, user=None) -> Any:
-    """Create or change a personnel category, employment form or position."""
-    return _register_save(obj, user=user)
-
-
-@transaction.atomic
-def employment_template_save(*, template: EmploymentTemplate, user=None) -> EmploymentTemplate:
-    """Save a template; making it the default takes the flag from the previous default."""
-    if template.is_default:
-        EmploymentTemplate.objects.select_for_update().filter(
-            company_id=template.company_id, is_default=True
-        ).exclude(pk=template.pk).update(is_default=False)
-    elif (
-        template.pk
-        and not EmploymentTemplate.objects.filter(company_id=template.company_id, is_default=True)
-        .exclude(pk=template.pk)
-        .exists()
-    ):
-        raise ValidationError(
-            {"is_default": _("One template must stay the default: make another one default.")},
-            code="default_required",
-        )
-    return _register_save(template, user=user)
-
-
-@transaction.atomic
-def employment_template_set_default(*, template: EmploymentTemplate, user=None) -> None:
-    template.is_default = True
-    employment_template_save(template=template, user=user)
-
-
-@transaction.atomic
-def employment_template_delete(*, template: EmploymentTemplate) -> None:
-    if template.is_default:
-        raise ValidationError(
-            {"is_default": _("The default template cannot be deleted.")}, code="default_delete"
-        )
-    template.delete()
-
-
-# --- employees ------------------------------------------------------------------------------
-
-
-def _refuse(field: str, message: str, code: str) -> None:
-    raise ValidationError({field: ValidationError(message, code=code)})
 
 
 def _normalise(employee: Employee) -> None:
@@ -192,18 +59,6 @@ def _normalise(employee: Employee) -> None:
     employee.private_email = (employee.private_email or "").strip()
     employee.clearing_number = re.sub(r"\D", "", employee.clearing_number or "")
     employee.bank_account_number = re.sub(r"\D", "", employee.bank_account_number or "")
-
-
-def _check_unique(obj, *, field: str, message: str) -> None:
-    """Uniqueness per company as a field error (the database constraint is the backstop)."""
-    value = getattr(obj, field)
-    if value in ("", None):
-        return
-    duplicates = type(obj).objects.filter(company_id=obj.company_id, **{field: value})
-    if obj.pk:
-        duplicates = duplicates.exclude(pk=obj.pk)
-    if duplicates.exists():
-        raise ValidationError({field: ValidationError(message, code="unique")})
 
 
 def _check_field_permissions(*, employee: Employee, previous: Employee | None, user) -> None:
@@ -476,87 +331,3 @@ def employee_end_employment(
         data={"employment_end_date": end_date, "termination_reason": termination_reason},
         user=user,
     )
-
-
-# --- dated values ---------------------------------------------------------------------------
-
-
-def _dated_set(
-    model: type[DatedValue], *, employee: Employee, valid_from, field: str, value, user
-) -> Any:
-    if valid_from in (None, ""):
-        _refuse("valid_from", _("Enter the date the value applies from."), "required")
-    row = model.objects.filter(employee=employee, valid_from=valid_from).first()
-    if row is None:
-        row = model(employee=employee, valid_from=valid_from)
-    setattr(row, field, value)
-    if user is not None:
-        row._history_user = user
-    row.full_clean()
-    row.save()
-    return row
-
-
-def _dated_value_changed(row: Any) -> None:
-    """Publish that one of the employee's dated values was set or deleted (events.py)."""
-    events.employee_dated_value_changed.send(
-        sender=type(row), employee=row.employee, field=type(row)._meta.default_related_name
-    )
-
-
-@transaction.atomic
-def employment_rate_set(
-    *, employee: Employee, valid_from: datetime.date, rate_percent: Decimal, user=None
-) -> EmploymentRate:
-    """Set the employment rate from a date (start date required: payroll needs it)."""
-    row = _dated_set(
-        EmploymentRate,
-        employee=employee,
-        valid_from=valid_from,
-        field="rate_percent",
-        value=rate_percent,
-        user=user,
-    )
-    _dated_value_changed(row)
-    return row
-
-
-@transaction.atomic
-def monthly_salary_set(
-    *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
-) -> MonthlySalary:
-    row = _dated_set(
-        MonthlySalary,
-        employee=employee,
-        valid_from=valid_from,
-        field="amount",
-        value=amount,
-        user=user,
-    )
-    _dated_value_changed(row)
-    return row
-
-
-@transaction.atomic
-def hourly_wage_set(
-    *, employee: Employee, valid_from: datetime.date, amount: Decimal, user=None
-) -> HourlyWage:
-    row = _dated_set(
-        HourlyWage,
-        employee=employee,
-        valid_from=valid_from,
-        field="amount",
-        value=amount,
-        user=user,
-    )
-    _dated_value_changed(row)
-    return row
-
-
-@transaction.atomic
-def dated_value_delete(*, row: DatedValue, user=None) -> None:
-    """Remove a dated row (employment rate, monthly salary, hourly wage); the history keeps it."""
-    if user is not None:
-        row._history_user = user
-    row.delete()
-    _dated_value_changed(row)

@@ -14,7 +14,7 @@ from employees.validators import parse_personal_identity_number
 from integrations import switchover as sw
 from integrations.clients.payroll import PayrollEmployee
 from integrations.models import Switchover, SwitchoverHrChange
-from integrations.payroll_mapping import Registers, employees_import_page
+from integrations.payroll_import import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
 from tests.integrations.helpers import match_hr_registers
 
