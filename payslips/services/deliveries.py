@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.selectors import user_has_company_perm
+from flexbridge.bulk import bulk_insert
 from integrations.clients.base import OutsideSystemError
 from jobs.models import Job
 
@@ -59,7 +59,7 @@ def payslip_deliveries_create(
     if not rows:
         return {}
     with transaction.atomic():
-        _insert_new(
+        bulk_insert(
             [
                 PayslipDelivery(
                     company_id=payslip.company_id,
@@ -71,7 +71,8 @@ def payslip_deliveries_create(
                     job=job,
                 )
                 for payslip, body, retain in rows
-            ]
+            ],
+            ignore_conflicts=True,
         )
         return {
             d.payslip_id: d
@@ -80,30 +81,6 @@ def payslip_deliveries_create(
                 channel=Channel.KIVRA,
             ).defer("request_body")
         }
-
-
-def _insert_new(deliveries: list[PayslipDelivery]) -> None:
-    """``bulk_create(deliveries, ignore_conflicts=True)``. On PostgreSQL one short statement
-    per row, sent as one pipeline with server-side binding: ``bulk_create`` spells every
-    row's body (kilobytes, hex-escaped) into one SQL text and compiles each field of each
-    row, a quarter of the dispatch's CPU in its profile. The columns and values are the
-    model's own (``pre_save`` and ``get_db_prep_save``, as Django does)."""
-    if connection.vendor != "postgresql":
-        PayslipDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        return
-    fields = [field for field in PayslipDelivery._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(PayslipDelivery._meta.db_table)} "  # noqa: S608 - names from _meta
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
-    )
-    rows = [
-        [field.get_db_prep_save(field.pre_save(delivery, True), connection) for field in fields]
-        for delivery in deliveries
-    ]
-    with connection.cursor() as cursor:
-        psycopg.Cursor(cursor.connection).executemany(sql, rows)
 
 
 def payslip_delivery_rebuild(
