@@ -1,12 +1,16 @@
-"""``bulk_create`` for the large batches of the batch jobs, without its cost per field.
+"""``bulk_create`` for batches of wide rows, without its cost per value.
 
 Django's ``bulk_create`` compiles every field of every row into one SQL text and, with
 psycopg's client-side binding (Django's default), spells each value into it as a quoted
-literal. For the 50 000 employees of a switchover or the Kivra dispatch's request bodies
-(kilobytes each), that is most of the job's CPU. On PostgreSQL :func:`bulk_insert` sends one
-short statement per row instead, all in one pipeline with server-side binding; the values
+literal: for the Kivra dispatch's request bodies (kilobytes each, hex-escaped) that was a
+quarter of a worker's CPU. On PostgreSQL :func:`bulk_insert` sends one short statement per
+row instead, all in one pipeline with server-side binding (bytes go as they are); the values
 are the model's own (``pre_save`` and ``get_db_prep_save``, as ``bulk_create`` takes them),
 and the new primary keys are set on the objects. Elsewhere it is ``bulk_create``.
+
+For narrow rows it does not pay: measured on 1 000 employees, the same CPU and about twice
+the wall time of ``bulk_create``'s one statement (the server runs a statement per row).
+Use it where the values are large.
 """
 
 from __future__ import annotations

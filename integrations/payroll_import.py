@@ -27,7 +27,6 @@ from employees.models import (
     Position,
 )
 from employees.validators import parse_personal_identity_number
-from flexbridge.bulk import bulk_insert
 from flexbridge.masking import mask_personal_identity_number
 from jobs.messages import JobMessage, register_job_messages
 
@@ -396,7 +395,7 @@ def _import_write(page: _Page, *, change_reason: str, user) -> None:
             rates_before[rate.employee_id].append(rate)
     now = timezone.now()
     if page.to_create:
-        bulk_insert(page.to_create)
+        Employee.objects.bulk_create(page.to_create, batch_size=1000)
         outcome.created = len(page.to_create)
     if page.to_update:
         Employee.objects.bulk_update(page.to_update, EMPLOYEE_IMPORT_FIELDS, batch_size=1000)
@@ -494,7 +493,7 @@ def _rates_import(
                 found.rate_percent = percent
                 update.append(found)
     if create:
-        bulk_insert(create)
+        EmploymentRate.objects.bulk_create(create, batch_size=1000)
     if update:
         EmploymentRate.objects.bulk_update(update, ["rate_percent"], batch_size=1000)
     return {r.employee_id for r in create} | {r.employee_id for r in update}
