@@ -198,6 +198,64 @@ class PaxmlWriter:
         self._xf.write(el, pretty_print=True)
         self.counts[el.tag] = self.counts.get(el.tag, 0) + 1
 
+    def time_rows(self):
+        """A function ``(anstid, postid, tidkod, datum, timmar, resenheter)`` that writes one
+        ``tidtrans`` with just these fields — the export's time rows, the bulk of a large
+        file. It writes the same bytes as ``write(TimeTransaction(...))`` with the same
+        values, but reuses one element per shape (the result units' dimensions) and only
+        sets its attributes and texts: building a fresh element per row cost more than
+        serialising it. A row with an empty field goes through ``write``."""
+        if self._current != "tidtransaktioner":
+            raise PaxmlWriterError(
+                f"<tidtrans> belongs in <tidtransaktioner>, not <{self._current}>."
+            )
+        write, counts, profile = self._xf.write, self.counts, self.profile
+        shapes: dict = {}  # resenheter's dims -> (element, its children's setters)
+        exported: dict[str, str] = {}  # stored code -> the code written
+
+        def shape(dims: tuple):
+            el = etree.Element("tidtrans", postid="", anstid="")
+            parts = [etree.SubElement(el, tag) for tag in ("tidkod", "datum", "timmar")]
+            if dims:
+                holder = etree.SubElement(el, "resenheter")
+                parts += [etree.SubElement(holder, "resenhet", dim=str(dim), id="") for dim in dims]
+            shapes[dims] = (el, parts)
+            return shapes[dims]
+
+        def write_row(anstid, postid, tidkod, datum, timmar, resenheter) -> None:
+            if not (anstid and tidkod and postid is not None and datum is not None) or (
+                timmar is None
+            ):
+                self.write(
+                    TimeTransaction(
+                        anstid=anstid,
+                        postid=postid,
+                        tidkod=tidkod,
+                        datum=datum,
+                        timmar=timmar,
+                        resenheter=resenheter,
+                    )
+                )
+                return
+            code = exported.get(tidkod)
+            if code is None:
+                code = exported[tidkod] = profile.export_time_code(tidkod)
+                if code in profile.extra_time_codes:
+                    self.deviating_codes.add(code)
+            dims = tuple(dim for dim, _id in resenheter)
+            el, parts = shapes.get(dims) or shape(dims)
+            el.set("postid", str(postid))
+            el.set("anstid", anstid)
+            parts[0].text = code
+            parts[1].text = datum.isoformat() if type(datum) is date else fmt(datum)
+            parts[2].text = format(timmar, "f") if type(timmar) is Decimal else fmt(timmar)
+            for part, (_dim, unit_id) in zip(parts[3:], resenheter, strict=True):
+                part.set("id", unit_id)
+            write(el, pretty_print=True)
+            counts["tidtrans"] = counts.get("tidtrans", 0) + 1
+
+        return write_row
+
     def write_schedule(self, *, anstid: str = "", persnr: str = "", days) -> None:
         """One ``schema`` with its days (``ScheduleDay`` records, or (date, hours) pairs)."""
         el = etree.Element("schema", _ref_attrs(_Ref(anstid, persnr)))

@@ -5,7 +5,7 @@ longer than ``resenhet/@id`` holds — are left out and named, the rest is writt
 
 from __future__ import annotations
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_noop
 
 from projects.selectors import PAXML_UNIT_ID_MAX as UNIT_ID_MAX
@@ -42,7 +42,13 @@ def _outside(model_rows, date_field: str, label: str) -> list[Problem]:
     bad = model_rows.filter(
         Q(**{f"{date_field}__lt": F("employee__employment_start_date")})
         | Q(**{f"{date_field}__gt": F("employee__employment_end_date")})
-    ).values_list("employee__employee_number", date_field)
+    )
+    # Counted first, unordered: one hash join over the period's rows. The first 200 in
+    # the model's order (a limit over a sort) make the planner walk the rows by date and
+    # look up each one's employee, five times slower when — as nearly always — none is bad.
+    if not bad.order_by().aggregate(n=Count("pk"))["n"]:
+        return []
+    bad = bad.values_list("employee__employee_number", date_field)
     return [
         Problem(
             line=0,

@@ -26,13 +26,14 @@ from ..records import (
     Dimension,
     Header,
     SalaryTransaction,
-    TimeTransaction,
 )
 from ..writer import PaxmlWriter
 from .bounds import EVENT_POSTID_BASE, PROGRAM_NAME
 from .export_checks import LeftOut, result_units
 
 WORKED_TIME_CODES = frozenset({"TID", "ARB", "SCH"})
+# rows per round trip of the export's server-side cursor
+EXPORT_FETCH = 10_000
 
 
 @dataclass
@@ -70,9 +71,17 @@ def write_header(writer: PaxmlWriter, company: Company) -> None:
 
 def write_time(writer: PaxmlWriter, rows: ExportRows) -> None:
     """Time registrations: monthly-paid employees' worked time left out, hourly-paid
-    employees' absences remembered for their schedule days."""
+    employees' absences remembered for their schedule days. Rows come as plain tuples
+    from a server-side cursor and go through the writer's fast path (``time_rows``)."""
     counts = rows.counts
+    numbers = {emp_id: info[0] for emp_id, info in rows.emp_info.items()}
+    monthly = {emp_id for emp_id, info in rows.emp_info.items() if info[2] == PayForm.MONTHLY}
+    hourly = {emp_id for emp_id, info in rows.emp_info.items() if info[2] == PayForm.HOURLY}
+    left_out, progress, deviation_days = rows.left_out, rows.progress, rows.deviation_days
+    written = monthly_left_out = 0
+    monthly_first = False  # the counts keep the order in which each first occurred
     with writer.section("tidtransaktioner"):
+        write_row = writer.time_rows()
         for emp_id, day, hours, code, kind, cc, project, pk in (
             rows.regs.order_by("employee_id", "date", "pk")
             .values_list(
@@ -85,26 +94,30 @@ def write_time(writer: PaxmlWriter, rows: ExportRows) -> None:
                 "project__code",
                 "pk",
             )
-            .iterator(chunk_size=5000)
+            .iterator(chunk_size=EXPORT_FETCH)
         ):
-            number, _pin, pay_form, _start, _end = rows.emp_info[emp_id]
-            if pay_form == PayForm.MONTHLY and code in WORKED_TIME_CODES:
-                counts["left_out_worked_time_monthly"] += 1
+            if emp_id in monthly and code in WORKED_TIME_CODES:
+                monthly_first = monthly_first or not written
+                monthly_left_out += 1
                 continue
-            units = result_units(rows.left_out, cc, project, number, day, "tidtrans")
-            if units is None:
-                continue
-            if pay_form == PayForm.HOURLY and kind == "absence":
-                rows.deviation_days[emp_id][day] += hours
-            writer.write(
-                TimeTransaction(
-                    anstid=number, postid=pk, tidkod=code, datum=day, timmar=hours, resenheter=units
-                )
-            )
-            counts["time_transactions"] += 1
-            if rows.progress is not None and counts["time_transactions"] % 5000 == 0:
-                rows.progress.advance(5000)
-                rows.progress.check_cancelled()
+            number = numbers[emp_id]
+            if cc or project:
+                units = result_units(left_out, cc, project, number, day, "tidtrans")
+                if units is None:
+                    continue
+            else:
+                units = ()
+            if kind == "absence" and emp_id in hourly:
+                deviation_days[emp_id][day] += hours
+            write_row(number, pk, code, day, hours, units)
+            written += 1
+            if progress is not None and written % 5000 == 0:
+                progress.advance(5000)
+                progress.check_cancelled()
+    found = [("time_transactions", written), ("left_out_worked_time_monthly", monthly_left_out)]
+    for key, n in reversed(found) if monthly_first else found:
+        if n:
+            counts[key] += n
 
 
 def write_salaries(writer: PaxmlWriter, rows: ExportRows) -> None:

@@ -35,6 +35,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
@@ -137,7 +138,10 @@ def paxml_export_run(
     if result.problems:
         return result
     rows.regs, rows.salaries = leave_out_out_of_bounds(rows.left_out, rows.regs, rows.salaries)
-    with PaxmlWriter(out, encoding=encoding, profile=profile_obj) as writer:
+    # One transaction for the reading: in it the server-side cursors stream; outside one
+    # (autocommit) Django declares them WITH HOLD, and the server builds a cursor's whole
+    # result (a million sorted rows) before the first row comes.
+    with transaction.atomic(), PaxmlWriter(out, encoding=encoding, profile=profile_obj) as writer:
         write_header(writer, company)
         write_time(writer, rows)
         write_salaries(writer, rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -49,7 +50,8 @@ BATCH = 2000
 
 def _batched_insert_time(rows: list, links: list, file: PaxmlFile) -> None:
     if connection.vendor == "postgresql":
-        _copy_time(rows, links, file)
+        with connection.cursor() as cursor:
+            _copy_time(rows, links, file, cursor.cursor)
         return
     company_id = file.company_id
     created = TimeRegistration.objects.bulk_create(
@@ -96,34 +98,70 @@ _TIME_COLUMNS = (
 )
 
 
-def _copy_time(rows: list, links: list, file: PaxmlFile) -> None:
+def _copy_time(rows: list, links: list, file: PaxmlFile, raw) -> None:
     """PostgreSQL: ids from the sequence in one query, then ``COPY`` of both tables —
     the ORM's per-object INSERT building dominates a large import otherwise. The rows go
-    as COPY's text format, one string per batch (``_copy_text``)."""
+    as COPY's text format, one string per batch (``_copy_text``). ``raw``: a psycopg
+    cursor on the import's connection."""
     table = TimeRegistration._meta.db_table
     link_table = ImportedTimeRegistration._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({', '.join(_TIME_COLUMNS)}) FROM STDIN") as copy:
-            copy.write(_copy_text_time(ids, rows, file.company_id))
-        with raw.copy(
-            f"COPY {link_table} (time_registration_id, source_file_id, postid) FROM STDIN"
-        ) as copy:
-            file_id = file.pk
-            copy.write(
-                "".join(
-                    f"{pk}\t{file_id}\t{NULL if postid is None else postid}\n"
-                    for pk, postid in zip(ids, links, strict=True)
-                )
+    raw.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        [table, len(rows)],
+    )
+    ids = [row[0] for row in raw.fetchall()]
+    with raw.copy(f"COPY {table} ({', '.join(_TIME_COLUMNS)}) FROM STDIN") as copy:
+        copy.write(_copy_text_time(ids, rows, file.company_id))
+    with raw.copy(
+        f"COPY {link_table} (time_registration_id, source_file_id, postid) FROM STDIN"
+    ) as copy:
+        file_id = file.pk
+        copy.write(
+            "".join(
+                f"{pk}\t{file_id}\t{NULL if postid is None else postid}\n"
+                for pk, postid in zip(ids, links, strict=True)
             )
+        )
 
 
 NULL = "\\N"
+
+
+class _CopyBehind:
+    """The time rows' ``COPY`` of one batch in a second thread, on the import's own
+    psycopg connection (so in its transaction), while pass 2 reads the next batch: the
+    server inserts the rows and maintains the indexes on the machine's other core while
+    Python parses, instead of Python waiting for each batch. One batch in flight; psycopg
+    serialises the connection's use (a query of the main thread waits for the COPY), and
+    whatever must see the rows written waits for them (``wait``). Only for an import
+    that matches nothing against earlier rows (no history): matching reads them."""
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paxml-copy")
+        self._pending: Future | None = None
+
+    def copy(self, rows: list, links: list, file: PaxmlFile) -> None:
+        self.wait()
+        self._pending = self._executor.submit(self._copy, rows, links, file)
+
+    def _copy(self, rows: list, links: list, file: PaxmlFile) -> None:
+        with self._raw.cursor() as cursor:
+            _copy_time(rows, links, file, cursor)
+
+    def wait(self) -> None:
+        """Until the batch in flight is written; its error raised here, as Django's."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            with connection.wrap_database_errors:
+                pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown(wait=True)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -169,23 +207,30 @@ def write_file(*, importer: Importer, file, header, persons, units, source, prof
             importer.progress.advance()
     if importer.problems.count:
         return  # transactions would only repeat "unknown employee" for these persons
-    batch = _Batch(importer=importer, file=file, header=header, profile=profile)
+    behind = None
+    if connection.vendor == "postgresql" and not importer.history:
+        behind = _CopyBehind()
+    batch = _Batch(importer=importer, file=file, header=header, profile=profile, behind=behind)
     reader = PaxmlReader(
         io.BytesIO(source) if isinstance(source, bytes) else source,
         validate=False,
         profile=profile,
     )
-    for record in reader:
-        add = _ADD_POST.get(type(record))
-        if add is not None:
-            add(batch, record)
-            if len(batch.time_rows) + len(batch.salary_rows) + len(batch.days) >= BATCH:
-                batch.flush()
-    for (emp_id, day), parts in batch.held.items():
-        merged = _merge_days(importer, importer.company, file, emp_id, day, parts)
-        if merged is not None:
-            batch.days[(emp_id, day)] = merged
-    batch.flush()
+    try:
+        for record in reader:
+            add = _ADD_POST.get(type(record))
+            if add is not None:
+                add(batch, record)
+                if len(batch.time_rows) + len(batch.salary_rows) + len(batch.days) >= BATCH:
+                    batch.flush()
+        for (emp_id, day), parts in batch.held.items():
+            merged = _merge_days(importer, importer.company, file, emp_id, day, parts)
+            if merged is not None:
+                batch.days[(emp_id, day)] = merged
+        batch.flush()
+    finally:
+        if behind is not None:
+            behind.close()
     if header is not None and header.nyexport is not None and importer.history:
         nyexport_remove(importer, file, *header.nyexport.period)
 
@@ -230,6 +275,7 @@ class _Batch:
     days: dict = field(default_factory=dict)  # (employee id, date) -> ScheduleDay
     # days the file gives more than once: summed, written at the end
     held: dict = field(default_factory=dict)
+    behind: _CopyBehind | None = None
 
     def flush(self) -> None:
         importer = self.importer
@@ -245,7 +291,10 @@ class _Batch:
         else:
             importer.count("added", len(time_rows) + len(salary_rows))
         if time_rows:
-            _batched_insert_time(time_rows, time_links, self.file)
+            if self.behind is not None:
+                self.behind.copy(time_rows, time_links, self.file)
+            else:
+                _batched_insert_time(time_rows, time_links, self.file)
             importer.count("time_registrations", len(time_rows))
         if salary_rows:
             SalaryRow.objects.bulk_create(salary_rows, batch_size=BATCH)

@@ -223,6 +223,47 @@ def test_license_is_required(company):
         paxml_import_run(company=company, source=_time_doc(""))
 
 
+def test_a_first_import_of_several_batches_stores_every_row_with_its_postid(company):
+    """Over BATCH rows: on PostgreSQL each batch's COPY runs behind the next batch's
+    reading (``_CopyBehind``); every row and its postid arrive, once."""
+    from paxml.models import ImportedTimeRegistration
+    from paxml.services.import_write import BATCH
+
+    employee(company, "1")
+    employee(company, "2")
+    n = 2 * BATCH + 101
+    posts = "".join(
+        _post(i % 2 + 1, dt.date(2024, 1, 1) + dt.timedelta(days=i % 300), hours="1.5", postid=i)
+        for i in range(1, n + 1)
+    )
+    result = paxml_import_run(company=company, source=_time_doc(posts))
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.counts["time_registrations"] == n
+    rows = TimeRegistration.objects.filter(company=company)
+    assert rows.count() == n
+    assert sum(rows.values_list("hours", flat=True)) == Decimal("1.5") * n
+    links = ImportedTimeRegistration.objects.filter(time_registration__company=company)
+    assert sorted(links.values_list("postid", flat=True)) == list(range(1, n + 1))
+    assert set(links.values_list("source_file_id", flat=True)) == {result.file.pk}
+
+
+def test_a_batch_the_database_refuses_raises_its_error_and_stores_nothing(company, monkeypatch):
+    """A COPY that fails behind the reading surfaces in the import as Django's error, and
+    the import's transaction leaves nothing behind."""
+    from django.db import DataError, connection
+
+    from paxml.services import import_write
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY: PostgreSQL only")
+    employee(company, "1")
+    monkeypatch.setattr(import_write, "_copy_text_time", lambda ids, rows, company_id: "x\n")
+    with pytest.raises(DataError):
+        paxml_import_run(company=company, source=_time_doc(_post(1, "2024-03-12")))
+    assert not TimeRegistration.objects.filter(company=company).exists()
+    assert not PaxmlFile.objects.filter(company=company, status="imported").exists()
+
+
 def _import_queries(company, posts, **kwargs) -> tuple[int, list[str]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
