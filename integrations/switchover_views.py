@@ -22,6 +22,7 @@ from . import switchover as sw
 from .clients.base import OutsideSystemError
 from .models import PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
+from .payroll_mapping import payroll_field_label
 from .switchover.messages import preflight_item_texts
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
@@ -177,6 +178,7 @@ def _test_export(result: dict) -> dict:
     rows = [
         {
             **row,
+            "label": payroll_field_label(row["field"]),
             "payroll": _value_label(row["field"], row.get("payroll")),
             "hr": _value_label(row["field"], row.get("hr")),
         }

@@ -18,7 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from companies.models import Company
-from jobs.messages import format_value, humanize_code, job_message_text, register_job_messages
+from jobs.messages import (
+    field_label,
+    format_value,
+    humanize_code,
+    job_message_text,
+    model_label,
+    register_job_messages,
+)
+
+from ..payroll_mapping import payroll_field_label
+
+EMPLOYEE = "employees.Employee"
 
 # The preflight's checks by key, in the reader's language.
 PREFLIGHT_LABELS = {
@@ -179,11 +190,24 @@ class _ManualStep:
 
 
 class _Restored:
-    """The fields an abort restored, or "nothing had changed"."""
+    """The fields an abort restored (kept as field keys, read as the fields' names) and the
+    employment rates it put back (by day), or "nothing had changed"."""
 
     def __mod__(self, params: Mapping) -> str:
-        fields = ", ".join(params["fields"]) or str(_("nothing had changed"))
+        names = [field_label(EMPLOYEE, key, cap=False) for key in params.get("fields") or []]
+        names += [
+            str(_("employment rate from %(day)s")) % {"day": day}
+            for day in params.get("rates") or []
+        ]
+        fields = ", ".join(names) or str(_("nothing had changed"))
         return str(_("Restored as it was before the export: %(fields)s.")) % {"fields": fields}
+
+
+def _rows_text(row) -> str:
+    """``{"model", "count"}`` as "3 employment rates" in the reader's language."""
+    if not isinstance(row, Mapping):
+        return str(row)  # stored as text by an older version
+    return f"{row['count']} {model_label(row['model'], count=row['count'])}"
 
 
 class _Deleted:
@@ -191,8 +215,26 @@ class _Deleted:
 
     def __mod__(self, params: Mapping) -> str:
         rows = params.get("rows") or []
-        with_rows = str(_(", with %(rows)s")) % {"rows": ", ".join(rows)} if rows else ""
+        with_rows = (
+            str(_(", with %(rows)s")) % {"rows": ", ".join(_rows_text(r) for r in rows)}
+            if rows
+            else ""
+        )
         return str(_("Deleted (created by the export)%(rows)s.")) % {"rows": with_rows}
+
+
+class _CreatedInHr:
+    """A register row an export created in HR: its kind by the model's name, its code and
+    name; an employment form also that its LAS settings are missing."""
+
+    def __mod__(self, params: Mapping) -> str:
+        what = params["what"]
+        if isinstance(what, Mapping):
+            words = [model_label(what["model"], count=1), what.get("code", ""), what.get("name")]
+            what = " ".join(str(w) for w in words if w)
+            if params["what"].get("las_missing"):
+                what = str(_("%(what)s (LAS settings missing)")) % {"what": what}
+        return str(_("Created in HR: %(what)s.")) % {"what": what}
 
 
 class _Register:
@@ -225,10 +267,14 @@ class _TransferMode:
 
 
 class _FieldDiff:
-    """The preflight's diff of one employee: "field: 'hr' → 'payroll'; …"."""
+    """The preflight's diff of one employee: "Field name: 'hr' → 'payroll'; …" (the field
+    kept by its key, read by its name)."""
 
     def __mod__(self, params: Mapping) -> str:
-        return "; ".join(f"{f['field']}: {f['hr']!r} → {f['payroll']!r}" for f in params["fields"])
+        return "; ".join(
+            f"{payroll_field_label(f['field'])}: {f['hr']!r} → {f['payroll']!r}"
+            for f in params["fields"]
+        )
 
 
 _MESSAGES: dict[str, Any] = {
@@ -282,7 +328,7 @@ _MESSAGES: dict[str, Any] = {
     "switchover.verify_ok": _("Payroll shows the address %(v)r."),
     "switchover.verify_mismatch": _("Payroll shows %(s)r, expected %(v)r."),
     "switchover.awaiting_approval": _("Imported; waiting for approval."),
-    "switchover.created_in_hr": _("Created in HR: %(what)s."),
+    "switchover.created_in_hr": _CreatedInHr(),
     "preflight.name_order_label": _NameOrder(),
     "preflight.yes": _("yes"),
     "preflight.no": _("no"),

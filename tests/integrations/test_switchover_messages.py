@@ -247,4 +247,7 @@ def test_preflight_diff_line_keeps_fields_and_masks_the_personnummer():
     )
     assert "1234" not in str(fields) and "4321" not in str(fields)
     line = str(JobMessage("switchover.field_diff", fields=fields))
-    assert line.startswith("city: 'Lund' → 'Malmö'; personal_identity_number: ")
+    assert line.startswith("City: 'Lund' → 'Malmö'; Personal identity number: ")
+    with translation.override("sv"):
+        swedish = str(JobMessage("switchover.field_diff", fields=fields))
+    assert swedish.startswith("Ort: 'Lund' → 'Malmö'; Personnummer: ")
