@@ -93,11 +93,11 @@ def ledger_transfer_prepare(
             return live[0]
         if transfers and not resend:
             raise TransferRefused(
-                _(
-                    "Payroll run %(run)s was transferred before (batch %(batch)s, reversed). "
-                    "Use 're-send after reversal'."
+                JobMessage(
+                    "ledger.visma.reversed_before",
+                    run=run_id,
+                    batch=transfers[-1].batch_number or "–",
                 )
-                % {"run": run_id, "batch": transfers[-1].batch_number or "–"}
             )
         generation = len(transfers) + 1
         return LedgerTransfer.objects.create(
@@ -245,8 +245,8 @@ def visma_transfer_run(*, job, ctx) -> None:
     try:
         transfers, vouchers = _visma_transfer_prepare(job=job)
     except (VoucherError, TransferRefused) as exc:
-        for problem in getattr(exc, "problems", [str(exc)]):
-            ctx.error(problem)
+        for problem in getattr(exc, "problems", None) or [exc.args[0] if exc.args else str(exc)]:
+            ctx.error(problem if isinstance(problem, JobMessage) else str(problem))
         ctx.count("failed")
         return
     ctx.set_total(len(vouchers))
@@ -267,10 +267,10 @@ def visma_transfer_run(*, job, ctx) -> None:
 def _visma_link(company) -> VismaLink:
     """The company's active link, if its licence allows the transfer."""
     if not company.license.visma_net_transfer:
-        raise TransferRefused(_("The company has no licence for Visma.Net direct transfer."))
+        raise TransferRefused(JobMessage("ledger.visma.no_licence"))
     link = VismaLink.objects.filter(company=company, is_active=True).first()
     if link is None:
-        raise TransferRefused(_("The company has no active Visma.Net link."))
+        raise TransferRefused(JobMessage("ledger.visma.no_link"))
     return link
 
 
