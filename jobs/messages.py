@@ -97,6 +97,13 @@ def summary_label(key: str) -> str:
     return str(label) if label is not None else humanize_code(key)
 
 
+def parameter_order(key: str) -> int:
+    """Selections read in the order their labels were registered ("From" before "To"),
+    whatever order the database keeps the keys in; unknown keys last."""
+    order = list(_PARAMETER_LABELS)
+    return order.index(key) if key in order else len(order)
+
+
 def parameter_label(key: str) -> str:
     label = _PARAMETER_LABELS.get(key)
     return str(label) if label is not None else humanize_code(key)
@@ -383,5 +390,6 @@ register_parameter_labels(
     }
 )
 
-# Parameters that are only for the machine (where a file is stored, ...).
-HIDDEN_PARAMETERS = {"path"}
+# Parameters that are only for the machine (where a file is stored, the language a job
+# runs in, ...).
+HIDDEN_PARAMETERS = {"path", "language"}

@@ -169,3 +169,15 @@ def test_djangos_and_the_registers_messages_of_a_person_read_in_either_language(
     )
     [(_level, _item, swedish)] = [line for line in _lines(job, "sv") if line[0] == "error"]
     assert swedish == "rad 5, person, fält postnr: Ett svenskt postnummer har fem siffror (NNN NN)."
+
+
+def test_the_import_options_read_by_their_names_in_the_readers_language(client, user, company):
+    employee(company, "1")
+    post = '<tidtrans anstid="9"><tidkod>ARB</tidkod><datum>2024-03-04</datum></tidtrans>\n'
+    job = _import(user, company, "en", post, create_missing=True)
+    client.force_login(user)
+    swedish = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Skapa saknade registerposter, projekt och kostnadsställen" in swedish
+    assert "Importera även om filen anger ett annat organisationsnummer" in swedish
+    for code in ("Create missing", "Confirm organisation number", "Source name", "Language"):
+        assert code not in swedish
