@@ -272,9 +272,26 @@ class _FieldDiff:
 
     def __mod__(self, params: Mapping) -> str:
         return "; ".join(
-            f"{payroll_field_label(f['field'])}: {f['hr']!r} → {f['payroll']!r}"
+            f"{payroll_field_label(f['field'])}: {_diff_value(f['hr'])} → "
+            f"{_diff_value(f['payroll'])}"
             for f in params["fields"]
         )
+
+
+def _diff_value(value) -> str:
+    """A compared value as a person reads it: text quoted, nothing as "–", employment rates
+    as "100.00 % from 2016-02-01"."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(
+            str(_("%(percent)s %% from %(day)s"))
+            % {"percent": r["percent"], "day": r["start_date"]}
+            if isinstance(r, Mapping) and {"percent", "start_date"} <= set(r)
+            else str(r)
+            for r in value
+        )
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 _MESSAGES: dict[str, Any] = {
