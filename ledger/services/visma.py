@@ -136,7 +136,7 @@ def _transfer_release(*, transfer: LedgerTransfer, link: VismaLink, client: Vism
     again for that."""
     if not link.release_after_post or transfer.released_at or not transfer.batch_number:
         return
-    item = f"run {transfer.payroll_run_id}"
+    item = transfer.voucher_key
     try:
         client.journal_transaction_release(transfer.batch_number)
     except OutsideSystemError as exc:
@@ -160,7 +160,7 @@ def ledger_transfer_send(
     answer, 5xx, ``201`` without ``Location``) are :class:`AnswerLost` from the client and
     lead to that lookup; the client itself never repeats the POST.
     """
-    item = f"run {transfer.payroll_run_id}"
+    item = transfer.voucher_key
     if transfer.status == LedgerTransfer.Status.SENT:
         return transfer
     if (
@@ -297,7 +297,7 @@ def _visma_transfer_prepare(*, job):
 
 def _visma_transfer_one(*, job, ctx, transfer: LedgerTransfer, voucher: Voucher, link, client):
     """Post one run's voucher (unless it was sent already), log and count the outcome."""
-    item = f"run {voucher.payroll_run_id}"
+    item = voucher.key
     if transfer.status == LedgerTransfer.Status.SENT:
         _visma_already_sent(job=job, ctx=ctx, transfer=transfer, item=item)
         return

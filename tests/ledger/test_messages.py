@@ -17,7 +17,7 @@ def test_transfer_written_in_swedish_is_read_in_english(company, user, link, san
     assert line.message.startswith(f"FB-acme-R{run.pk} överförd som batch 000001")
     with translation.override("en"):
         assert line.text == (
-            f"Transferred FB-acme-R{run.pk} as batch 000001 (debit = credit = 39426.00 SEK, "
+            f"Transferred FB-acme-R{run.pk} as batch 000001 (debit = credit = 39,426.00 SEK, "
             "period 202503)."
         )
 
@@ -75,7 +75,7 @@ def test_a_rounding_problem_written_in_english_is_read_in_swedish(company, user)
         text = line.text
     assert text.startswith(f"Lönekörning {run.pk}, anställd ")
     assert "de utbetalda raderna (1 MÅNLÖN 100.00)" in text
-    assert "lämnar 50.00 kr — mer än öresavrundning (högst 1.00 kr)." in text
+    assert "lämnar 50,00 kr — mer än öresavrundning (högst 1,00 kr)." in text
 
 
 def test_a_refused_transfer_keeps_its_reason_by_id(company, user, link, sandbox):

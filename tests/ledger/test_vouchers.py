@@ -467,7 +467,7 @@ def test_a_line_too_large_to_apportion_is_refused_naming_it(company):
     )
     problem = the_refusal(company, run)
     assert f"Payroll run {run.pk}, employee {slip.employee.employee_number}, line 1" in problem
-    assert "MÅNLÖN 900000000000.00 SEK" in problem
+    assert "MÅNLÖN 900,000,000,000.00 SEK" in problem
 
 
 @pytest.mark.django_db
