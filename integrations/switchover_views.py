@@ -23,7 +23,7 @@ from .clients.base import OutsideSystemError
 from .models import PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
 from .payroll_mapping import payroll_field_label
-from .switchover.messages import preflight_item_texts
+from .switchover.messages import preflight_item_texts, rates_text
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
 OUTCOME_COLOURS = {
@@ -55,6 +55,8 @@ def _value_label(field: str, value):
         return dict(Company.NameOrder.choices).get(value, value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, list):  # employment rates
+        return rates_text(value) or None
     return value
 
 

@@ -278,19 +278,24 @@ class _FieldDiff:
         )
 
 
+def rates_text(rates: list) -> str:
+    """Employment rates as compared (``{"percent", "start_date"}``): "100.00 % from
+    2016-02-01, …" in the reader's language."""
+    return ", ".join(
+        str(_("%(percent)s %% from %(day)s")) % {"percent": r["percent"], "day": r["start_date"]}
+        if isinstance(r, Mapping) and {"percent", "start_date"} <= set(r)
+        else str(r)
+        for r in rates
+    )
+
+
 def _diff_value(value) -> str:
     """A compared value as a person reads it: text quoted, nothing as "–", employment rates
     as "100.00 % from 2016-02-01"."""
     if value is None or value == "" or value == []:
         return "–"
     if isinstance(value, list):
-        return ", ".join(
-            str(_("%(percent)s %% from %(day)s"))
-            % {"percent": r["percent"], "day": r["start_date"]}
-            if isinstance(r, Mapping) and {"percent", "start_date"} <= set(r)
-            else str(r)
-            for r in value
-        )
+        return rates_text(value)
     return repr(value) if isinstance(value, str) else str(value)
 
 

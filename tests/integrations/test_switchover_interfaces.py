@@ -161,3 +161,5 @@ def test_side_by_side_names_fields_by_their_names_in_the_readers_language(
     assert "<td>last_name</td>" not in swedish and "<td>person_template</td>" not in swedish
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<td>Last name</td>" in english and "<td>Employment template</td>" in english
+    assert "start_date" not in swedish and "{'percent'" not in swedish
+    assert "<td>Sysselsättningsgrader</td>" in swedish and " % från " in swedish
