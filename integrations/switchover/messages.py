@@ -12,8 +12,10 @@ the shell; the log line is the registered message ``switchover.preflight_item``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -282,11 +284,19 @@ def rates_text(rates: list) -> str:
     """Employment rates as compared (``{"percent", "start_date"}``): "100.00 % from
     2016-02-01, …" in the reader's language."""
     return ", ".join(
-        str(_("%(percent)s %% from %(day)s")) % {"percent": r["percent"], "day": r["start_date"]}
+        str(_("%(percent)s %% from %(day)s"))
+        % {"percent": _percent(r["percent"]), "day": r["start_date"]}
         if isinstance(r, Mapping) and {"percent", "start_date"} <= set(r)
         else str(r)
         for r in rates
     )
+
+
+def _percent(value) -> str:
+    try:
+        return formats.number_format(Decimal(str(value)), 2, use_l10n=True)
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def _diff_value(value) -> str:

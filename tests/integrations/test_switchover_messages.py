@@ -273,5 +273,5 @@ def test_field_diff_shows_nothing_and_employment_rates_as_a_person_reads_them():
     with translation.override("sv"):
         assert str(JobMessage("switchover.field_diff", fields=fields)) == (
             "Slutdatum för anställning: – → '2024-06-30'; "
-            "Sysselsättningsgrader: 100.00 % från 2016-02-01 → 50.00 % från 2015-02-07"
+            "Sysselsättningsgrader: 100,00 % från 2016-02-01 → 50,00 % från 2015-02-07"
         )
