@@ -28,7 +28,12 @@ from employees.models import (
 )
 from employees.validators import parse_personal_identity_number
 from flexbridge.masking import mask_personal_identity_number
-from jobs.messages import JobMessage, register_job_messages
+from jobs.messages import (
+    JobMessage,
+    ValidationErrorsText,
+    register_job_messages,
+    validation_error_data,
+)
 
 from .clients.payroll import PayrollEmployee
 
@@ -44,6 +49,11 @@ register_job_messages(
             "An employment rate without a start date was not imported (HR needs one for the "
             "transfer to payroll)."
         ),
+        # errors: validation_error_data parts (field by its name, Django's or our message)
+        "payroll_import.invalid": ValidationErrorsText(gettext_lazy("Not imported: %(errors)s")),
+        "payroll_import.unreadable": gettext_lazy(
+            "Not imported: the payroll system's record could not be read (“%(detail)s”)."
+        ),
     }
 )
 
@@ -58,7 +68,9 @@ class Registers:
     templates: dict[str, EmploymentTemplate]
     positions: dict[str, Position]
     default_template: EmploymentTemplate | None
-    created: list[str] = field(default_factory=list)
+    # What an import created, as parts for a log line read in any language:
+    # {"model": "employees.Position", "code", "name"} or {..., "las_missing": True}.
+    created: list[dict] = field(default_factory=list)
     # The register rows an import created, as ("employees.Position", pk), for an undo.
     created_objects: list[tuple[str, int]] = field(default_factory=list)
 
@@ -87,7 +99,7 @@ class Registers:
                 code = f"{base[:16]}{number}"
             found = Position.objects.create(company=self.company, code=code, title=title)
             self.positions[title.casefold()] = found
-            self.created.append(f"position {code} {title}")
+            self.created.append({"model": "employees.Position", "code": code, "name": title})
             self.created_objects.append(("employees.Position", found.pk))
         return found
 
@@ -99,7 +111,9 @@ class Registers:
         if found is None:
             found = EmploymentForm.objects.create(company=self.company, code=code, name=code)
             self.forms[code] = found
-            self.created.append(f"employment form {code} (LAS settings missing)")
+            self.created.append(
+                {"model": "employees.EmploymentForm", "code": code, "las_missing": True}
+            )
             self.created_objects.append(("employees.EmploymentForm", found.pk))
         return found
 
@@ -109,7 +123,8 @@ class ImportOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (employee number, why)
+    # (employee number, why): a stored job message, read in the reader's language
+    failed: list[tuple[str, JobMessage]] = field(default_factory=list)
     # (employee number, what): a stored job message, read in the reader's language
     warnings: list[tuple[str, JobMessage]] = field(default_factory=list)
 
@@ -238,11 +253,26 @@ def _apply(
             )
         )
     employee.employment_form = registers.form(record.employment_form) or employee.employment_form
-    employee.employment_start_date = dt.date.fromisoformat(record.employment_start)
+    employee.employment_start_date = _date(record.employment_start, "employment_start_date")
     employee.employment_end_date = (
-        dt.date.fromisoformat(record.employment_end) if record.employment_end else None
+        _date(record.employment_end, "employment_end_date") if record.employment_end else None
     )
     employee.termination_reason = record.termination_reason or employee.termination_reason
+
+
+def _date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    gettext_lazy("Enter a date as YYYY-MM-DD, not “%(value)s”."),
+                    code="invalid_date",
+                    params={"value": value},
+                )
+            }
+        ) from None
 
 
 def _snapshot(employee: Employee) -> tuple:
@@ -361,7 +391,7 @@ def _import_record(page: _Page, record: PayrollEmployee, employee: Employee | No
             employee.position = employee.position or page.template.position
         page.validation.full_clean(employee)
     except (ValidationError, ValueError, KeyError) as exc:
-        page.outcome.failed.append((record.employee_number, _failure_text(exc)))
+        page.outcome.failed.append((record.employee_number, _failure(exc)))
         if not is_new:
             employee.refresh_from_db()
         return
@@ -376,11 +406,16 @@ def _import_record(page: _Page, record: PayrollEmployee, employee: Employee | No
         page.outcome.unchanged += 1
 
 
-def _failure_text(exc: Exception) -> str:
-    messages = getattr(exc, "message_dict", None) or {"": [str(exc)]}
-    return "; ".join(
-        f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v)) for k, v in messages.items()
-    )
+def _failure(exc: Exception) -> JobMessage:
+    """Why a record was not imported, kept as message parts: each field by its key (read as
+    its verbose name) with Django's or our validation message and its parameters, so it
+    reads in the reader's language."""
+    if isinstance(exc, ValidationError):
+        return JobMessage(
+            "payroll_import.invalid",
+            errors=validation_error_data(exc, model=Employee._meta.label),
+        )
+    return JobMessage("payroll_import.unreadable", detail=str(exc))
 
 
 def _import_write(page: _Page, *, change_reason: str, user) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from employees.models import Employee, EmploymentRate
 from flexbridge.masking import mask_personal_identity_number
+from jobs.messages import field_label
 
 from .clients.payroll import PayrollEmployee
 
@@ -36,6 +37,13 @@ SYNCED_FIELDS: dict[str, str] = {
 }
 # Compared in the diff and the side-by-side view (payroll names).
 COMPARED = list(SYNCED_FIELDS.values())
+
+
+def payroll_field_label(name: str) -> str:
+    """A compared field (payroll's name, as in the side by side and the preflight's diff)
+    by its HR field's name in the reader's language."""
+    hr_name = {p: h for h, p in SYNCED_FIELDS.items()}.get(name, name)
+    return field_label(Employee._meta.label, hr_name)
 
 
 def format_pin(value: str) -> str:

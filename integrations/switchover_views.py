@@ -22,7 +22,8 @@ from . import switchover as sw
 from .clients.base import OutsideSystemError
 from .models import PayrollLink, Switchover
 from .payroll_links import ACCOUNTING_WARNING
-from .switchover.messages import preflight_item_texts
+from .payroll_mapping import payroll_field_label
+from .switchover.messages import preflight_item_texts, rates_text
 
 COLOURS = {"pass": "green", "warning": "yellow", "fail": "red"}
 OUTCOME_COLOURS = {
@@ -54,6 +55,8 @@ def _value_label(field: str, value):
         return dict(Company.NameOrder.choices).get(value, value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, list):  # employment rates
+        return rates_text(value) or None
     return value
 
 
@@ -177,6 +180,7 @@ def _test_export(result: dict) -> dict:
     rows = [
         {
             **row,
+            "label": payroll_field_label(row["field"]),
             "payroll": _value_label(row["field"], row.get("payroll")),
             "hr": _value_label(row["field"], row.get("hr")),
         }

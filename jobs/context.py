@@ -142,12 +142,20 @@ def message_parts(message) -> tuple[str, dict]:
     """What a log line or a job stores of ``message``: its id and its parameters (personal
     identity numbers masked), or ``("", {})`` for plain text."""
     if isinstance(message, JobMessage):
-        params = {
-            key: mask_text(value) if isinstance(value, str) else value
-            for key, value in message.params.items()
-        }
-        return message.id, params
+        return message.id, {key: _masked(value) for key, value in message.params.items()}
     return "", {}
+
+
+def _masked(value):
+    """``value`` with every string in it masked (nested texts and lists too; a msgid holds
+    no number to mask, so it stays as it is)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 class ChunkLost(Exception):

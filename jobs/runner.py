@@ -77,8 +77,7 @@ def job_execute(*, job_id: int, helpers: ChunkHelpers | None = None) -> Job:
         status = Job.Status.CANCELLED
     except Exception as exc:
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        message = exc.message if isinstance(getattr(exc, "message", None), JobMessage) else None
-        message = message or mask_text(str(exc)) or exc.__class__.__name__
+        message = _stored_message(exc) or mask_text(str(exc)) or exc.__class__.__name__
         ctx.error(message)
         status = Job.Status.FAILED
     else:
@@ -97,6 +96,15 @@ def _job_outcome(*, errors: int, failed: int, done: int) -> tuple[str, str | Job
     if failed >= max(done, 1):
         return Job.Status.FAILED, JobMessage("job.errors", count=errors)
     return Job.Status.PARTLY_FAILED, JobMessage("job.errors", count=errors)
+
+
+def _stored_message(exc: Exception) -> JobMessage | None:
+    """The exception's message when it is a :class:`JobMessage` (its ``message`` or its
+    first argument): kept by id, so the job's message reads in the reader's language."""
+    for candidate in (getattr(exc, "message", None), *exc.args[:1]):
+        if isinstance(candidate, JobMessage):
+            return candidate
+    return None
 
 
 def job_finish(*, job: Job, status: str, message: str | JobMessage) -> Job:

@@ -19,6 +19,7 @@ from .messages import (
     HIDDEN_PARAMETERS,
     format_value,
     parameter_label,
+    parameter_order,
     parameter_value,
     summary_label,
 )
@@ -100,7 +101,7 @@ def job_parameters_display(*, job: Job) -> list[tuple[str, str]]:
     """The job's selection as labelled values (payroll runs, employees and switchovers by
     name, dates and yes/no in the reader's language)."""
     rows = []
-    for key, value in (job.parameters or {}).items():
+    for key, value in sorted((job.parameters or {}).items(), key=lambda kv: parameter_order(kv[0])):
         if key in HIDDEN_PARAMETERS:
             continue
         rows.append((parameter_label(key), _parameter_value(job, key, value)))

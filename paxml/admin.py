@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
@@ -22,10 +23,10 @@ PROFILE_CHOICES = [(name, profile.label) for name, profile in PROFILES.items()]
 
 
 class ImportForm(forms.Form):
-    company = forms.ModelChoiceField(queryset=Company.objects.none(), label=_("company"))
+    company = forms.ModelChoiceField(queryset=Company.objects.none(), label=capfirst(_("company")))
     file = forms.FileField(label=_("PAXml file"))
     dry_run = forms.BooleanField(label=_("Only check (dry run)"), required=False)
-    profile = forms.ChoiceField(choices=PROFILE_CHOICES, label=_("profile"))
+    profile = forms.ChoiceField(choices=PROFILE_CHOICES, label=capfirst(_("profile")))
     create_missing = forms.BooleanField(
         label=_("Create missing register entries, projects and cost centres"),
         required=False,
@@ -35,7 +36,7 @@ class ImportForm(forms.Form):
         label=_("Import even if the file names another organisation number"), required=False
     )
     source = forms.CharField(
-        label=_("source"),
+        label=capfirst(_("source")),
         required=False,
         max_length=200,
         help_text=_("Whose rows this file may replace. Empty: the file's company id and program."),
@@ -43,15 +44,21 @@ class ImportForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    company = forms.ModelChoiceField(queryset=Company.objects.none(), label=_("company"))
-    date_from = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
-    employees = forms.CharField(
-        label=_("employee numbers"), required=False, help_text=_("Comma-separated; empty = all.")
+    company = forms.ModelChoiceField(queryset=Company.objects.none(), label=capfirst(_("company")))
+    date_from = forms.DateField(
+        label=capfirst(_("from")), widget=forms.DateInput(attrs={"type": "date"})
     )
-    profile = forms.ChoiceField(choices=PROFILE_CHOICES, label=_("profile"))
+    date_to = forms.DateField(
+        label=capfirst(_("to")), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    employees = forms.CharField(
+        label=capfirst(_("employee numbers")),
+        required=False,
+        help_text=_("Comma-separated; empty = all."),
+    )
+    profile = forms.ChoiceField(choices=PROFILE_CHOICES, label=capfirst(_("profile")))
     encoding = forms.ChoiceField(
-        choices=[("iso-8859-1", "ISO-8859-1"), ("utf-8", "UTF-8")], label=_("encoding")
+        choices=[("iso-8859-1", "ISO-8859-1"), ("utf-8", "UTF-8")], label=capfirst(_("encoding"))
     )
     personnel = forms.BooleanField(
         label=_("Include the personnel register"),

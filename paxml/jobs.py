@@ -17,7 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from flexbridge.masking import mask_text
-from jobs.messages import JobMessage, register_job_messages, register_parameter_values
+from jobs.messages import (
+    JobMessage,
+    register_job_messages,
+    register_parameter_labels,
+    register_parameter_values,
+)
 from jobs.models import FileHolds
 from jobs.registry import register_job_kind
 
@@ -176,6 +181,17 @@ register_job_messages(
 
 register_parameter_values(
     "profile", lambda code: PROFILES[code].label if code in PROFILES else code
+)
+# The import's and the export's options by the names the forms give them.
+register_parameter_labels(
+    {
+        "create_missing": _("Create missing register entries, projects and cost centres"),
+        "confirm_organisation_number": _(
+            "Import even if the file names another organisation number"
+        ),
+        "source_name": _("Source"),
+        "personnel": _("Include the personnel register"),
+    }
 )
 
 register_job_kind(

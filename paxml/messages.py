@@ -16,7 +16,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext, ngettext
+from jobs.messages import is_text_data, render_text, text_data
+
+__all__ = ["Text", "is_text_data", "map_strings", "render"]
 
 
 class Text:
@@ -42,6 +44,18 @@ class Text:
         self.count = count
         self.brace = brace
         self.params = params
+
+    @classmethod
+    def of(cls, message, params=None) -> Text:
+        """A (lazy) translatable message with its parameters — e.g. a Django
+        ``ValidationError``'s ``message`` and ``params`` — kept by its msgid."""
+        data = text_data(message, params)
+        return cls(
+            data["msgid"],
+            plural=data.get("plural", ""),
+            count=data.get("count", ""),
+            **data["args"],
+        )
 
     def as_data(self) -> dict:
         """The JSON form: ``{"msgid", "args", ["plural", "count"], ["brace"]}``."""
@@ -72,23 +86,8 @@ def _data(value: Any) -> Any:
     return value
 
 
-def is_text_data(value: Any) -> bool:
-    return isinstance(value, dict) and "msgid" in value
-
-
-def render(data: dict) -> str:
-    """A stored :meth:`Text.as_data` in the active language."""
-    args = {
-        key: render(value) if is_text_data(value) else value
-        for key, value in (data.get("args") or {}).items()
-    }
-    if data.get("plural"):
-        template = ngettext(data["msgid"], data["plural"], int(args.get(data["count"]) or 0))
-    else:
-        template = gettext(data["msgid"])
-    if data.get("brace"):
-        return template.format(**args)
-    return template % args if args else template
+# The stored form and its rendering are the jobs app's (``jobs.messages.text_data``).
+render = render_text
 
 
 def map_strings(data: Any, func) -> Any:

@@ -125,36 +125,123 @@ def post_schema(profile_name: str = "standard") -> etree.XMLSchema:
     return etree.XMLSchema(tree)
 
 
-_REWRITES: list[tuple[re.Pattern, str]] = [
-    (
-        re.compile(
-            r"\[facet 'minLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
-            r"this underruns the allowed minimum length of '(?P<m>\d+)'"
+# libxml2's error kinds (``error.type_name``) → how to read the value out of its message and
+# our own words for it (``str.format`` placeholders; the place — line, element, field — is
+# the problem's own). A kind not here, or a message its pattern does not match, is shown in
+# a translated frame with libxml2's words only as a quoted detail (``_UNMAPPED``).
+_VALUE = r"The value '(?P<v>[^']*)'"
+_KINDS: dict[str, list[tuple[re.Pattern, str]]] = {
+    "SCHEMAV_CVC_MINLENGTH_VALID": [
+        (
+            re.compile(
+                _VALUE + r" has a length of '(?P<n>\d+)'; this underruns the allowed minimum "
+                r"length of '(?P<m>\d+)'"
+            ),
+            gettext_noop("expected at least {m} characters, got {n} ('{v}')"),
+        )
+    ],
+    "SCHEMAV_CVC_MAXLENGTH_VALID": [
+        (
+            re.compile(
+                _VALUE + r" has a length of '(?P<n>\d+)'; this exceeds the allowed maximum "
+                r"length of '(?P<m>\d+)'"
+            ),
+            gettext_noop("expected at most {m} characters, got {n} ('{v}')"),
+        )
+    ],
+    "SCHEMAV_CVC_LENGTH_VALID": [
+        (
+            re.compile(
+                _VALUE + r" has a length of '(?P<n>\d+)'; this differs from the allowed "
+                r"length of '(?P<m>\d+)'"
+            ),
+            gettext_noop("expected exactly {m} characters, got {n} ('{v}')"),
+        )
+    ],
+    "SCHEMAV_CVC_ENUMERATION_VALID": [
+        (
+            re.compile(_VALUE + r" is not an element of the set"),
+            gettext_noop("expected one of the codes of the PAXml 2.0 code list, got '{v}'"),
+        )
+    ],
+    "SCHEMAV_CVC_PATTERN_VALID": [
+        (
+            re.compile(_VALUE + r" is not accepted by the pattern '(?P<p>.*)'"),
+            gettext_noop("got '{v}', which does not have the form the schema requires ({p})"),
+        )
+    ],
+    "SCHEMAV_CVC_MAXINCLUSIVE_VALID": [
+        (
+            re.compile(_VALUE + r" is greater than the maximum value allowed \('(?P<m>[^']*)'\)"),
+            gettext_noop("expected at most {m}, got '{v}'"),
+        )
+    ],
+    "SCHEMAV_CVC_MININCLUSIVE_VALID": [
+        (
+            re.compile(_VALUE + r" is less than the minimum value allowed \('(?P<m>[^']*)'\)"),
+            gettext_noop("expected at least {m}, got '{v}'"),
+        )
+    ],
+    "SCHEMAV_CVC_FRACTIONDIGITS_VALID": [
+        (
+            re.compile(_VALUE + r" has more fractional digits than are allowed \('(?P<m>\d+)'\)"),
+            gettext_noop("expected at most {m} decimals, got '{v}'"),
+        )
+    ],
+    "SCHEMAV_CVC_TOTALDIGITS_VALID": [
+        (
+            re.compile(_VALUE + r" has more digits than are allowed \('(?P<m>\d+)'\)"),
+            gettext_noop("expected at most {m} digits, got '{v}'"),
+        )
+    ],
+    "SCHEMAV_CVC_DATATYPE_VALID_1_2_1": [
+        (
+            re.compile(
+                r"'(?P<v>[^']*)' is not a valid value of the atomic type '(?:xs:)?(?P<t>\w+)'"
+            ),
+            gettext_noop("expected {t}, got '{v}'"),
         ),
-        gettext_noop("expected at least {m} characters, got {n} ('{v}')"),
-    ),
-    (
-        re.compile(
-            r"\[facet 'maxLength'\] The value '(?P<v>[^']*)' has a length of '(?P<n>\d+)'; "
-            r"this exceeds the allowed maximum length of '(?P<m>\d+)'"
+        (
+            re.compile(r"'(?P<v>[^']*)' is not a valid value of the local atomic type"),
+            gettext_noop("got '{v}', which is not a valid value here"),
         ),
-        gettext_noop("expected at most {m} characters, got {n} ('{v}')"),
-    ),
-    (
-        re.compile(
-            r"\[facet 'enumeration'\] The value '(?P<v>[^']*)' is not an element of the set"
+    ],
+    "SCHEMAV_ELEMENT_CONTENT": [
+        (
+            re.compile(r"^This element is not expected\. Expected is (?:one of )?\( (?P<x>.*) \)"),
+            gettext_noop("the element is not expected here; expected: {x}"),
         ),
-        gettext_noop("expected one of the codes of the PAXml 2.0 code list, got '{v}'"),
-    ),
-    (
-        re.compile(r"'(?P<v>[^']*)' is not a valid value of the atomic type '(?:xs:)?(?P<t>\w+)'"),
-        gettext_noop("expected {t}, got '{v}'"),
-    ),
-    (
-        re.compile(r"'(?P<v>[^']*)' is not a valid value of the local atomic type"),
-        gettext_noop("got '{v}', which is not a valid value here"),
-    ),
-]
+        (
+            re.compile(r"^This element is not expected\."),
+            gettext_noop("the element is not expected here"),
+        ),
+        (
+            re.compile(r"^Missing child element\(s\)\. Expected is (?:one of )?\( (?P<x>.*) \)"),
+            gettext_noop("a child element is missing; expected: {x}"),
+        ),
+    ],
+    "SCHEMAV_CVC_COMPLEX_TYPE_3_2_1": [
+        (
+            re.compile(r"The attribute '(?P<a>[^']*)' is not allowed"),
+            gettext_noop("the attribute {a} is not allowed here"),
+        )
+    ],
+    "SCHEMAV_CVC_COMPLEX_TYPE_4": [
+        (
+            re.compile(r"The attribute '(?P<a>[^']*)' is required but missing"),
+            gettext_noop("the attribute {a} is required"),
+        )
+    ],
+    "SCHEMAV_CVC_TYPE_3_1_2": [
+        (
+            re.compile(r"Element content is not allowed"),
+            gettext_noop("only a value is allowed here, no elements"),
+        )
+    ],
+}
+# libxml2 names a missing child both ways, depending on its version.
+_KINDS["SCHEMAV_CVC_COMPLEX_TYPE_2_4"] = _KINDS["SCHEMAV_ELEMENT_CONTENT"]
+_UNMAPPED = gettext_noop("the file does not follow the PAXml schema (“%(detail)s”)")
 _EXAMPLES = {
     "dateTime": gettext_noop("xs:dateTime without zone, e.g. 2012-04-01T08:00:00"),
     "date": gettext_noop("xs:date, e.g. 2012-06-02"),
@@ -165,27 +252,35 @@ _EXAMPLES = {
 }
 _OWN_TYPES = {"decimalTYPE": "decimal", "integerTYPE": "int", "booleanTYPE": "boolean"}
 _WHERE = re.compile(r"^Element '(?P<el>[^']+)'(?:, attribute '(?P<attr>[^']+)')?: ")
+_FACET = re.compile(r"^\[facet '\w+'\] ")
 
 
-def _explain(message: str) -> tuple[str, str, str | Text]:
-    """libxml2's message → (element, field, message saying what was expected: a Text when
-    we know the message, else libxml2's own words)."""
+def _explain(type_name: str, message: str) -> tuple[str, str, Text]:
+    """libxml2's error → (element, field, our message): the kinds we know in our words with
+    the value as a parameter (wrapped in "not valid against the PAXml 2.0 schema"), any
+    other in a translated frame that quotes libxml2's words."""
     element = field = ""
     match = _WHERE.match(message)
     if match:
         element, field = match.group("el"), match.group("attr") or ""
         message = message[match.end() :]
-    explained: str | Text = message.strip().rstrip(".")
-    for pattern, template in _REWRITES:
-        found = pattern.search(message)
+    message = message.strip()
+    explained: Text | None = None
+    for pattern, template in _KINDS.get(type_name, ()):
+        found = pattern.search(_FACET.sub("", message))
         if found:
             values: dict = found.groupdict()
             if "t" in values:
                 # the schema's own types (decimalTYPE, integerTYPE …) by their base
                 name = _OWN_TYPES.get(values["t"], values["t"])
                 values["t"] = Text(_EXAMPLES[name]) if name in _EXAMPLES else "xs:" + name
-            explained = Text(template, brace=True, **values)
+            explained = Text(
+                gettext_noop("not valid against the PAXml 2.0 schema: %(m)s"),
+                m=Text(template, brace=True, **values),
+            )
             break
+    if explained is None:
+        explained = Text(_UNMAPPED, detail=message.rstrip("."))
     if field:
         field = f"@{field}"
     return element, field or element, explained
@@ -198,7 +293,7 @@ def xsd_problems(element: etree._Element, *, profile: Profile, employee: str = "
         return []
     problems = []
     for error in schema.error_log:
-        el, field, message = _explain(error.message)
+        el, field, message = _explain(error.type_name, error.message)
         if el and el != element.tag:
             el = f"{element.tag}/{el}"
         problems.append(
@@ -207,9 +302,7 @@ def xsd_problems(element: etree._Element, *, profile: Profile, employee: str = "
                 element=el or element.tag,
                 field=field,
                 employee=employee,
-                message=Text(
-                    gettext_noop("not valid against the PAXml 2.0 schema: %(m)s"), m=message
-                ),
+                message=message,
             )
         )
     return problems
@@ -229,7 +322,7 @@ def xsd_validate_document(source, *, profile: Profile = codes.STANDARD) -> list[
         return []
     problems = []
     for error in schema.error_log:
-        el, field, message = _explain(error.message)
+        el, field, message = _explain(error.type_name, error.message)
         problems.append(Problem(line=error.line, element=el, field=field, message=message))
     return problems
 

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from jobs.messages import register_job_messages, register_summary_labels
+from jobs.messages import ValidationErrorsText, register_job_messages, register_summary_labels
 from jobs.registry import FanOut, register_job_kind
 
 from .services import (
@@ -103,8 +103,11 @@ register_job_messages(
             "count",
         ),
         # fetching payroll runs
+        "payroll_run.no_link": _("The company has no payroll link."),
         "payroll_run.none_on_date": _("The payroll system has no payroll run on %(date)s."),
         "payroll_run.unreadable": _("The payroll system sent an unreadable run: %(error)s"),
+        # errors: validation_error_data parts (a field by its name, a payslip by employee)
+        "payroll_run.invalid": ValidationErrorsText(_("Not stored: %(errors)s")),
         "payroll_run.already_fetched": _("Already fetched: left unchanged."),
         "payroll_run.stored_final": ngettext_lazy(
             "Stored with %(count)s payslip (final).",

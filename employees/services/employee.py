@@ -47,7 +47,7 @@ def _normalise(employee: Employee) -> None:
         try:
             parsed = parse_personal_identity_number(pin)
         except ValidationError as exc:
-            raise ValidationError({"personal_identity_number": exc.messages}) from exc
+            raise ValidationError({"personal_identity_number": exc.error_list}) from exc
         employee.personal_identity_number = parsed.number
         employee.is_coordination_number = parsed.is_coordination_number
     else:
@@ -289,7 +289,7 @@ def employee_change_number(*, employee: Employee, new_number: str, user=None) ->
     try:
         validate_employee_number(new_number)
     except ValidationError as exc:
-        raise ValidationError({"employee_number": exc.messages}) from exc
+        raise ValidationError({"employee_number": exc.error_list}) from exc
     employee = Employee.objects.select_for_update().get(pk=employee.pk)
     if new_number == employee.employee_number:
         return employee

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jobs.messages import register_job_messages
 
+# Payroll's notice codes in our words (the reader's language); payroll's own words follow.
 NOTICE_MESSAGES = {
-    "CATEGORY_FALLBACK": "Payroll lacks the personnel category; the employee got STD.",
-    "EMPLOYMENT_FORM_CREATED": "Payroll created the employment form: LAS settings missing.",
+    "CATEGORY_FALLBACK": gettext_lazy(
+        "Payroll lacks the personnel category; the employee got STD."
+    ),
+    "EMPLOYMENT_FORM_CREATED": gettext_lazy(
+        "Payroll created the employment form: LAS settings missing."
+    ),
 }
 
 
 class _Notice:
-    """Payroll's notice on a sent employee: our words for its code, then payroll's own."""
+    """Payroll's notice on a sent employee: our words for its code, in the reader's
+    language, then payroll's own words quoted. A code we do not know is not shown."""
 
     def __mod__(self, params) -> str:
-        explained = NOTICE_MESSAGES.get(params.get("code"), "")
-        return f"{explained} {params.get('message', '')}".strip()
+        explained = NOTICE_MESSAGES.get(params.get("code"))
+        theirs = str(params.get("message") or "").strip()
+        if explained is None:
+            return _("Payroll's notice: “%(message)s”") % {"message": theirs}
+        if not theirs:
+            return str(explained)
+        return _("%(explained)s Payroll's words: “%(message)s”") % {
+            "explained": explained,
+            "message": theirs,
+        }
 
 
 register_job_messages(

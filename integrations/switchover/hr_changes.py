@@ -116,7 +116,8 @@ def _protected_references(obj) -> list[str]:
     return found
 
 
-def _cascaded_rows(obj) -> list[str]:
+def _cascaded_rows(obj) -> list[dict]:
+    """The rows deleted with ``obj``: ``{"model": "app.Model", "count": n}`` per model."""
     found = []
     for relation in obj._meta.get_fields(include_hidden=True):
         if not (relation.one_to_many or relation.one_to_one) or not relation.auto_created:
@@ -127,7 +128,7 @@ def _cascaded_rows(obj) -> list[str]:
             continue
         count = relation.related_model._base_manager.filter(**{relation.field.name: obj}).count()
         if count:
-            found.append(f"{count} {relation.related_model._meta.verbose_name_plural}")
+            found.append({"model": relation.related_model._meta.label, "count": count})
     return found
 
 
@@ -183,9 +184,9 @@ def _undo_changed(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None
     if differing:
         employee._change_reason = reason
         employee.save()
-    differing += _restore_rates(employee, change.before.get("rates", []))
+    rates = _restore_rates(employee, change.before.get("rates", []))
     ctx.info(
-        JobMessage("switchover.restored", fields=[str(f) for f in differing]),
+        JobMessage("switchover.restored", fields=differing, rates=rates),
         item=employee.employee_number,
     )
     return "restored"
@@ -204,7 +205,7 @@ def _restore_fields(employee: Employee, before: dict) -> list[str]:
 
 
 def _restore_rates(employee: Employee, before: list[dict]) -> list[str]:
-    """Put the employment rates back as in the snapshot; one entry per day changed."""
+    """Put the employment rates back as in the snapshot; the days changed (ISO dates)."""
     rates_before = {r["valid_from"]: Decimal(r["rate_percent"]) for r in before}
     rates_now = {
         r.valid_from.isoformat(): r for r in EmploymentRate.objects.filter(employee=employee)
@@ -213,17 +214,17 @@ def _restore_rates(employee: Employee, before: list[dict]) -> list[str]:
     for day, rate in rates_now.items():
         if day not in rates_before:
             rate.delete()
-            differing.append(f"employment rate {day}")
+            differing.append(day)
         elif rate.rate_percent != rates_before[day]:
             rate.rate_percent = rates_before[day]
             rate.save()
-            differing.append(f"employment rate {day}")
+            differing.append(day)
     for day, percent in rates_before.items():
         if day not in rates_now:
             EmploymentRate.objects.create(
                 employee=employee, valid_from=dt.date.fromisoformat(day), rate_percent=percent
             )
-            differing.append(f"employment rate {day}")
+            differing.append(day)
     return differing
 
 
@@ -237,7 +238,7 @@ def _undo_created(*, change: SwitchoverHrChange, reason: str, ctx) -> str | None
     number = employee.employee_number
     employee._change_reason = reason
     employee.delete()
-    ctx.info(JobMessage("switchover.deleted_created", rows=[str(r) for r in rows]), item=number)
+    ctx.info(JobMessage("switchover.deleted_created", rows=rows), item=number)
     return "deleted"
 
 

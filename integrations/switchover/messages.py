@@ -12,13 +12,26 @@ the shell; the log line is the registered message ``switchover.preflight_item``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from companies.models import Company
-from jobs.messages import format_value, humanize_code, job_message_text, register_job_messages
+from jobs.messages import (
+    field_label,
+    format_value,
+    humanize_code,
+    job_message_text,
+    model_label,
+    register_job_messages,
+)
+
+from ..payroll_mapping import payroll_field_label
+
+EMPLOYEE = "employees.Employee"
 
 # The preflight's checks by key, in the reader's language.
 PREFLIGHT_LABELS = {
@@ -179,11 +192,24 @@ class _ManualStep:
 
 
 class _Restored:
-    """The fields an abort restored, or "nothing had changed"."""
+    """The fields an abort restored (kept as field keys, read as the fields' names) and the
+    employment rates it put back (by day), or "nothing had changed"."""
 
     def __mod__(self, params: Mapping) -> str:
-        fields = ", ".join(params["fields"]) or str(_("nothing had changed"))
+        names = [field_label(EMPLOYEE, key, cap=False) for key in params.get("fields") or []]
+        names += [
+            str(_("employment rate from %(day)s")) % {"day": day}
+            for day in params.get("rates") or []
+        ]
+        fields = ", ".join(names) or str(_("nothing had changed"))
         return str(_("Restored as it was before the export: %(fields)s.")) % {"fields": fields}
+
+
+def _rows_text(row) -> str:
+    """``{"model", "count"}`` as "3 employment rates" in the reader's language."""
+    if not isinstance(row, Mapping):
+        return str(row)  # stored as text by an older version
+    return f"{row['count']} {model_label(row['model'], count=row['count'])}"
 
 
 class _Deleted:
@@ -191,8 +217,26 @@ class _Deleted:
 
     def __mod__(self, params: Mapping) -> str:
         rows = params.get("rows") or []
-        with_rows = str(_(", with %(rows)s")) % {"rows": ", ".join(rows)} if rows else ""
+        with_rows = (
+            str(_(", with %(rows)s")) % {"rows": ", ".join(_rows_text(r) for r in rows)}
+            if rows
+            else ""
+        )
         return str(_("Deleted (created by the export)%(rows)s.")) % {"rows": with_rows}
+
+
+class _CreatedInHr:
+    """A register row an export created in HR: its kind by the model's name, its code and
+    name; an employment form also that its LAS settings are missing."""
+
+    def __mod__(self, params: Mapping) -> str:
+        what = params["what"]
+        if isinstance(what, Mapping):
+            words = [model_label(what["model"], count=1), what.get("code", ""), what.get("name")]
+            what = " ".join(str(w) for w in words if w)
+            if params["what"].get("las_missing"):
+                what = str(_("%(what)s (LAS settings missing)")) % {"what": what}
+        return str(_("Created in HR: %(what)s.")) % {"what": what}
 
 
 class _Register:
@@ -225,10 +269,44 @@ class _TransferMode:
 
 
 class _FieldDiff:
-    """The preflight's diff of one employee: "field: 'hr' → 'payroll'; …"."""
+    """The preflight's diff of one employee: "Field name: 'hr' → 'payroll'; …" (the field
+    kept by its key, read by its name)."""
 
     def __mod__(self, params: Mapping) -> str:
-        return "; ".join(f"{f['field']}: {f['hr']!r} → {f['payroll']!r}" for f in params["fields"])
+        return "; ".join(
+            f"{payroll_field_label(f['field'])}: {_diff_value(f['hr'])} → "
+            f"{_diff_value(f['payroll'])}"
+            for f in params["fields"]
+        )
+
+
+def rates_text(rates: list) -> str:
+    """Employment rates as compared (``{"percent", "start_date"}``): "100.00 % from
+    2016-02-01, …" in the reader's language."""
+    return ", ".join(
+        str(_("%(percent)s %% from %(day)s"))
+        % {"percent": _percent(r["percent"]), "day": r["start_date"]}
+        if isinstance(r, Mapping) and {"percent", "start_date"} <= set(r)
+        else str(r)
+        for r in rates
+    )
+
+
+def _percent(value) -> str:
+    try:
+        return formats.number_format(Decimal(str(value)), 2, use_l10n=True)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _diff_value(value) -> str:
+    """A compared value as a person reads it: text quoted, nothing as "–", employment rates
+    as "100.00 % from 2016-02-01"."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, list):
+        return rates_text(value)
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 _MESSAGES: dict[str, Any] = {
@@ -282,7 +360,7 @@ _MESSAGES: dict[str, Any] = {
     "switchover.verify_ok": _("Payroll shows the address %(v)r."),
     "switchover.verify_mismatch": _("Payroll shows %(s)r, expected %(v)r."),
     "switchover.awaiting_approval": _("Imported; waiting for approval."),
-    "switchover.created_in_hr": _("Created in HR: %(what)s."),
+    "switchover.created_in_hr": _CreatedInHr(),
     "preflight.name_order_label": _NameOrder(),
     "preflight.yes": _("yes"),
     "preflight.no": _("no"),

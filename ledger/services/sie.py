@@ -114,7 +114,7 @@ def sie_export_run(*, job, ctx) -> None:
                 debit=str(voucher.debit_total),
                 rounding=str(voucher.rounding),
             ),
-            item=f"run {voucher.payroll_run_id}",
+            item=voucher.key,
         )
         ctx.count("vouchers")
     ctx.save_result_file(name, data, holds=[FileHolds.SALARIES])

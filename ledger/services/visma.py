@@ -93,11 +93,11 @@ def ledger_transfer_prepare(
             return live[0]
         if transfers and not resend:
             raise TransferRefused(
-                _(
-                    "Payroll run %(run)s was transferred before (batch %(batch)s, reversed). "
-                    "Use 're-send after reversal'."
+                JobMessage(
+                    "ledger.visma.reversed_before",
+                    run=run_id,
+                    batch=transfers[-1].batch_number or "–",
                 )
-                % {"run": run_id, "batch": transfers[-1].batch_number or "–"}
             )
         generation = len(transfers) + 1
         return LedgerTransfer.objects.create(
@@ -136,7 +136,7 @@ def _transfer_release(*, transfer: LedgerTransfer, link: VismaLink, client: Vism
     again for that."""
     if not link.release_after_post or transfer.released_at or not transfer.batch_number:
         return
-    item = f"run {transfer.payroll_run_id}"
+    item = transfer.voucher_key
     try:
         client.journal_transaction_release(transfer.batch_number)
     except OutsideSystemError as exc:
@@ -160,7 +160,7 @@ def ledger_transfer_send(
     answer, 5xx, ``201`` without ``Location``) are :class:`AnswerLost` from the client and
     lead to that lookup; the client itself never repeats the POST.
     """
-    item = f"run {transfer.payroll_run_id}"
+    item = transfer.voucher_key
     if transfer.status == LedgerTransfer.Status.SENT:
         return transfer
     if (
@@ -245,8 +245,8 @@ def visma_transfer_run(*, job, ctx) -> None:
     try:
         transfers, vouchers = _visma_transfer_prepare(job=job)
     except (VoucherError, TransferRefused) as exc:
-        for problem in getattr(exc, "problems", [str(exc)]):
-            ctx.error(problem)
+        for problem in getattr(exc, "problems", None) or [exc.args[0] if exc.args else str(exc)]:
+            ctx.error(problem if isinstance(problem, JobMessage) else str(problem))
         ctx.count("failed")
         return
     ctx.set_total(len(vouchers))
@@ -267,10 +267,10 @@ def visma_transfer_run(*, job, ctx) -> None:
 def _visma_link(company) -> VismaLink:
     """The company's active link, if its licence allows the transfer."""
     if not company.license.visma_net_transfer:
-        raise TransferRefused(_("The company has no licence for Visma.Net direct transfer."))
+        raise TransferRefused(JobMessage("ledger.visma.no_licence"))
     link = VismaLink.objects.filter(company=company, is_active=True).first()
     if link is None:
-        raise TransferRefused(_("The company has no active Visma.Net link."))
+        raise TransferRefused(JobMessage("ledger.visma.no_link"))
     return link
 
 
@@ -297,7 +297,7 @@ def _visma_transfer_prepare(*, job):
 
 def _visma_transfer_one(*, job, ctx, transfer: LedgerTransfer, voucher: Voucher, link, client):
     """Post one run's voucher (unless it was sent already), log and count the outcome."""
-    item = f"run {voucher.payroll_run_id}"
+    item = voucher.key
     if transfer.status == LedgerTransfer.Status.SENT:
         _visma_already_sent(job=job, ctx=ctx, transfer=transfer, item=item)
         return

@@ -7,9 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.translation import gettext as _
-
 from companies.models import Company
+from jobs.messages import JobMessage
 from payslips.models import PayslipLine
 
 from .. import selectors
@@ -57,7 +56,7 @@ def _selection(parameters: dict) -> dict:
         return {"payroll_run_id": int(parameters["payroll_run"])}
     if parameters.get("payment_date"):
         return {"payment_date": datetime.date.fromisoformat(str(parameters["payment_date"]))}
-    raise VoucherError([_("Choose a payroll run or a payment date.")])
+    raise VoucherError([JobMessage("ledger.voucher.no_selection")])
 
 
 def voucher_build(
@@ -172,7 +171,7 @@ def _voucher_load(
         )
     )
     if not runs:
-        raise VoucherError([_("No payroll run matches the selection.")])
+        raise VoucherError([JobMessage("ledger.voucher.no_run")])
     settings = LedgerSettings.objects.select_related(
         "net_pay_account",
         "tax_account",
@@ -197,8 +196,7 @@ def _voucher_load(
         groups=groups,
         totals=totals,
         problems=[
-            _("Payroll run %(run)s (%(date)s) has no payslips.")
-            % {"run": run.pk, "date": run.payment_date}
+            JobMessage("ledger.voucher.no_payslips", run=run.pk, date=str(run.payment_date))
             for run in runs
             if run.pk not in totals
         ],
@@ -232,15 +230,17 @@ def _voucher_line_groups(*, run_ids: list[int], salary_types: dict) -> list:
         too_large = selectors.payslip_lines_too_large_to_apportion(run_ids=run_ids)
         raise VoucherError(
             [
-                _(
-                    "Payroll run %(run)s, employee %(employee)s, line %(line)s (%(type)s "
-                    "%(amount)s SEK): the amount times the payslip's employer contribution "
-                    "rate is too large to apportion; check the line and the payslip's totals."
+                JobMessage(
+                    "ledger.voucher.line_too_large",
+                    run=run,
+                    employee=employee,
+                    line=line,
+                    type=kind,
+                    amount=str(amount),
                 )
-                % {"run": run, "employee": employee, "line": line, "type": kind, "amount": amount}
                 for run, employee, line, kind, amount in too_large
             ]
-            or [_("The payslip lines are too large to apportion the employer contributions.")]
+            or [JobMessage("ledger.voucher.lines_too_large")]
         ) from None
 
 
@@ -279,16 +279,11 @@ def _voucher_fold_lines(build: _VoucherBuild) -> None:
             ] += group.lines
     for (run_id, code), count in sorted(unmapped.items()):
         build.problems.append(
-            _("Payroll run %(run)s: salary type %(code)r has no accounting (%(count)s lines).")
-            % {"run": run_id, "code": code, "count": count}
+            JobMessage("ledger.voucher.unmapped", run=run_id, code=code, count=count)
         )
     for (run_id, code), count in sorted(no_counter.items()):
         build.problems.append(
-            _(
-                "Payroll run %(run)s: benefit salary type %(code)r has no credit account and "
-                "the ledger settings name no counter account for benefits (%(count)s lines)."
-            )
-            % {"run": run_id, "code": code, "count": count}
+            JobMessage("ledger.voucher.no_counter", run=run_id, code=code, count=count)
         )
 
 
@@ -417,25 +412,20 @@ def _voucher_name_rounding_problems(build: _VoucherBuild) -> None:
         lines_by_slip[line.payslip_id].append(line)
     for slip_id in build.too_large:
         slip = build.payslips[slip_id]
-        named = ", ".join(
-            f"{line.line_number} {line.salary_type} {line.amount}"
-            for line in lines_by_slip[slip_id]
-        )
         build.problems.append(
-            _(
-                "Payroll run %(run)s, employee %(employee)s: the paid-out lines (%(lines)s) "
-                "less tax %(tax)s and net pay %(net_pay)s leave %(residual)s SEK — more than "
-                "öre rounding (max %(max)s SEK)."
+            JobMessage(
+                "ledger.voucher.rounding_too_large",
+                run=slip.payroll_run_id,
+                employee=slip.employee_number,
+                lines=[
+                    f"{line.line_number} {line.salary_type} {line.amount}"
+                    for line in lines_by_slip[slip_id]
+                ],
+                tax=str(slip.tax),
+                net_pay=str(slip.net_pay),
+                residual=str(build.residual_of(slip)),
+                max=str(MAX_ROUNDING),
             )
-            % {
-                "run": slip.payroll_run_id,
-                "employee": slip.employee_number,
-                "lines": named or _("none"),
-                "tax": slip.tax,
-                "net_pay": slip.net_pay,
-                "residual": build.residual_of(slip),
-                "max": MAX_ROUNDING,
-            }
         )
 
 
@@ -452,11 +442,12 @@ def _voucher_assemble(build: _VoucherBuild, *, run, generations: dict[int, int] 
     if total != residual:
         raise VoucherError(
             [
-                _(
-                    "Payroll run %(run)s: the postings sum to %(total)s but the payslips "
-                    "leave %(residual)s; the voucher was not built."
+                JobMessage(
+                    "ledger.voucher.postings_mismatch",
+                    run=run.pk,
+                    total=str(total),
+                    residual=str(residual),
                 )
-                % {"run": run.pk, "total": total, "residual": residual}
             ]
         )
     rounding = -total
@@ -465,9 +456,7 @@ def _voucher_assemble(build: _VoucherBuild, *, run, generations: dict[int, int] 
     if sum((p.amount for p in postings), ZERO) != 0 or any(
         p.amount != p.amount.quantize(CENT) for p in postings
     ):
-        raise VoucherError(
-            [_("Payroll run %(run)s: the voucher does not balance.") % {"run": run.pk}]
-        )
+        raise VoucherError([JobMessage("ledger.voucher.unbalanced", run=run.pk)])
     generation = (generations or {}).get(run.pk, 1)
     text = f"Lönekörning {run.payment_date}"
     if run.description:

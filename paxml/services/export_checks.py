@@ -6,7 +6,7 @@ longer than ``resenhet/@id`` holds — are left out and named, the rest is writt
 from __future__ import annotations
 
 from django.db.models import Count, F, Q
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from projects.selectors import PAXML_UNIT_ID_MAX as UNIT_ID_MAX
 
@@ -119,18 +119,19 @@ class LeftOut:
                     line=0,
                     element=element,
                     field=name,
-                    message=Text(
-                        gettext_noop(
-                            "%(reason)s: %(n)s row not exported (employee, day: %(rows)s)"
-                        ),
-                        plural="%(reason)s: %(n)s rows not exported (employee, day: %(rows)s)",
-                        count="n",
-                        reason=reason,
-                        n=len(rows),
-                        rows=shown,
+                    message=Text.of(
+                        _ROWS_NOT_EXPORTED, {"reason": reason, "n": len(rows), "rows": shown}
                     ),
                 )
             )
+
+
+# ngettext_lazy so that makemessages keeps the plural; Text.of keeps both msgids.
+_ROWS_NOT_EXPORTED = ngettext_lazy(
+    "%(reason)s: %(n)s row not exported (employee, day: %(rows)s)",
+    "%(reason)s: %(n)s rows not exported (employee, day: %(rows)s)",
+    "n",
+)
 
 
 def result_units(left_out: LeftOut, cc: str | None, project: str | None, number, day, element):

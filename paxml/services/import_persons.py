@@ -9,8 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from employees import services as employee_services
 from employees.models import Employee, EmploymentForm, PayForm, PersonnelCategory, Position
@@ -209,7 +208,13 @@ class PersonsMixin:
             land = str(values["land"]).strip()
             data["country"] = COUNTRIES.get(land.lower(), land.upper() if len(land) == 2 else land)
             if len(data["country"]) != 2:
-                raise ValidationError({"land": _("unknown country %(c)s") % {"c": land}})
+                raise ValidationError(
+                    {
+                        "land": ValidationError(
+                            gettext_lazy("unknown country %(c)s"), params={"c": land}
+                        )
+                    }
+                )
         if "skattetabell" in values:
             data["tax_table"] = int(values["skattetabell"])
         if "lonform" in values:
@@ -263,20 +268,22 @@ class PersonsMixin:
             "tax_column": "skattekolumn",
             "employee_number": "@anstid",
         }
-        if hasattr(exc, "message_dict"):
-            for name, messages in exc.message_dict.items():
-                for message in messages:
+        # Each message kept by its msgid and parameters (Text.of): it reads in the reader's
+        # language, the register's own messages and Django's alike.
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                for error in errors:
                     self.problems.add_for(
                         person,
                         field=reverse.get(name, field or name),
                         element="person",
-                        message=message,
+                        message=Text.of(error.message, error.params),
                     )
         else:
-            for message in exc.messages:
+            for error in exc.error_list:
                 self.problems.add_for(
                     person,
                     field=field,
                     element="person",
-                    message=message,
+                    message=Text.of(error.message, error.params),
                 )

@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from companies.models import Company
 from employees.models import Employee, EmploymentForm, PersonnelCategory, Position
@@ -277,12 +276,16 @@ class Importer(PersonsMixin):
         if match.ambiguous:
             raise ValidationError(
                 {
-                    kind: _("%(value)s is ambiguous in the %(kind)s register: %(candidates)s")
-                    % {
-                        "value": value,
-                        "kind": REGISTER_KINDS[kind],
-                        "candidates": ", ".join(match.candidates),
-                    }
+                    kind: ValidationError(
+                        gettext_lazy(
+                            "%(value)s is ambiguous in the %(kind)s register: %(candidates)s"
+                        ),
+                        params={
+                            "value": value,
+                            "kind": REGISTER_KINDS[kind],
+                            "candidates": ", ".join(match.candidates),
+                        },
+                    )
                 }
             )
         if not self.create_missing:

@@ -9,14 +9,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from companies.models import Company
 from employees.models import Employee
 from integrations.models import PayrollLink
 from integrations.payroll_backend import payroll_client_for
 from jobs.context import JobContext
-from jobs.messages import JobMessage
+from jobs.messages import JobMessage, text_data, validation_error_data
 from jobs.models import Job
 from jobs.services import job_start
 
@@ -51,11 +51,13 @@ def payroll_run_create(
     ``vacation_days_paid|saved|used`` and ``lines`` (``salary_type``, ``text``, ``kind``,
     ``quantity``, ``unit``, ``unit_price``, ``amount``, ``account``, ``dimensions``).
     """
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     if period_start > period_end:
-        errors["period_end"] = [_("The period ends before it starts.")]
+        errors["period_end"] = [_error(gettext_lazy("The period ends before it starts."))]
     if external_id and PayrollRun.objects.filter(company=company, external_id=external_id).exists():
-        errors["external_id"] = [_("This payroll run has already been imported.")]
+        errors["external_id"] = [
+            _error(gettext_lazy("This payroll run has already been imported."))
+        ]
     numbers = [str(p.get("employee_number", "")) for p in payslips]
     employees = {
         e.employee_number: e
@@ -67,9 +69,13 @@ def payroll_run_create(
         number = numbers[index]
         problems = []
         if number not in employees:
-            problems.append(_("Unknown employee number %(number)s.") % {"number": number})
+            problems.append(
+                _error(gettext_lazy("Unknown employee number %(number)s."), number=number)
+            )
         if number in seen:
-            problems.append(_("Employee %(number)s has two payslips.") % {"number": number})
+            problems.append(
+                _error(gettext_lazy("Employee %(number)s has two payslips."), number=number)
+            )
         seen.add(number)
         problems += _payslip_total_errors(data)
         if problems:
@@ -133,7 +139,13 @@ def payroll_run_create(
     return run
 
 
-def _payslip_total_errors(data: dict) -> list[str]:
+def _error(message, **params) -> ValidationError:
+    """A validation message kept lazy with its parameters: the API renders it in the
+    caller's language, the fetch job stores it by msgid (``validation_error_data``)."""
+    return ValidationError(message, params={k: str(v) for k, v in params.items()} or None)
+
+
+def _payslip_total_errors(data: dict) -> list[ValidationError]:
     """Gross = sum of gross lines; net = gross - tax + after-tax lines; amount = qty × price."""
     problems = []
     try:
@@ -147,21 +159,34 @@ def _payslip_total_errors(data: dict) -> list[str]:
             qty, price = _dec(line.get("quantity")), _dec(line.get("unit_price"))
             if qty is not None and price is not None and (qty * price).quantize(CENT) != amount:
                 problems.append(
-                    _("Line %(n)s: %(qty)s × %(price)s is not %(amount)s.")
-                    % {"n": n, "qty": qty, "price": price, "amount": amount}
+                    _error(
+                        gettext_lazy("Line %(n)s: %(qty)s × %(price)s is not %(amount)s."),
+                        n=n,
+                        qty=qty,
+                        price=price,
+                        amount=amount,
+                    )
                 )
     except (KeyError, ArithmeticError, ValueError, TypeError) as exc:
-        return [_("Missing or invalid amount: %(error)s") % {"error": exc}]
+        return [_error(gettext_lazy("Missing or invalid amount: “%(error)s”"), error=exc)]
     if lines and sums[PayslipLine.Kind.GROSS] != gross:
         problems.append(
-            _("Gross pay %(gross)s is not the sum of the gross lines %(sum)s.")
-            % {"gross": gross, "sum": sums[PayslipLine.Kind.GROSS]}
+            _error(
+                gettext_lazy("Gross pay %(gross)s is not the sum of the gross lines %(sum)s."),
+                gross=gross,
+                sum=sums[PayslipLine.Kind.GROSS],
+            )
         )
     expected_net = gross - tax + sums[PayslipLine.Kind.NET]
     if net != expected_net:
         problems.append(
-            _("Net pay %(net)s is not gross - tax + after-tax lines = %(expected)s.")
-            % {"net": net, "expected": expected_net}
+            _error(
+                gettext_lazy(
+                    "Net pay %(net)s is not gross - tax + after-tax lines = %(expected)s."
+                ),
+                net=net,
+                expected=expected_net,
+            )
         )
     return problems
 
@@ -210,7 +235,7 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
     payment_date = datetime.date.fromisoformat(job.parameters["payment_date"])
     link = PayrollLink.objects.filter(company=company).first()
     if link is None:
-        raise RuntimeError(_("The company has no payroll link."))
+        raise RuntimeError(JobMessage("payroll_run.no_link"))
     with payroll_client_for(link=link) as client:
         runs = client.payroll_runs_list(payment_date=payment_date)
     ctx.set_total(len(runs))
@@ -219,10 +244,7 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
         return
     for data in runs:
         ctx.check_cancelled()
-        label = _("payroll run %(id)s (%(date)s)") % {
-            "id": data.get("id", "?"),
-            "date": data.get("payment_date", payment_date),
-        }
+        label = f"{data.get('id', '?')} ({data.get('payment_date', payment_date)})"
         try:
             kwargs = payroll_run_from_payroll_system(data)
         except (KeyError, TypeError, ValueError) as exc:
@@ -242,9 +264,10 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
             ctx.info(JobMessage("payroll_run.already_fetched"), item=label)
             ctx.count("unchanged")
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                for message in messages:
-                    ctx.error(f"{field}: {message}", item=label)
+            for part in validation_error_data(
+                exc, model=PayrollRun._meta.label, labels=_payslip_labels(kwargs["payslips"])
+            ):
+                ctx.error(JobMessage("payroll_run.invalid", errors=[part]), item=label)
             ctx.count("failed")
         else:
             ctx.info(
@@ -253,6 +276,17 @@ def payroll_run_fetch(*, job: Job, ctx: JobContext) -> None:
             )
             ctx.count("fetched")
         ctx.advance()
+
+
+def _payslip_labels(payslips: list[dict]) -> dict[str, dict]:
+    """``payslips[i]`` (the key of a payslip's errors) as the payslip of its employee."""
+    return {
+        f"payslips[{index}]": text_data(
+            gettext_noop("Payslip of employee %(number)s"),
+            {"number": str(data.get("employee_number", ""))},
+        )
+        for index, data in enumerate(payslips)
+    }
 
 
 def payroll_run_fetch_start(*, user, company: Company, payment_date: datetime.date) -> Job:

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.text import capfirst
 
 from employees.models import Employee
 from employees.validators import parse_personal_identity_number
@@ -16,6 +17,9 @@ from integrations.clients.payroll import PayrollEmployee
 from integrations.models import Switchover, SwitchoverHrChange
 from integrations.payroll_import import Registers, employees_import_page
 from integrations.sandboxes.payroll import PayrollSandbox
+from jobs.context import JobContext
+from jobs.models import JobLogLine
+from jobs.services import job_create
 from tests.integrations.helpers import match_hr_registers
 
 pytestmark = pytest.mark.django_db
@@ -90,11 +94,14 @@ def test_every_field_is_still_validated_also_when_values_repeat(company, payroll
         ),
         registers=Registers.load(company),
     )
-    failed = dict(outcome.failed)
+    failed = {number: str(message) for number, message in outcome.failed}
     assert set(failed) == {first, second, third}
     assert failed[first] == failed[second]
-    assert "postal_code" in failed[first]
-    assert failed[third].startswith("work_email:")
+    assert (
+        failed[first]
+        == "Not imported: Postal code: A Swedish postal code has five digits (NNN NN)."
+    )
+    assert failed[third].startswith("Not imported: Work e-mail: Enter an e-mail address")
     assert outcome.created == 1
 
 
@@ -126,9 +133,82 @@ def test_the_validation_gives_the_same_messages_as_full_clean(company, payroll):
             validate_unique=False,
             validate_constraints=False,
         )
-    messages = dict(outcome.failed)[number]
+    messages = str(dict(outcome.failed)[number])
     for field, errors in expected.value.message_dict.items():
-        assert f"{field}: {' '.join(errors)}" in messages
+        label = capfirst(Employee._meta.get_field(field).verbose_name)
+        for error in errors:
+            assert f"{label}: {error}" in messages
+
+
+def _logged_in(language: str, company, message) -> JobLogLine:
+    job = job_create(company=company, kind="payroll_sync")
+    with translation.override(language):
+        ctx = JobContext(job)
+        ctx.error(message, item="1")
+        ctx.flush(force=True)
+    return JobLogLine.objects.get(job=job)
+
+
+def test_a_failure_written_in_swedish_reads_in_english(company, payroll):
+    number = sorted(payroll.employees)[0]
+    bad = {"postal_code": "123", "email": "x@"}
+    outcome = employees_import_page(
+        company=company,
+        records=records(payroll, **{number: bad}),
+        registers=Registers.load(company),
+    )
+    [(failed_number, failure)] = outcome.failed
+    assert failed_number == number
+    line = _logged_in("sv", company, failure)
+    assert line.message_id == "payroll_import.invalid"
+    assert line.message.startswith("Importerades inte: ")
+    assert "Postnummer: Ett svenskt postnummer har fem siffror (NNN NN)." in line.message
+    with translation.override("en"):
+        text = line.text
+    assert text.startswith("Not imported: ")
+    assert "Postal code: A Swedish postal code has five digits (NNN NN)." in text
+    assert "Work e-mail: Enter an e-mail address with a name, '@' and a domain" in text
+    assert "Postnummer" not in text and "svenskt" not in text
+
+
+def test_a_date_payroll_sends_that_is_no_date_is_named_by_its_field(company, payroll):
+    number = sorted(payroll.employees)[0]
+    outcome = employees_import_page(
+        company=company,
+        records=records(payroll, **{number: {"employment_end": "1990-13-01"}}),
+        registers=Registers.load(company),
+    )
+    [(_number, failure)] = outcome.failed
+    line = _logged_in("en", company, failure)
+    assert line.message == (
+        "Not imported: Employment end date: Enter a date as YYYY-MM-DD, not “1990-13-01”."
+    )
+    with translation.override("sv"):
+        assert line.text == (
+            "Importerades inte: Slutdatum för anställning: Ange ett datum som ÅÅÅÅ-MM-DD, "
+            "inte ”1990-13-01”."
+        )
+
+
+def test_djangos_own_message_is_read_in_the_readers_language(company, payroll):
+    """A message of Django's own validators (max length, with a plural and parameters) is
+    kept by its msgid: Django's catalogue gives the reader's language."""
+    number = sorted(payroll.employees)[0]
+    outcome = employees_import_page(
+        company=company,
+        records=records(payroll, **{number: {"city": "X" * 101}}),
+        registers=Registers.load(company),
+    )
+    [(_number, failure)] = outcome.failed
+    line = _logged_in("en", company, failure)
+    assert line.message == (
+        "Not imported: City: Ensure this value has at most 100 characters (it has 101)."
+    )
+    with translation.override("sv"):
+        assert line.text == (
+            "Importerades inte: Ort: Säkerställ att detta värde har som mest 100 tecken "
+            "(den har 101)."
+        )
 
 
 def dt_date(value):

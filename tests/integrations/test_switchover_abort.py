@@ -7,13 +7,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from employees.models import Employee, EmploymentForm, EmploymentRate, Position
 from integrations import switchover as sw
 from integrations.clients.payroll import PayrollEmployee
 from integrations.models import SwitchoverHrChange
 from integrations.payroll_import import Registers, employees_import_page
-from jobs.models import Job
+from jobs.models import Job, JobLogLine
 from tests.integrations.helpers import current, run
 
 pytestmark = pytest.mark.django_db
@@ -93,8 +94,27 @@ def test_abort_after_export_all_restores_hr_exactly(user, company, link, sandbox
     job = Job.objects.get(kind="switchover_abort")
     assert job.status == Job.Status.SUCCEEDED
     lines = {line.item: line.message for line in job.log_lines.all()}
-    assert "city" in lines["1001"] and "employment rate" in lines["1001"]
-    assert lines["1003"].startswith("Deleted (created by the export), with 1 employment rates")
+    assert "city" in lines["1001"] and "employment rate from " in lines["1001"]
+    assert lines["1003"].startswith("Deleted (created by the export), with 1 employment rate.")
+    # kept as field keys and model labels: read in Swedish, the names are Swedish
+    restored = job.log_lines.get(item="1001")
+    assert "city" in restored.message_params["fields"]
+    with translation.override("sv"):
+        swedish = {line.item: line.text for line in job.log_lines.all()}
+    assert swedish["1001"].startswith("Återställd som före exporten: ")
+    fields = swedish["1001"].removeprefix("Återställd som före exporten: ").split(", ")
+    assert "ort" in fields and any(f.startswith("sysselsättningsgrad från ") for f in fields)
+    assert "city" not in swedish["1001"] and "employment rate" not in swedish["1001"]
+    assert swedish["1003"] == "Borttagen (skapad av exporten), med 1 sysselsättningsgrad."
+    [created] = [
+        line
+        for line in JobLogLine.objects.filter(message_id="switchover.created_in_hr")
+        if line.message_params["what"].get("name") == "Brandnew Title"
+    ]
+    with translation.override("en"):
+        assert created.text == "Created in HR: position BRANDNEWTITLE Brandnew Title."
+    with translation.override("sv"):
+        assert created.text == "Skapat i HR: befattning BRANDNEWTITLE Brandnew Title."
     assert len([m for m in lines.values() if m.startswith("Deleted (created")]) == 10
     assert any("Brandnew Title" in m and "deleted" in m for m in lines.values())
     event = switchover.events.get(kind="aborted")

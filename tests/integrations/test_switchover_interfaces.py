@@ -145,3 +145,21 @@ def test_checklist_names_its_checks_in_the_readers_language(client, user, compan
     assert "Step finished: 1. Preflight report" in english
     swedish = client.get(url + "?company=acme", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "Employment rates have start dates" not in swedish
+
+
+def test_side_by_side_names_fields_by_their_names_in_the_readers_language(
+    client, user, company, link, sandbox
+):
+    from tests.integrations.helpers import run
+
+    run(user, company, "preflight")
+    run(user, company, "test_export", employee_number="1003")
+    client.force_login(user)
+    url = reverse("switchover:page") + "?company=acme"
+    swedish = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "<td>Efternamn</td>" in swedish and "<td>Anställningsmall</td>" in swedish
+    assert "<td>last_name</td>" not in swedish and "<td>person_template</td>" not in swedish
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>Last name</td>" in english and "<td>Employment template</td>" in english
+    assert "start_date" not in swedish and "{'percent'" not in swedish
+    assert "<td>Sysselsättningsgrader</td>" in swedish and " % från " in swedish

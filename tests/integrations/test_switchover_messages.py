@@ -43,12 +43,13 @@ def test_written_in_swedish_read_in_english(user, company, link, differences):
         item = preflight_item_texts(stored)
         assert item["label"] == "'Use HR web service' on and the integration user active"
         assert item["message"] == "'Use HR web service' is off in payroll."
-        line = job.log_lines.get(item="web_service")
+        line = job.log_lines.get(message_params__key="web_service")
+        assert line.item == ""  # the check's key is a code: its label begins the message
         assert line.text == (
             "'Use HR web service' on and the integration user active: "
             "'Use HR web service' is off in payroll."
         )
-        wage = job.log_lines.get(item="salary_codes").text
+        wage = job.log_lines.get(message_params__key="salary_codes").text
         assert wage.startswith("Salary codes for hourly or monthly wage: Switching is NOT")
         assert wage.endswith(" — 120 Timlön")
 
@@ -61,7 +62,7 @@ def test_written_in_english_read_in_swedish(user, company, link, differences):
         item = preflight_item_texts(stored)
         assert item["message"] == "'Använd HR webbservice' är inte markerad i lönesystemet."
         assert item["label"] != stored["label"]
-        assert job.log_lines.get(item="web_service").text.endswith(item["message"])
+        assert job.log_lines.get(message_params__key="web_service").text.endswith(item["message"])
         accountings = preflight_item_texts(items(company)["accountings"])["message"]
         assert accountings.endswith("nej.")  # "no" is a part of its own, in Swedish too
 
@@ -247,4 +248,30 @@ def test_preflight_diff_line_keeps_fields_and_masks_the_personnummer():
     )
     assert "1234" not in str(fields) and "4321" not in str(fields)
     line = str(JobMessage("switchover.field_diff", fields=fields))
-    assert line.startswith("city: 'Lund' → 'Malmö'; personal_identity_number: ")
+    assert line.startswith("City: 'Lund' → 'Malmö'; Personal identity number: ")
+    with translation.override("sv"):
+        swedish = str(JobMessage("switchover.field_diff", fields=fields))
+    assert swedish.startswith("Ort: 'Lund' → 'Malmö'; Personnummer: ")
+
+
+def test_field_diff_shows_nothing_and_employment_rates_as_a_person_reads_them():
+    from jobs.messages import JobMessage
+
+    fields = [
+        {"field": "employment_end", "hr": None, "payroll": "2024-06-30"},
+        {
+            "field": "employment_rates",
+            "hr": [{"percent": "100.00", "start_date": "2016-02-01"}],
+            "payroll": [{"percent": "50.00", "start_date": "2015-02-07"}],
+        },
+    ]
+    with translation.override("en"):
+        assert str(JobMessage("switchover.field_diff", fields=fields)) == (
+            "Employment end date: – → '2024-06-30'; "
+            "Employment rates: 100.00 % from 2016-02-01 → 50.00 % from 2015-02-07"
+        )
+    with translation.override("sv"):
+        assert str(JobMessage("switchover.field_diff", fields=fields)) == (
+            "Slutdatum för anställning: – → '2024-06-30'; "
+            "Sysselsättningsgrader: 100,00 % från 2016-02-01 → 50,00 % från 2015-02-07"
+        )

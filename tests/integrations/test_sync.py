@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from employees import services as employee_services
 from employees.models import Employee
@@ -216,6 +216,43 @@ def test_missing_registers_are_logged(
     messages = list(job.log_lines.filter(level="warning").values_list("message", flat=True))
     assert any("STD" in m for m in messages)
     assert any("LAS settings missing" in m for m in messages)
+
+
+def test_payrolls_notices_read_in_the_readers_language_with_payrolls_words_quoted(
+    company, hr_master, sandbox, django_capture_on_commit_callbacks
+):
+    from employees.models import PersonnelCategory
+
+    category = PersonnelCategory.objects.create(company=company, code="KONS", name="Konsulter")
+    with translation.override("sv"), django_capture_on_commit_callbacks(execute=True):
+        employee_services.employee_update(
+            employee=employee(company), data={"personnel_category": category}
+        )
+    job = Job.objects.get(kind="payroll_sync")
+    line = job.log_lines.get(level="warning", message_id="payroll_sync.notice")
+    assert line.message_params == {
+        "code": "CATEGORY_FALLBACK",
+        "message": "Personnel category KONS is missing; STD used.",
+    }
+    assert line.message == (
+        "Lönesystemet saknar personalkategorin; den anställda fick STD. "
+        "Lönesystemets ord: ”Personnel category KONS is missing; STD used.”"
+    )
+    with translation.override("en"):
+        assert line.text == (
+            "Payroll lacks the personnel category; the employee got STD. "
+            "Payroll's words: “Personnel category KONS is missing; STD used.”"
+        )
+
+
+def test_a_notice_we_do_not_know_shows_payrolls_words_only():
+    from jobs.messages import JobMessage
+
+    notice = JobMessage("payroll_sync.notice", code="NEW_THING", message="Something new.")
+    with translation.override("sv"):
+        assert str(notice) == "Lönesystemets meddelande: ”Something new.”"
+    with translation.override("en"):
+        assert str(notice) == "Payroll's notice: “Something new.”"
 
 
 def test_no_sync_while_payroll_is_master_or_outside_selection(

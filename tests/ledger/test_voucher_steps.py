@@ -58,7 +58,9 @@ def test_load_reads_the_runs_totals_and_names_a_run_without_payslips(company):
     )
     assert build.run_ids == sorted([run.pk, empty.pk])
     assert build.totals[run.pk].gross_pay == D("30000.00")
-    assert build.problems == [f"Payroll run {empty.pk} ({empty.payment_date}) has no payslips."]
+    assert [str(p) for p in build.problems] == [
+        f"Payroll run {empty.pk} ({empty.payment_date}) has no payslips."
+    ]
 
 
 def test_home_accounting_is_read_only_for_lines_that_need_it(company):
@@ -90,8 +92,8 @@ def test_fold_debits_per_account_and_names_an_unmapped_salary_type(company):
     assert amount(build, run, "7210", ((1, "100"),)) == D("30000.00")
     assert build.line_counts[run.pk] == 2
     assert build.gross_lines[run.pk] == D("30200.00")
-    assert build.problems == [
-        f"Payroll run {run.pk}: salary type 'OKÄND' has no accounting (1 lines)."
+    assert [str(p) for p in build.problems] == [
+        f"Payroll run {run.pk}: salary type “OKÄND” has no accounting (1 line)."
     ]
 
 
@@ -127,7 +129,7 @@ def test_a_payslip_that_leaves_more_than_ore_rounding_is_named_with_its_lines(co
     assert len(build.too_large) == 1 and build.problems == []
     services._voucher_post_settlements(build)
     services._voucher_name_rounding_problems(build)
-    [problem] = build.problems
+    [problem] = map(str, build.problems)
     assert "employee 4711" in problem and "1 MÅNLÖN 30000.00" in problem
     assert "leave 5.00 SEK" in problem
 

@@ -46,3 +46,12 @@ def test_admin_upload_and_export_pages_start_jobs(client, user, company, setting
     assert job.parameters["employees"] == ["1", "2"]
     assert job.parameters["profile"] == "fortnox"
     assert job.parameters["personnel"] is True
+
+
+def test_the_upload_page_has_one_title_and_its_labels_start_with_a_capital(client, user):
+    client.force_login(user)
+    page = client.get("/admin/paxml/paxmlfile/upload/", HTTP_ACCEPT_LANGUAGE="sv")
+    html = page.content.decode()
+    assert html.count("<h1>Importera en PAXml-fil</h1>") == 1
+    assert ">Företag:</label>" in html and ">Profil:</label>" in html and ">Källa:</label>" in html
+    assert ">företag:</label>" not in html

@@ -135,3 +135,49 @@ def test_an_export_run_in_swedish_reads_in_english(user, company):
         assert error.text.startswith("fil, tidtrans, fält resenhet dim 6: koden LÅNGT-PROJEKT är")
         summary = JobLogLine.objects.filter(job=job).order_by("pk").last().text
         assert summary.startswith("exporterade: ")
+
+
+def _import_persons(user, company, language: str, persons: str):
+    data = doc(f"<personal>\n{persons}</personal>\n")
+    with translation.override(language):
+        job = paxml_import_start(
+            user=user, company=company, upload=SimpleUploadedFile("p.pax", data)
+        )
+        return job_execute(job_id=job.pk)
+
+
+def test_a_register_refusal_of_a_person_reads_in_the_readers_language(user, company):
+    """The employee register's validation message is kept by its msgid and parameters, not
+    as text in the language the import ran in."""
+    employee(company, "1")
+    job = _import_persons(
+        user, company, "sv", '<person anstid="1"><postnr>123</postnr><land>Narnia</land></person>\n'
+    )
+    errors = [line for line in _lines(job, "sv") if line[0] == "error"]
+    assert ("error", "1", "rad 5, person, fält land: okänt land Narnia") in errors
+    english = [line for line in _lines(job, "en") if line[0] == "error"]
+    assert ("error", "1", "line 5, person, field land: unknown country Narnia") in english
+
+
+def test_djangos_and_the_registers_messages_of_a_person_read_in_either_language(user, company):
+    employee(company, "1")
+    job = _import_persons(user, company, "en", '<person anstid="1"><postnr>123</postnr></person>\n')
+    [(_level, item, english)] = [line for line in _lines(job, "en") if line[0] == "error"]
+    assert (item, english) == (
+        "1",
+        "line 5, person, field postnr: A Swedish postal code has five digits (NNN NN).",
+    )
+    [(_level, _item, swedish)] = [line for line in _lines(job, "sv") if line[0] == "error"]
+    assert swedish == "rad 5, person, fält postnr: Ett svenskt postnummer har fem siffror (NNN NN)."
+
+
+def test_the_import_options_read_by_their_names_in_the_readers_language(client, user, company):
+    employee(company, "1")
+    post = '<tidtrans anstid="9"><tidkod>ARB</tidkod><datum>2024-03-04</datum></tidtrans>\n'
+    job = _import(user, company, "en", post, create_missing=True)
+    client.force_login(user)
+    swedish = client.get(f"/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Skapa saknade registerposter, projekt och kostnadsställen" in swedish
+    assert "Importera även om filen anger ett annat organisationsnummer" in swedish
+    for code in ("Create missing", "Confirm organisation number", "Source name", "Language"):
+        assert code not in swedish

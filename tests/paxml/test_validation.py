@@ -2,13 +2,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from stdnum import luhn
 
 from paxml import codes
+from paxml.messages import render
 from paxml.reader import read_records
 from paxml.records import TimeTransaction
 from paxml.validation import (
     RuleChecker,
+    _explain,
     _time_extent,
     _time_form,
     persnr_valid,
@@ -169,6 +172,99 @@ def test_unknown_code_and_unknown_element_are_schema_errors():
     assert "got 'XYZ'" in messages
     assert "farg" in messages
     assert all(p.line == 5 for p in problems)
+
+
+def _in(language: str, problem) -> str:
+    with translation.override(language):
+        return render(problem.text.as_data())
+
+
+def test_schema_errors_are_told_by_kind_in_our_words_in_either_language():
+    """libxml2's error kinds (not its English text) choose our message; the value is a
+    parameter, the place is the problem's own."""
+    problems = _problems(
+        doc(tidtrans("<tidkod>XYZ</tidkod><datum>2024-01-02</datum><farg>blå</farg>"))
+    )
+    by_element = {p.element: p for p in problems}
+    code, unknown = by_element["tidtrans/tidkod"], by_element["tidtrans/farg"]
+    assert _in("en", code) == (
+        "not valid against the PAXml 2.0 schema: expected one of the codes of the PAXml 2.0 "
+        "code list, got 'XYZ'"
+    )
+    assert _in("sv", code) == (
+        "inte giltig enligt PAXml 2.0-schemat: förväntade en av koderna i PAXml "
+        "2.0-kodlistan, fick 'XYZ'"
+    )
+    assert _in("en", unknown) == (
+        "not valid against the PAXml 2.0 schema: the element is not expected here"
+    )
+    assert _in("sv", unknown) == "inte giltig enligt PAXml 2.0-schemat: elementet väntas inte här"
+
+
+def test_a_missing_child_and_a_disallowed_attribute_are_named():
+    problems = _problems(doc(tidtrans("<datum>2024-01-02</datum>", attrs='anstid="1" farg="x"')))
+    texts = {_in("en", p) for p in problems}
+    assert "not valid against the PAXml 2.0 schema: the attribute farg is not allowed here" in texts
+    [missing] = [t for t in texts if "missing" in t]
+    assert missing.startswith(
+        "not valid against the PAXml 2.0 schema: a child element is missing; expected: tidkod"
+    )
+    swedish = {_in("sv", p) for p in problems}
+    assert "inte giltig enligt PAXml 2.0-schemat: attributet farg är inte tillåtet här" in swedish
+
+
+def test_a_schema_error_of_a_kind_we_do_not_know_quotes_libxml2_in_our_frame():
+    element, field, text = _explain(
+        "SCHEMAV_CVC_IDC", "Element 'tidtrans': Duplicate key-sequence ['1'] in unique."
+    )
+    assert (element, field) == ("tidtrans", "tidtrans")
+    with translation.override("en"):
+        assert str(text) == (
+            "the file does not follow the PAXml schema (“Duplicate key-sequence ['1'] in unique”)"
+        )
+    with translation.override("sv"):
+        assert str(text) == (
+            "filen följer inte PAXml-schemat (”Duplicate key-sequence ['1'] in unique”)"
+        )
+
+
+def test_a_known_kind_whose_text_we_cannot_read_falls_back_to_the_frame():
+    _element, _field, text = _explain(
+        "SCHEMAV_CVC_ENUMERATION_VALID", "Element 'tidkod': something libxml2 never said."
+    )
+    with translation.override("en"):
+        assert str(text) == (
+            "the file does not follow the PAXml schema (“something libxml2 never said”)"
+        )
+
+
+def test_facets_of_length_and_range_are_our_words():
+    cases = {
+        "SCHEMAV_CVC_MAXLENGTH_VALID": (
+            "Element 'x': [facet 'maxLength'] The value 'ABCD' has a length of '4'; this "
+            "exceeds the allowed maximum length of '3'.",
+            "expected at most 3 characters, got 4 ('ABCD')",
+        ),
+        "SCHEMAV_CVC_LENGTH_VALID": (
+            "Element 'x': [facet 'length'] The value 'AB' has a length of '2'; this differs "
+            "from the allowed length of '3'.",
+            "expected exactly 3 characters, got 2 ('AB')",
+        ),
+        "SCHEMAV_CVC_PATTERN_VALID": (
+            "Element 'x': [facet 'pattern'] The value 'a1' is not accepted by the pattern "
+            "'[0-9]+'.",
+            "got 'a1', which does not have the form the schema requires ([0-9]+)",
+        ),
+        "SCHEMAV_CVC_MAXINCLUSIVE_VALID": (
+            "Element 'x': [facet 'maxInclusive'] The value '150' is greater than the maximum "
+            "value allowed ('100').",
+            "expected at most 100, got '150'",
+        ),
+    }
+    for kind, (message, expected) in cases.items():
+        _element, _field, text = _explain(kind, message)
+        with translation.override("en"):
+            assert str(text) == f"not valid against the PAXml 2.0 schema: {expected}", kind
 
 
 def test_fortnox_codes_need_the_fortnox_profile():

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from integrations.models import PayrollLink
 from integrations.sandboxes.payroll import PayrollSandbox
@@ -102,6 +103,27 @@ def test_unknown_employees_are_errors_and_nothing_is_stored(company, link, sandb
     assert any("Unknown employee number" in m for m in messages)
 
 
+def test_a_refused_payslip_written_in_swedish_reads_in_english(company, link, sandbox):
+    """The refusal is stored as message parts: the payslip by its employee, the message by
+    its msgid and parameters — never a key like payslips[3] or the writer's language."""
+    numbers = sorted(sandbox.employees)
+    EmployeeFactory(company=company, employee_number=numbers[0])
+    with translation.override("sv"):
+        job = fetch(company)
+    errors = list(job.log_lines.filter(level="error").order_by("pk"))
+    assert {line.message_id for line in errors} == {"payroll_run.invalid"}
+    first = next(line for line in errors if numbers[1] in line.message)
+    assert first.message == (
+        f"Sparades inte: Lönespecifikation för anställd {numbers[1]}: "
+        f"Okänt anställningsnummer {numbers[1]}."
+    )
+    assert "payslips[" not in first.message
+    with translation.override("en"):
+        assert first.text == (
+            f"Not stored: Payslip of employee {numbers[1]}: Unknown employee number {numbers[1]}."
+        )
+
+
 def test_payroll_system_down_fails_the_job(company, link, employees, sandbox):
     sandbox.faults.fail_rate = 1.0
     job = fetch(company)
@@ -113,6 +135,9 @@ def test_without_a_payroll_link_the_job_fails(company):
     job = fetch(company)
     assert job.status == Job.Status.FAILED
     assert "payroll link" in job.message
+    assert job.message_id == "payroll_run.no_link"
+    with translation.override("sv"):
+        assert job.message_text == "Företaget har ingen programlänk till lönesystemet."
 
 
 def test_start_needs_the_permission_to_add_payroll_runs(company, make_user):
