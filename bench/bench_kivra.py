@@ -43,7 +43,7 @@ from employees.models import Employee, PersonnelCategory
 from integrations.sandboxes.kivra import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_KEY
 from jobs.models import Job
 from jobs.services import job_create
-from payslips.models import KivraLink, PayrollRun, Payslip
+from payslips.models import KivraLink, PayrollRun, Payslip, PayslipDelivery
 from payslips.pdf import payslip_pdf_render
 from payslips.services import payroll_run_create
 
@@ -179,9 +179,8 @@ def _sandbox_process(*, users: list[str]) -> Iterator[str]:
 
 def _dispatch(*, company, url: str, workers: Workers, count: int, kill: bool, chunk_size):
     """One dispatch by the workers; returns (wall seconds, job, sandbox state, duplicates)."""
-    from payslips.models import PayslipDelivery
-
     PayslipDelivery.objects.filter(company=company)._raw_delete(PayslipDelivery.objects.db)
+    _vacuum()
     _link(company, url)
     parameters = {"payment_date": str(PAYDAY)}
     if chunk_size:
@@ -212,6 +211,19 @@ def _dispatch(*, company, url: str, workers: Workers, count: int, kill: bool, ch
     duplicates = sum(n - 1 for n in per_recipient.values())
     state = httpx.get(f"{url}/_sandbox/state", timeout=10.0).json()["store"]
     return wall, job, state, duplicates, time.perf_counter() - started
+
+
+def _vacuum() -> None:
+    """What autovacuum leaves before a payday, unmeasured: each run deletes the last run's
+    deliveries (three row versions each) and rendering rewrites the payslips. Without it a
+    PostgreSQL with autovacuum off (as on the CI machine) kept every dead row of every run
+    and each dispatch got slower than the one before (2.1 million dead deliveries: 1.36 ×
+    the ideal became 1.97 ×)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for model in (PayslipDelivery, Payslip):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
 def _mid_chunk(*, job, workers: Workers):
