@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from companies.models import Company
+from employees.history_reasons import history_reason
 from employees.models import (
     STANDARD_CATEGORY_CODE,
     Employee,
@@ -327,7 +328,7 @@ def employees_import_page(
     records: list[PayrollEmployee],
     registers: Registers,
     template: EmploymentTemplate | None = None,
-    change_reason: str = "payroll export",
+    change_reason: str | None = None,
     user=None,
     journal=None,
 ) -> ImportOutcome:
@@ -359,7 +360,9 @@ def employees_import_page(
     for record in records:
         _import_record(page, record, existing.get(record.employee_number))
     with transaction.atomic():
-        _import_write(page, change_reason=change_reason, user=user)
+        _import_write(
+            page, change_reason=change_reason or history_reason("payroll_import"), user=user
+        )
     return page.outcome
 
 

@@ -20,6 +20,7 @@ from companies.selectors import user_has_company_perm
 from flexbridge.masking import mask_personal_identity_number
 
 from .. import events, field_groups
+from ..history_reasons import history_reason
 from ..models import STANDARD_CATEGORY_CODE, Employee, EmploymentTemplate, PersonnelCategory
 from ..selectors import kivra_print_handling_available
 from ..validators import parse_personal_identity_number, validate_employee_number
@@ -308,7 +309,7 @@ def employee_change_number(*, employee: Employee, new_number: str, user=None) ->
     employee.employee_number = new_number
     if user is not None:
         employee._history_user = user
-    employee._change_reason = f"employee number {old_number} → {new_number}"
+    employee._change_reason = history_reason("employee_number", old=old_number, new=new_number)
     employee.full_clean()
     employee.save()
     Task.objects.filter(

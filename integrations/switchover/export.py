@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from companies.models import Company
+from employees.history_reasons import history_reason
 from employees.models import (
     Employee,
     EmploymentTemplate,
@@ -46,7 +47,9 @@ def switchover_test_export_run(*, job: Job, ctx: JobContext) -> None:
         records=[record],
         registers=registers,
         template=_template(company, job.parameters.get("template")),
-        change_reason=f"switchover {job.parameters['switchover']}: test export",
+        change_reason=history_reason(
+            "switchover_test_export", switchover=job.parameters["switchover"]
+        ),
         user=job.started_by,
         journal=_journal(job.parameters["switchover"]),
     )
@@ -135,7 +138,7 @@ def switchover_export_all_run(*, job: Job, ctx: JobContext) -> None:
     selection = job.parameters.get("selection") or {}
     template = _template(company, job.parameters.get("template"))
     registers = Registers.load(company)
-    reason = f"switchover {job.parameters['switchover']}: export"
+    reason = history_reason("switchover_export", switchover=job.parameters["switchover"])
     with _client(job) as client:
         start = int(ctx.summary.get("pages_done", 0)) + 1
         for page in client.employees_iter(

@@ -11,6 +11,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from employees.history_reasons import history_reason
 from employees.models import (
     Employee,
     EmploymentRate,
@@ -157,7 +158,7 @@ def _undo_hr(*, switchover: Switchover, changes: list[SwitchoverHrChange], ctx) 
     """Put HR back as it was before this switchover's exports (see ``SwitchoverHrChange``):
     the changed employees restored, then the created ones deleted, then the register rows
     the exports created deleted unless in use."""
-    reason = f"switchover {switchover.pk}: abort"
+    reason = history_reason("switchover_abort", switchover=switchover.pk)
     counts = {"restored": 0, "deleted": 0, "registers_deleted": 0, "kept": 0}
     ctx.set_total(len(changes))
     steps = (

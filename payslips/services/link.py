@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from companies.selectors import user_has_company_perm
+from employees.history_reasons import history_reason
 from employees.models import Employee
 from employees.services import employees_bulk_set
 from integrations.clients.config import client_options
@@ -27,12 +28,11 @@ def kivra_link_apply_to_employees(*, link: KivraLink, field: str, value: bool, u
     employee_field, perm = flags[field]
     if user is not None and not user_has_company_perm(user=user, perm=perm, company=link.company):
         raise PermissionDenied(_("You may not change this flag on employees."))
-    label = str(KivraLink._meta.get_field(field).verbose_name)
     return employees_bulk_set(
         employees=Employee.objects.filter(company=link.company_id),
         values={employee_field: value},
         user=user,
-        reason=_("Kivra link: %(flag)s switched for all employees") % {"flag": label},
+        reason=history_reason("kivra_flag_all", field=f"{KivraLink._meta.label}.{field}"),
     )
 
 

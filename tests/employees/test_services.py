@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 
 from companies.models import Task
 from employees import selectors, services
+from employees.history_reasons import history_reason_text
 from employees.models import Employee, EmploymentTemplate, PayForm, PersonnelCategory
 from tests.employees.conftest import EMPLOYEE_ALL
 from tests.employees.factories import (
@@ -267,7 +269,11 @@ def test_change_number(company):
     services.employee_change_number(employee=employee, new_number="A2001")
     employee.refresh_from_db()
     assert employee.employee_number == "A2001"
-    assert employee.history.first().history_change_reason == "employee number 1001 → A2001"
+    stored = employee.history.first().history_change_reason
+    with translation.override("en"):
+        assert history_reason_text(stored) == "Employee number changed from 1001 to A2001"
+    with translation.override("sv"):
+        assert history_reason_text(stored) == "Anställningsnumret ändrat från 1001 till A2001"
 
 
 def test_change_number_refuses_duplicates_and_bad_numbers(company):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
+from employees.history_reasons import history_reason_text
 from employees.models import Employee
 from integrations import switchover as sw
 from integrations.models import PayrollLink, Switchover, SwitchoverEvent
@@ -185,7 +187,9 @@ def test_whole_switchover(user, company, link, sandbox):
     assert Employee.objects.filter(company=company, employment_end_date__isnull=False).count() == 2
     assert current(company).results["export_all"]["count_check"]["hr"] == 12
     employee = Employee.objects.get(company=company, employee_number="1005")
-    assert employee.history.first().history_change_reason.endswith("export")
+    with translation.override("en"):
+        reason = history_reason_text(employee.history.first().history_change_reason)
+    assert reason == f"Switchover {current(company).pk}: export from payroll"
     assert employee.employment_rates.count() == 1
     # 4. payroll off as master, balances left on
     run(user, company, "payroll_off")
