@@ -92,20 +92,41 @@ def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list
             f"COALESCE(l.ledger_key, CASE WHEN l.salary_type IN ({types}) "
             "THEN l.payslip_id * 4 END)"
         )
+        # the lines whose key is empty: summed over the runs' payslips
+        summed = f"l.ledger_key IS NULL AND l.salary_type NOT IN ({types})"
+        summed_params = list(payslip_types)
     else:
         key = "l.ledger_key"
+        summed = "l.ledger_key IS NULL"
+        summed_params = []
     # One run (the usual selection) needs no run in the grouping key.
     several = len(run_ids) > 1
-    # Built from constants (table names) and placeholders only. The contribution share is
-    # summed over every line; only the gross groups' shares are used.
-    sql = (
-        f"SELECT {key}, l.salary_type, l.account, l.cost_center_code, l.project_code, "  # noqa: S608
-        "SUM(l.amount_ore), SUM(l.quantity), COUNT(*), "
-        "SUM(l.amount_ore * s.contributions_rate_ppb)"
-        f"{', s.payroll_run_id' if several else ''} "
-        f'FROM "{line}" l JOIN "{slip}" s ON s.id = l.payslip_id '
-        f"WHERE s.payroll_run_id IN ({runs}) GROUP BY 1, 2, 3, 4, 5{', 10' if several else ''}"
+    run_column = ", s.payroll_run_id" if several else ""
+    sums = (
+        "SUM(l.amount_ore), SUM(l.quantity), COUNT(*), SUM(l.amount_ore * s.contributions_rate_ppb)"
     )
+    source = (
+        f'FROM "{line}" l JOIN "{slip}" s ON s.id = l.payslip_id WHERE s.payroll_run_id IN ({runs})'
+    )
+    # Two parts: the lines summed over the payslips, grouped by plain columns, and the lines
+    # kept per payslip, grouped by the key. As one GROUP BY over the key, PostgreSQL cannot
+    # estimate the groups (an expression over a join) and gathered every line into one
+    # process to aggregate it; grouped by plain columns it aggregates in its parallel
+    # workers first, as a plain GROUP BY does (1 000 000 lines: 0.40 → 0.36 s). Built from
+    # constants (table names) and placeholders only. The contribution share is summed over
+    # every line; only the gross groups' shares are used.
+    sql = (
+        f"SELECT CAST(NULL AS bigint), l.salary_type, l.account, l.cost_center_code, "
+        f"l.project_code, {sums}{run_column} {source} AND {summed} "
+        f"GROUP BY 2, 3, 4, 5{', 10' if several else ''} "
+        "UNION ALL "
+        f"SELECT {key}, l.salary_type, l.account, l.cost_center_code, l.project_code, "
+        f"{sums}{run_column} {source} AND NOT ({summed}) "
+        f"GROUP BY 1, 2, 3, 4, 5{', 10' if several else ''}"
+    )
+    # in the order of the placeholders
+    params = [*run_ids, *summed_params, *(payslip_types if payslip_types else []), *run_ids]
+    params += summed_params
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -114,7 +135,7 @@ def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list
                     "set_config('parallel_setup_cost', '0', true), "
                     "set_config('parallel_tuple_cost', '0', true)"
                 )
-            cursor.execute(sql, [*payslip_types, *run_ids])  # in the order of the placeholders
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
     except DataError as error:  # bigint out of range
         raise ContributionsTooLarge(str(error)) from error
