@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from bench.common import Figure, bench_company, timed
+from bench.common import Figure, bench_company, timed, vacuum
 from companies.models import Company
 from employees.models import Employee, PersonnelCategory
 from ledger.services import voucher_build
@@ -90,11 +90,6 @@ def _run(company: Company, *, lines: int, payslips: int) -> PayrollRun:
                     )
                 )
         PayslipLine.objects.bulk_create(rows, batch_size=5000)
-    # Fresh statistics and a set visibility map, as autovacuum would leave them: without the
-    # VACUUM the first run after creating the data measured 1.77 where the next gave 1.32.
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {PayslipLine._meta.db_table}")
-        cursor.execute(f"VACUUM ANALYZE {Payslip._meta.db_table}")
     return run
 
 
@@ -118,11 +113,10 @@ def run(*, quick: bool) -> list[Figure]:
     payslips = 500 if quick else 5_000
     company = _company()
     run_row = _run(company, lines=lines, payslips=payslips)
-    # The other benchmarks rewrite payslips (rendering) and the machine's PostgreSQL may run
-    # without autovacuum: clean tables first, as a payday's would be.
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {PayslipLine._meta.db_table}")
-        cursor.execute(f"VACUUM ANALYZE {Payslip._meta.db_table}")
+    # Fresh statistics and a set visibility map, as autovacuum would leave them: the data
+    # may have just been created (without it the first run measured 1.77 where the next
+    # gave 1.32), and the other benchmarks rewrite payslips (rendering).
+    vacuum(PayslipLine._meta.db_table, Payslip._meta.db_table)
     _group_by_sql(run_row.pk)  # warm the cache for both
     vouchers: list = []
     # Each side's best of five, taken in turns: both are a few tenths of a second of

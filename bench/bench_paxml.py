@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from bench.common import Figure, bench_company, in_fresh_process, load, rss_now_mb
+from bench.common import Figure, bench_company, in_fresh_process, load, rss_now_mb, vacuum
 
 # Imported with this module, before a fresh process starts its clock (bench.child), as a
 # worker has them imported before it runs a job.
@@ -83,7 +83,7 @@ def _generate(path: Path, count: int) -> None:
 def _clear(company) -> None:
     """Set-based deletes, link rows first: the ORM's cascade collector would load every
     registration (and delete them 100 at a time)."""
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from paxml.models import ImportedTimeRegistration, PaxmlFile, SalaryTransaction, ScheduleDay
     from projects.models import TimeRegistration
@@ -101,10 +101,7 @@ def _clear(company) -> None:
             files,
         ):
             queryset._raw_delete(queryset.db)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE projects_timeregistration")
-            cursor.execute("VACUUM ANALYZE paxml_importedtimeregistration")
+    vacuum(TimeRegistration._meta.db_table, ImportedTimeRegistration._meta.db_table)
 
 
 def _analyze() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bench.common import Figure, bench_company, timed
+from bench.common import Figure, bench_company, timed, vacuum
 from companies.models import Company
 from employees.models import Employee, EmploymentRate, PersonnelCategory
 
@@ -37,9 +37,13 @@ def _reset(company: Company) -> None:
     # behind for the next to step over. No ANALYZE: statistics taken with the company's rows
     # gone make the planner expect none while the export fills them in (2.35 × instead of
     # 2.07 ×), which is not what a company switching over meets.
-    with connection.cursor() as cursor:
-        for model in (Employee, Employee.history.model, EmploymentRate, SwitchoverHrChange):
-            cursor.execute(f"VACUUM {model._meta.db_table}")
+    vacuum(
+        *(
+            model._meta.db_table
+            for model in (Employee, Employee.history.model, EmploymentRate, SwitchoverHrChange)
+        ),
+        analyze=False,
+    )
 
 
 def run(*, quick: bool) -> list[Figure]:

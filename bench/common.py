@@ -38,6 +38,19 @@ def timed(func: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def vacuum(*tables: str, analyze: bool = True) -> None:
+    """What autovacuum leaves, unmeasured: the benchmarks delete and rewrite many rows, and a
+    PostgreSQL may run without autovacuum (the CI machine's does), so every later run would
+    step over the dead rows. ``tables`` by name; nothing on other databases."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM {'ANALYZE ' if analyze else ''}{table}")
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     """p50 and p99 of ``samples`` (seconds)."""
     ordered = sorted(samples)

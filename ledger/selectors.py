@@ -94,11 +94,9 @@ def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list
         )
         # the lines whose key is empty: summed over the runs' payslips
         summed = f"l.ledger_key IS NULL AND l.salary_type NOT IN ({types})"
-        summed_params = list(payslip_types)
     else:
         key = "l.ledger_key"
         summed = "l.ledger_key IS NULL"
-        summed_params = []
     # One run (the usual selection) needs no run in the grouping key.
     several = len(run_ids) > 1
     run_column = ", s.payroll_run_id" if several else ""
@@ -124,9 +122,8 @@ def payslip_line_groups(*, run_ids: list[int], payslip_types: list[str]) -> list
         f"{sums}{run_column} {source} AND NOT ({summed}) "
         f"GROUP BY 1, 2, 3, 4, 5{', 10' if several else ''}"
     )
-    # in the order of the placeholders
-    params = [*run_ids, *summed_params, *(payslip_types if payslip_types else []), *run_ids]
-    params += summed_params
+    # in the order of the placeholders: runs and summed, then key, runs and summed
+    params = [*run_ids, *payslip_types, *payslip_types, *run_ids, *payslip_types]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
